@@ -1,0 +1,409 @@
+//! Opening instances: the whole file for decoding, or only the header for
+//! indexing. Sizes are checked before reading; the structural walk in
+//! [`crate::layout`] runs before dicom-rs parses anything.
+
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use dicom_dictionary_std::tags;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+use dicom_object::InMemDicomObject;
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use serde::Serialize;
+use snafu::ResultExt;
+
+use crate::attrs::{self, Object};
+use crate::display::{self, DisplayImage, GrayPipeline};
+use crate::error::{Error, InflateSnafu, IoSnafu, Result, malformed};
+use crate::image::{ImagePixel, Photometric};
+use crate::layout::{self, PixelLocation, Preamble, WalkError};
+use crate::limits::Limits;
+use crate::lut::{ModalityLut, Voi, VoiChoices, Window};
+use crate::pixels::color::Palette;
+use crate::pixels::{Frame, PixelSource};
+use crate::syntax::{Encoding, TransferSyntax};
+
+/// Media Storage Directory Storage: a DICOMDIR.
+pub const MEDIA_STORAGE_DIRECTORY: &str = "1.2.840.10008.1.3.10";
+
+/// What Overread reads from an instance's header, typed. Values absent from
+/// the file are `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Header {
+    pub transfer_syntax: String,
+    pub transfer_syntax_name: &'static str,
+    pub sop_class_uid: Option<String>,
+    pub sop_instance_uid: Option<String>,
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+    pub patient_birth_date: Option<String>,
+    pub patient_sex: Option<String>,
+    pub patient_age: Option<String>,
+    pub study_instance_uid: Option<String>,
+    pub study_date: Option<String>,
+    pub study_time: Option<String>,
+    pub study_description: Option<String>,
+    pub accession_number: Option<String>,
+    pub series_instance_uid: Option<String>,
+    pub series_number: Option<i64>,
+    pub instance_number: Option<i64>,
+    pub modality: Option<String>,
+    pub body_part: Option<String>,
+    pub view_position: Option<String>,
+    pub image_laterality: Option<String>,
+    pub manufacturer: Option<String>,
+    pub rows: Option<u32>,
+    pub cols: Option<u32>,
+    pub frames: Option<u32>,
+    pub samples_per_pixel: Option<u16>,
+    pub photometric: Option<String>,
+    pub bits_allocated: Option<u16>,
+    pub bits_stored: Option<u16>,
+    pub pixel_representation: Option<u16>,
+    pub windows: Vec<Window>,
+    pub has_pixel_data: bool,
+}
+
+impl Header {
+    fn from_object(obj: &Object, ts: &TransferSyntax, media_sop_class: Option<String>, has_pixel_data: bool) -> Header {
+        let s = |tag| attrs::string(obj, tag);
+        let small = |tag| attrs::int(obj, tag).and_then(|v| u16::try_from(v).ok());
+        let rows = attrs::int(obj, tags::ROWS).and_then(|v| u32::try_from(v).ok());
+        let frames = match attrs::int(obj, tags::NUMBER_OF_FRAMES) {
+            Some(v) => u32::try_from(v).ok(),
+            None => rows.map(|_| 1),
+        };
+        Header {
+            transfer_syntax: ts.uid.to_string(),
+            transfer_syntax_name: ts.name,
+            sop_class_uid: s(tags::SOP_CLASS_UID).or(media_sop_class),
+            sop_instance_uid: s(tags::SOP_INSTANCE_UID),
+            patient_id: s(tags::PATIENT_ID),
+            patient_name: s(tags::PATIENT_NAME),
+            patient_birth_date: s(tags::PATIENT_BIRTH_DATE),
+            patient_sex: s(tags::PATIENT_SEX),
+            patient_age: s(tags::PATIENT_AGE),
+            study_instance_uid: s(tags::STUDY_INSTANCE_UID),
+            study_date: s(tags::STUDY_DATE),
+            study_time: s(tags::STUDY_TIME),
+            study_description: s(tags::STUDY_DESCRIPTION),
+            accession_number: s(tags::ACCESSION_NUMBER),
+            series_instance_uid: s(tags::SERIES_INSTANCE_UID),
+            series_number: attrs::int(obj, tags::SERIES_NUMBER),
+            instance_number: attrs::int(obj, tags::INSTANCE_NUMBER),
+            modality: s(tags::MODALITY),
+            body_part: s(tags::BODY_PART_EXAMINED),
+            view_position: s(tags::VIEW_POSITION),
+            image_laterality: s(tags::IMAGE_LATERALITY).or_else(|| s(tags::LATERALITY)),
+            manufacturer: s(tags::MANUFACTURER),
+            rows,
+            cols: attrs::int(obj, tags::COLUMNS).and_then(|v| u32::try_from(v).ok()),
+            frames,
+            samples_per_pixel: small(tags::SAMPLES_PER_PIXEL),
+            photometric: s(tags::PHOTOMETRIC_INTERPRETATION),
+            bits_allocated: small(tags::BITS_ALLOCATED),
+            bits_stored: small(tags::BITS_STORED),
+            pixel_representation: small(tags::PIXEL_REPRESENTATION),
+            windows: VoiChoices::from_object(obj, 0, false).windows,
+            has_pixel_data,
+        }
+    }
+
+    /// Whether this is a DICOMDIR rather than an instance.
+    pub fn is_dicomdir(&self) -> bool {
+        self.sop_class_uid.as_deref() == Some(MEDIA_STORAGE_DIRECTORY)
+    }
+}
+
+/// An instance read whole, ready to decode.
+#[derive(Debug)]
+pub struct Instance {
+    header: Header,
+    object: Object,
+    ts: &'static TransferSyntax,
+    /// The data set bytes (inflated when the file was deflated).
+    dataset: Vec<u8>,
+    pixel_data: Option<PixelLocation>,
+    limits: Limits,
+}
+
+/// Reads only the header of the file at `path` (stops before Pixel Data).
+pub fn read_header(path: &Path, limits: &Limits) -> Result<Header> {
+    let mut prefix = Prefix::open(path, limits)?;
+    let preamble = loop {
+        match layout::read_preamble(&prefix.buf, prefix.size) {
+            Ok(p) => break p,
+            Err(WalkError::NeedMore(n)) => prefix.grow(n)?,
+            Err(WalkError::Fail(e)) => return Err(e),
+        }
+    };
+    let ts = transfer_syntax(&preamble)?;
+    if ts.deflated {
+        prefix.grow(prefix.size)?;
+        let (dataset, _) = dataset_bytes(prefix.buf, &preamble, ts, limits)?;
+        return parse(dataset, ts, preamble, limits, true).map(|(header, ..)| header);
+    }
+    let start = preamble.dataset_offset;
+    let total = prefix.size - start;
+    let walked = loop {
+        match layout::walk_dataset(&prefix.buf[start..], total, ts.encoding, true, limits) {
+            Ok(l) => break l,
+            Err(WalkError::NeedMore(n)) => prefix.grow(start + n)?,
+            Err(WalkError::Fail(e)) => return Err(e),
+        }
+    };
+    prefix.grow(start + walked.header_end)?;
+    let has_pixel_data = walked.header_end < total;
+    let object = parse_object(&prefix.buf[start..start + walked.header_end], ts)?;
+    Ok(Header::from_object(&object, ts, preamble.media_sop_class, has_pixel_data))
+}
+
+/// Reads the whole file at `path`.
+pub fn open(path: &Path, limits: &Limits) -> Result<Instance> {
+    let mut prefix = Prefix::open(path, limits)?;
+    prefix.grow(prefix.size)?;
+    from_bytes(prefix.buf, limits)
+}
+
+/// Reads an instance from the bytes of a Part-10 file.
+pub fn from_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Instance> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(Error::FileTooLarge { size: bytes.len() as u64, limit: limits.max_file_bytes });
+    }
+    let preamble = layout::read_preamble(&bytes, bytes.len()).map_err(complete)?;
+    let ts = transfer_syntax(&preamble)?;
+    let (dataset, _) = dataset_bytes(bytes, &preamble, ts, limits)?;
+    let (header, object, dataset, pixel_data) = parse(dataset, ts, preamble, limits, false)?;
+    Ok(Instance { header, object, ts, dataset, pixel_data, limits: *limits })
+}
+
+fn complete(e: WalkError) -> Error {
+    match e {
+        WalkError::NeedMore(n) => malformed(n as u64, "file ends inside an element header"),
+        WalkError::Fail(e) => e,
+    }
+}
+
+fn parse(
+    dataset: Vec<u8>,
+    ts: &'static TransferSyntax,
+    preamble: Preamble,
+    limits: &Limits,
+    header_only: bool,
+) -> Result<(Header, Object, Vec<u8>, Option<PixelLocation>)> {
+    let walked = layout::walk_dataset(&dataset, dataset.len(), ts.encoding, header_only, limits).map_err(complete)?;
+    let object = parse_object(&dataset[..walked.header_end], ts)?;
+    let has_pixel_data = walked.header_end < dataset.len();
+    let header = Header::from_object(&object, ts, preamble.media_sop_class, has_pixel_data);
+    Ok((header, object, dataset, walked.pixel_data))
+}
+
+fn transfer_syntax(preamble: &Preamble) -> Result<&'static TransferSyntax> {
+    if let Some(uid) = &preamble.transfer_syntax {
+        return TransferSyntax::from_uid(uid).ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.clone() });
+    }
+    let Some(encoding) = preamble.guessed_encoding else {
+        return Err(Error::MissingTransferSyntax);
+    };
+    let uid = match encoding {
+        Encoding::IMPLICIT_LE => "1.2.840.10008.1.2",
+        Encoding::EXPLICIT_LE => "1.2.840.10008.1.2.1",
+        _ => "1.2.840.10008.1.2.2",
+    };
+    TransferSyntax::from_uid(uid).ok_or(Error::MissingTransferSyntax)
+}
+
+/// The data set's bytes: the file after its meta group, inflated when
+/// deflated (PS3.5 §A.5), never past the limit.
+fn dataset_bytes(mut file: Vec<u8>, preamble: &Preamble, ts: &TransferSyntax, limits: &Limits) -> Result<(Vec<u8>, Range<usize>)> {
+    let start = preamble.dataset_offset.min(file.len());
+    if !ts.deflated {
+        file.drain(..start);
+        let len = file.len();
+        return Ok((file, 0..len));
+    }
+    let mut out = Vec::new();
+    let limit = limits.max_inflated_bytes;
+    flate2::read::DeflateDecoder::new(&file[start..])
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .context(InflateSnafu)?;
+    if out.len() as u64 > limit {
+        return Err(Error::InflateLimit { limit });
+    }
+    let len = out.len();
+    Ok((out, 0..len))
+}
+
+fn parse_object(bytes: &[u8], ts: &TransferSyntax) -> Result<Object> {
+    // Deflated data sets have been inflated: they are explicit VR little endian.
+    let uid = if ts.deflated { "1.2.840.10008.1.2.1" } else { ts.uid };
+    let dicom_ts = TransferSyntaxRegistry.get(uid).ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.into() })?;
+    InMemDicomObject::read_dataset_with_ts(bytes, dicom_ts).map_err(|e| Error::Parse { message: chain(&e) })
+}
+
+/// An error and its sources on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg.replace('\n', " ")
+}
+
+/// A growing prefix of a file whose size was checked against the limits.
+struct Prefix {
+    file: File,
+    path: PathBuf,
+    buf: Vec<u8>,
+    size: usize,
+}
+
+impl Prefix {
+    fn open(path: &Path, limits: &Limits) -> Result<Prefix> {
+        let file = File::open(path).context(IoSnafu { path })?;
+        let size = file.metadata().context(IoSnafu { path })?.len();
+        if size > limits.max_file_bytes {
+            return Err(Error::FileTooLarge { size, limit: limits.max_file_bytes });
+        }
+        let mut prefix = Prefix { file, path: path.to_path_buf(), buf: Vec::new(), size: size as usize };
+        prefix.grow(64 * 1024)?;
+        Ok(prefix)
+    }
+
+    /// Reads until at least `n` bytes (or the whole file) are in memory,
+    /// growing geometrically so a long header costs few reads.
+    fn grow(&mut self, n: usize) -> Result<()> {
+        let target = n.max(self.buf.len() * 2).min(self.size);
+        if target <= self.buf.len() {
+            return Ok(());
+        }
+        let path = &self.path;
+        self.file.seek(std::io::SeekFrom::Start(self.buf.len() as u64)).context(IoSnafu { path })?;
+        let want = target - self.buf.len();
+        let read = (&mut self.file).take(want as u64).read_to_end(&mut self.buf).context(IoSnafu { path })?;
+        if read < want {
+            // The file shrank under us: treat what we have as the whole file.
+            self.size = self.buf.len();
+        }
+        Ok(())
+    }
+}
+
+impl Instance {
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn transfer_syntax(&self) -> &'static TransferSyntax {
+        self.ts
+    }
+
+    /// The validated Image Pixel Module.
+    pub fn image(&self) -> Result<ImagePixel> {
+        ImagePixel::from_object(&self.object, &self.limits)
+    }
+
+    /// Decodes one frame (0-based) to stored values.
+    pub fn frame(&self, index: u32) -> Result<Frame> {
+        let px = self.image()?;
+        let location = self.pixel_data.as_ref().ok_or(Error::NoPixelData)?;
+        let extended: Option<Vec<u64>> = attrs::bytes(&self.object, tags::EXTENDED_OFFSET_TABLE).map(|b| {
+            b.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect()
+        });
+        let source = PixelSource {
+            ts: self.ts,
+            px: &px,
+            bytes: &self.dataset,
+            location,
+            extended_offsets: extended.as_deref(),
+        };
+        source.decode_frame(index)
+    }
+
+    /// The Modality LUT for a frame (PS3.3 C.11.1).
+    pub fn modality_lut(&self, frame: u32) -> ModalityLut {
+        let signed = attrs::int(&self.object, tags::PIXEL_REPRESENTATION) == Some(1);
+        ModalityLut::from_object(&self.object, frame, signed)
+    }
+
+    /// The windows and VOI LUTs the file offers for a frame (PS3.3 C.11.2).
+    pub fn voi_choices(&self, frame: u32) -> VoiChoices {
+        // The VOI LUT's first mapped value is signed when modality values can be negative.
+        let signed = match self.modality_lut(frame) {
+            ModalityLut::Rescale { intercept, .. } if intercept < 0.0 => true,
+            _ => attrs::int(&self.object, tags::PIXEL_REPRESENTATION) == Some(1),
+        };
+        VoiChoices::from_object(&self.object, frame, signed)
+    }
+
+    /// Whether low values are shown white (MONOCHROME1, or a Presentation
+    /// LUT Shape of INVERSE, PS3.3 C.11.6).
+    pub fn inverted(&self, photometric: Photometric) -> bool {
+        let inverse_shape = attrs::string(&self.object, tags::PRESENTATION_LUT_SHAPE).as_deref() == Some("INVERSE");
+        (photometric == Photometric::Monochrome1) != inverse_shape
+    }
+
+    /// The default VOI: the first window, else the first VOI LUT, else the
+    /// frame's full modality range.
+    pub fn default_voi(&self, index: u32, frame: &Frame) -> Voi {
+        let choices = self.voi_choices(index);
+        if let Some(w) = choices.windows.into_iter().next() {
+            return Voi::Window(w);
+        }
+        if let Some(l) = choices.luts.into_iter().next() {
+            return Voi::Table(l);
+        }
+        let (min, max) = display::modality_range(frame, &self.modality_lut(index));
+        Voi::Range { min, max }
+    }
+
+    /// Decodes a frame to display-ready 16-bit values; `voi` overrides the default.
+    pub fn display(&self, index: u32, voi: Option<Voi>) -> Result<DisplayImage> {
+        let frame = self.frame(index)?;
+        self.display_frame(index, &frame, voi)
+    }
+
+    /// As [`Instance::display`], for a frame already decoded.
+    pub fn display_frame(&self, index: u32, frame: &Frame, voi: Option<Voi>) -> Result<DisplayImage> {
+        match frame.photometric {
+            Photometric::Monochrome1 | Photometric::Monochrome2 => {
+                let voi = voi.unwrap_or_else(|| self.default_voi(index, frame));
+                let pipeline = GrayPipeline { modality: self.modality_lut(index), voi, invert: self.inverted(frame.photometric) };
+                Ok(pipeline.apply(frame))
+            }
+            Photometric::PaletteColor => {
+                let palette = Palette::from_object(&self.object)?;
+                Ok(display::colour(frame, self.image()?.bits_stored, Some(&palette)))
+            }
+            _ => Ok(display::colour(frame, self.image()?.bits_stored, None)),
+        }
+    }
+
+    /// Modality values of a frame (PS3.3 C.11.1), one per sample, for
+    /// measurements and models. Grayscale only.
+    pub fn modality_values(&self, index: u32, frame: &Frame) -> Vec<f32> {
+        let lut = self.modality_lut(index);
+        frame.samples.iter_i64().map(|v| lut.apply(v as f64) as f32).collect()
+    }
+
+    /// Referenced File IDs (0004,1500) of a DICOMDIR's records, as relative
+    /// path components (PS3.10 §8.2, PS3.3 F.3.2.2).
+    pub fn dicomdir_files(&self) -> Vec<Vec<String>> {
+        attrs::items(&self.object, tags::DIRECTORY_RECORD_SEQUENCE)
+            .iter()
+            .filter_map(|record| {
+                let parts = attrs::strings(record, tags::REFERENCED_FILE_ID);
+                (!parts.is_empty()).then_some(parts)
+            })
+            .collect()
+    }
+}
