@@ -1,1 +1,271 @@
-fn main(){}
+//! `overread`: everything but the window, over the same core as the app.
+//!
+//! Exit codes: 0 success; 2 bad input or arguments (one line on stderr);
+//! 101 is a panic, which is always a bug.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use overread_core::dicom::scan::ScanEntry;
+use overread_core::dicom::{Header, Limits, Window};
+use overread_core::render::RenderOptions;
+use overread_core::{demo, library, render};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "overread", version, about = "Review AI findings on chest X-rays: headless tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index a folder, a DICOMDIR or a file: one line per file.
+    Scan {
+        path: PathBuf,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one instance's header.
+    Info {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render an instance's display-ready image to PNG (or 16-bit PGM/PNG).
+    Render {
+        file: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// 0-based frame number.
+        #[arg(long, default_value_t = 0)]
+        frame: u32,
+        /// Window centre and width, e.g. --window 2048,4096.
+        #[arg(long, value_parser = parse_window, allow_hyphen_values = true)]
+        window: Option<(f64, f64)>,
+        /// Longest side of the output in pixels.
+        #[arg(long)]
+        size: Option<u32>,
+        /// Write 16 bits per sample (PNG or PGM).
+        #[arg(long)]
+        sixteen_bit: bool,
+    },
+    /// Synthetic demo studies.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Write synthetic chest phantoms (CR/DX, with and without opacities) and their ground truth.
+    Generate {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 12)]
+        count: u32,
+        /// Rows and columns of each image.
+        #[arg(long, default_value_t = 1024)]
+        size: u16,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+fn parse_window(s: &str) -> Result<(f64, f64), String> {
+    let (c, w) = s.split_once(',').ok_or("expected CENTER,WIDTH")?;
+    let c: f64 = c.trim().parse().map_err(|_| format!("bad window centre {c:?}"))?;
+    let w: f64 = w.trim().parse().map_err(|_| format!("bad window width {w:?}"))?;
+    if !c.is_finite() || !w.is_finite() || w < 1.0 {
+        return Err("window width must be at least 1".into());
+    }
+    Ok((c, w))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let limits = Limits::default();
+    let result = match cli.command {
+        Command::Scan { path, json } => scan(&path, json, &limits),
+        Command::Info { file, json } => info(&file, json, &limits),
+        Command::Render { file, output, frame, window, size, sixteen_bit } => {
+            let options = RenderOptions { frame, window, size, sixteen_bit };
+            render::render(&file, &output, &options, &limits).map_err(|e| e.to_string())
+        }
+        Command::Demo { command: DemoCommand::Generate { dir, count, size, seed } } => {
+            demo::generate(&dir, count, size, seed).map(|paths| {
+                eprintln!("wrote {} phantom studies to {}", paths.len(), dir.display());
+            })
+            .map_err(|e| e.to_string())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("overread: {}", message.replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The fields `scan --json` prints for a readable file; absent values are null.
+#[derive(Serialize)]
+struct ScanLine<'a> {
+    path: &'a Path,
+    patient_id: Option<&'a str>,
+    study_uid: Option<&'a str>,
+    series_uid: Option<&'a str>,
+    sop_uid: Option<&'a str>,
+    modality: Option<&'a str>,
+    rows: Option<u32>,
+    cols: Option<u32>,
+    frames: Option<u32>,
+    transfer_syntax: &'a str,
+}
+
+impl<'a> ScanLine<'a> {
+    fn new(path: &'a Path, h: &'a Header) -> Self {
+        ScanLine {
+            path,
+            patient_id: h.patient_id.as_deref(),
+            study_uid: h.study_instance_uid.as_deref(),
+            series_uid: h.series_instance_uid.as_deref(),
+            sop_uid: h.sop_instance_uid.as_deref(),
+            modality: h.modality.as_deref(),
+            rows: h.rows,
+            cols: h.cols,
+            frames: h.frames,
+            transfer_syntax: &h.transfer_syntax,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    path: &'a Path,
+    error: String,
+}
+
+#[derive(Serialize)]
+struct InfoLine<'a> {
+    #[serde(flatten)]
+    scan: ScanLine<'a>,
+    photometric: Option<&'a str>,
+    bits_allocated: Option<u16>,
+    bits_stored: Option<u16>,
+    windows: &'a [Window],
+    body_part: Option<&'a str>,
+    view_position: Option<&'a str>,
+}
+
+fn scan(path: &Path, json: bool, limits: &Limits) -> Result<(), String> {
+    let (files, problems) = library::plan(path, limits).map_err(|e| e.to_string())?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let report = library::scan(&files, problems, limits, &tick);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = if json { print_json(&mut out, &report.entries) } else { print_table(&mut out, &report.entries) };
+    result.and_then(|()| out.flush()).or_else(ignore_broken_pipe)?;
+    let ok = report.entries.iter().filter(|e| e.result.is_ok()).count();
+    if !json {
+        eprintln!("{ok} DICOM files, {} skipped", report.entries.len() - ok);
+    }
+    Ok(())
+}
+
+fn ignore_broken_pipe(e: std::io::Error) -> Result<(), String> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(format!("cannot write output: {e}")) }
+}
+
+fn print_json(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<()> {
+    for entry in entries {
+        let line = match &entry.result {
+            Ok(h) => serde_json::to_string(&ScanLine::new(&entry.path, h)),
+            Err(e) => serde_json::to_string(&ErrorLine { path: &entry.path, error: e.to_string() }),
+        };
+        writeln!(out, "{}", line.map_err(std::io::Error::other)?)?;
+    }
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<()> {
+    writeln!(out, "{:<10} {:<16} {:<4} {:>11} {:>6}  {:<28} PATH", "STATUS", "PATIENT", "MOD", "SIZE", "FRAMES", "TRANSFER SYNTAX")?;
+    for entry in entries {
+        let path = entry.path.display();
+        match &entry.result {
+            Ok(h) => {
+                let size = match (h.cols, h.rows) {
+                    (Some(c), Some(r)) => format!("{c}×{r}"),
+                    _ => "-".into(),
+                };
+                writeln!(
+                    out,
+                    "{:<10} {:<16} {:<4} {:>11} {:>6}  {:<28} {path}",
+                    if h.is_dicomdir() { "dicomdir" } else { "ok" },
+                    truncate(h.patient_id.as_deref().unwrap_or("-"), 16),
+                    h.modality.as_deref().unwrap_or("-"),
+                    size,
+                    h.frames.map(|f| f.to_string()).unwrap_or_else(|| "-".into()),
+                    truncate(h.transfer_syntax_name, 28),
+                )?;
+            }
+            Err(e) => writeln!(out, "{:<10} {e}: {path}", "skipped")?,
+        }
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(['…']).collect() }
+}
+
+fn info(file: &Path, json: bool, limits: &Limits) -> Result<(), String> {
+    let h = overread_core::dicom::read_header(file, limits).map_err(|e| format!("{}: {e}", file.display()))?;
+    let line = InfoLine {
+        scan: ScanLine::new(file, &h),
+        photometric: h.photometric.as_deref(),
+        bits_allocated: h.bits_allocated,
+        bits_stored: h.bits_stored,
+        windows: &h.windows,
+        body_part: h.body_part.as_deref(),
+        view_position: h.view_position.as_deref(),
+    };
+    let mut out = std::io::stdout().lock();
+    let written = if json {
+        serde_json::to_string(&line).map_err(std::io::Error::other).and_then(|s| writeln!(out, "{s}"))
+    } else {
+        let v = serde_json::to_value(&line).map_err(|e| e.to_string())?;
+        let mut result = Ok(());
+        if let Some(map) = v.as_object() {
+            for (k, v) in map {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => "-".into(),
+                    other => other.to_string(),
+                };
+                result = result.and_then(|()| writeln!(out, "{k:<16} {text}"));
+            }
+        }
+        result
+    };
+    written.or_else(ignore_broken_pipe)
+}

@@ -65,6 +65,12 @@ pub(crate) struct DatasetLayout {
     /// end of the data set: everything dicom-rs needs to parse lies before it.
     pub header_end: usize,
     pub pixel_data: Option<PixelLocation>,
+    /// Top-level elements dicom-rs must not see: undefined-length UN
+    /// sequences, which it misreads (it takes the first item tag for a
+    /// length). They are cut out of the bytes it parses.
+    pub excluded: Vec<Range<usize>>,
+    /// The top-level Pixel Data element's explicit VR (OB or OW), if any.
+    pub pixel_vr: Option<[u8; 2]>,
 }
 
 fn need(buf: &[u8], at: usize, n: usize) -> WalkResult<&[u8]> {
@@ -199,9 +205,9 @@ pub(crate) fn walk_dataset(
     stop_at_pixel_data: bool,
     limits: &Limits,
 ) -> WalkResult<DatasetLayout> {
-    let mut walker = Walker { buf, encoding, limits, pixel_data: None, header_end: total };
+    let mut walker = Walker { buf, encoding, limits, pixel_data: None, header_end: total, excluded: Vec::new(), pixel_vr: None };
     walker.elements(0, total, Bound::Defined, 0, stop_at_pixel_data)?;
-    Ok(DatasetLayout { header_end: walker.header_end, pixel_data: walker.pixel_data })
+    Ok(DatasetLayout { header_end: walker.header_end, pixel_data: walker.pixel_data, excluded: walker.excluded, pixel_vr: walker.pixel_vr })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -218,6 +224,8 @@ struct Walker<'a> {
     limits: &'a Limits,
     pixel_data: Option<PixelLocation>,
     header_end: usize,
+    excluded: Vec<Range<usize>>,
+    pixel_vr: Option<[u8; 2]>,
 }
 
 struct ElementHeader {
@@ -313,6 +321,7 @@ impl Walker<'_> {
             let top_level_pixels = depth == 0 && h.tag == PIXEL_DATA;
             if top_level_pixels {
                 self.header_end = start;
+                self.pixel_vr = h.vr;
                 if stop_at_pixel_data {
                     *pos = end;
                     return Ok(());
@@ -346,6 +355,12 @@ impl Walker<'_> {
                         }
                     }
                     *pos = self.items(value_start, end, None, depth + 1, ex, le)?;
+                    if un {
+                        if depth > 0 {
+                            return Err(malformed(start as u64, "undefined-length UN inside a sequence is not supported").into());
+                        }
+                        self.excluded.push(start..*pos);
+                    }
                 }
                 continue;
             }

@@ -126,6 +126,8 @@ pub struct Instance {
     /// The data set bytes (inflated when the file was deflated).
     dataset: Vec<u8>,
     pixel_data: Option<PixelLocation>,
+    /// Pixel Data's VR was OW: in big endian, 8-bit samples then sit byte-swapped in 16-bit words.
+    pixel_data_ow: bool,
     limits: Limits,
 }
 
@@ -147,8 +149,10 @@ pub fn read_header(path: &Path, limits: &Limits) -> Result<Header> {
     }
     let start = preamble.dataset_offset;
     let total = prefix.size - start;
+    prefix.grow(start + 8)?;
+    let encoding = actual_encoding(&prefix.buf[start..], ts.encoding);
     let walked = loop {
-        match layout::walk_dataset(&prefix.buf[start..], total, ts.encoding, true, limits) {
+        match layout::walk_dataset(&prefix.buf[start..], total, encoding, true, limits) {
             Ok(l) => break l,
             Err(WalkError::NeedMore(n)) => prefix.grow(start + n)?,
             Err(WalkError::Fail(e)) => return Err(e),
@@ -156,7 +160,7 @@ pub fn read_header(path: &Path, limits: &Limits) -> Result<Header> {
     };
     prefix.grow(start + walked.header_end)?;
     let has_pixel_data = walked.header_end < total;
-    let object = parse_object(&prefix.buf[start..start + walked.header_end], ts)?;
+    let object = parse_object(&prefix.buf[start..start + walked.header_end], encoding, &walked.excluded)?;
     Ok(Header::from_object(&object, ts, preamble.media_sop_class, has_pixel_data))
 }
 
@@ -175,8 +179,16 @@ pub fn from_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Instance> {
     let preamble = layout::read_preamble(&bytes, bytes.len()).map_err(complete)?;
     let ts = transfer_syntax(&preamble)?;
     let (dataset, _) = dataset_bytes(bytes, &preamble, ts, limits)?;
-    let (header, object, dataset, pixel_data) = parse(dataset, ts, preamble, limits, false)?;
-    Ok(Instance { header, object, ts, dataset, pixel_data, limits: *limits })
+    let (header, object, dataset, walked) = parse(dataset, ts, preamble, limits, false)?;
+    Ok(Instance {
+        header,
+        object,
+        ts,
+        dataset,
+        pixel_data: walked.pixel_data,
+        pixel_data_ow: walked.pixel_vr == Some(*b"OW"),
+        limits: *limits,
+    })
 }
 
 fn complete(e: WalkError) -> Error {
@@ -192,12 +204,13 @@ fn parse(
     preamble: Preamble,
     limits: &Limits,
     header_only: bool,
-) -> Result<(Header, Object, Vec<u8>, Option<PixelLocation>)> {
-    let walked = layout::walk_dataset(&dataset, dataset.len(), ts.encoding, header_only, limits).map_err(complete)?;
-    let object = parse_object(&dataset[..walked.header_end], ts)?;
+) -> Result<(Header, Object, Vec<u8>, layout::DatasetLayout)> {
+    let encoding = actual_encoding(&dataset, ts.encoding);
+    let walked = layout::walk_dataset(&dataset, dataset.len(), encoding, header_only, limits).map_err(complete)?;
+    let object = parse_object(&dataset[..walked.header_end], encoding, &walked.excluded)?;
     let has_pixel_data = walked.header_end < dataset.len();
     let header = Header::from_object(&object, ts, preamble.media_sop_class, has_pixel_data);
-    Ok((header, object, dataset, walked.pixel_data))
+    Ok((header, object, dataset, walked))
 }
 
 fn transfer_syntax(preamble: &Preamble) -> Result<&'static TransferSyntax> {
@@ -237,11 +250,36 @@ fn dataset_bytes(mut file: Vec<u8>, preamble: &Preamble, ts: &TransferSyntax, li
     Ok((out, 0..len))
 }
 
-fn parse_object(bytes: &[u8], ts: &TransferSyntax) -> Result<Object> {
-    // Deflated data sets have been inflated: they are explicit VR little endian.
-    let uid = if ts.deflated { "1.2.840.10008.1.2.1" } else { ts.uid };
+/// Some writers declare explicit VR but write the data set in implicit VR;
+/// like other readers we follow the bytes when the first element has no VR.
+fn actual_encoding(dataset: &[u8], declared: Encoding) -> Encoding {
+    let looks_implicit = declared == Encoding::EXPLICIT_LE
+        && dataset.len() >= 8
+        && !(dataset[4].is_ascii_uppercase() && dataset[5].is_ascii_uppercase());
+    if looks_implicit { Encoding::IMPLICIT_LE } else { declared }
+}
+
+/// Parses header bytes with dicom-rs, without the ranges the walker excluded.
+fn parse_object(bytes: &[u8], encoding: Encoding, excluded: &[Range<usize>]) -> Result<Object> {
+    let uid = match encoding {
+        Encoding::IMPLICIT_LE => "1.2.840.10008.1.2",
+        Encoding::EXPLICIT_LE => "1.2.840.10008.1.2.1",
+        _ => "1.2.840.10008.1.2.2",
+    };
     let dicom_ts = TransferSyntaxRegistry.get(uid).ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.into() })?;
-    InMemDicomObject::read_dataset_with_ts(bytes, dicom_ts).map_err(|e| Error::Parse { message: chain(&e) })
+    let bytes: std::borrow::Cow<'_, [u8]> = if excluded.is_empty() {
+        bytes.into()
+    } else {
+        let mut kept = Vec::with_capacity(bytes.len());
+        let mut at = 0;
+        for r in excluded.iter().filter(|r| r.end <= bytes.len()) {
+            kept.extend_from_slice(&bytes[at..r.start]);
+            at = r.end;
+        }
+        kept.extend_from_slice(&bytes[at..]);
+        kept.into()
+    };
+    InMemDicomObject::read_dataset_with_ts(&bytes[..], dicom_ts).map_err(|e| Error::Parse { message: chain(&e) })
 }
 
 /// An error and its sources on one line.
@@ -314,8 +352,8 @@ impl Instance {
 
     /// Decodes one frame (0-based) to stored values.
     pub fn frame(&self, index: u32) -> Result<Frame> {
-        let px = self.image()?;
         let location = self.pixel_data.as_ref().ok_or(Error::NoPixelData)?;
+        let px = self.image()?;
         let extended: Option<Vec<u64>> = attrs::bytes(&self.object, tags::EXTENDED_OFFSET_TABLE).map(|b| {
             b.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect()
         });
@@ -325,6 +363,7 @@ impl Instance {
             bytes: &self.dataset,
             location,
             extended_offsets: extended.as_deref(),
+            ow_words: self.pixel_data_ow,
         };
         source.decode_frame(index)
     }

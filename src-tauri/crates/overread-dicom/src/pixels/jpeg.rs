@@ -17,6 +17,35 @@ pub(crate) struct Expected {
     pub cols: u32,
     pub samples: u16,
     pub bits_allocated: u16,
+    /// The DICOM header says RGB: PS3.5 §8.2.1 then means the components
+    /// were not colour-transformed, unless the stream itself says otherwise.
+    pub rgb: bool,
+}
+
+/// What the stream says about its colour transform: a JFIF APP0 segment
+/// means YCbCr; an Adobe APP14 segment carries the transform flag.
+fn colour_markers(data: &[u8]) -> (bool, Option<u8>) {
+    let (mut jfif, mut adobe) = (false, None);
+    let mut i = 2; // after SOI
+    while i + 4 <= data.len() && data[i] == 0xFF {
+        let marker = data[i + 1];
+        if marker == 0xDA || marker == 0xD9 {
+            break; // start of scan / end of image
+        }
+        if marker == 0xFF || (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += if marker == 0xFF { 1 } else { 2 };
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
+        let body = data.get(i + 4..i + 2 + len).unwrap_or(&[]);
+        match marker {
+            0xE0 if body.starts_with(b"JFIF\0") => jfif = true,
+            0xEE if body.starts_with(b"Adobe") && body.len() >= 12 => adobe = Some(body[11]),
+            _ => {}
+        }
+        i += 2 + len;
+    }
+    (jfif, adobe)
 }
 
 struct Handle(tj::tjhandle);
@@ -46,6 +75,39 @@ impl Handle {
         // SAFETY: valid handle; TJPARAM values come from the bindings.
         unsafe { tj::tj3Get(self.0, param as i32) }
     }
+}
+
+/// Decodes the three components without colour conversion (they are R, G
+/// and B already), interleaved.
+fn raw_components(h: &Handle, data: &[u8], width: usize, height: usize, expected: &Expected) -> Result<Vec<u8>, String> {
+    if h.get(tj::TJPARAM_TJPARAM_SUBSAMP) != tj::TJSAMP_TJSAMP_444 as i32 {
+        return Err("sub-sampled JPEG labelled RGB without a colour transform".into());
+    }
+    let plane = width * height;
+    let mut planes = vec![0u8; plane * 3];
+    let (p0, rest) = planes.split_at_mut(plane);
+    let (p1, p2) = rest.split_at_mut(plane);
+    let mut ptrs = [p0.as_mut_ptr(), p1.as_mut_ptr(), p2.as_mut_ptr()];
+    let mut strides = [width as i32; 3];
+    // SAFETY: three planes of width × height bytes with matching strides (4:4:4 checked above).
+    let rc = unsafe {
+        tj::tj3DecompressToYUVPlanes8(h.0, data.as_ptr(), data.len() as _, ptrs.as_mut_ptr(), strides.as_mut_ptr())
+    };
+    if rc != 0 && !h.last_was_warning() {
+        return Err(h.error());
+    }
+    let mut out = Vec::with_capacity(plane * 3 * usize::from(expected.bits_allocated / 8).max(1));
+    for i in 0..plane {
+        for p in 0..3 {
+            let v = planes[p * plane + i];
+            if expected.bits_allocated == 16 {
+                out.extend_from_slice(&u16::from(v).to_le_bytes());
+            } else {
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Decodes one JPEG frame, checking it against what the DICOM header says.
@@ -99,6 +161,12 @@ pub(crate) fn decode(data: &[u8], expected: &Expected) -> Result<Vec<u8>, String
         ));
     }
     let n = width as usize * height as usize * components as usize;
+    if expected.rgb && components == 3 && colorspace as u32 == tj::TJCS_TJCS_YCbCr && precision <= 8 {
+        let (jfif, adobe) = colour_markers(data);
+        if !jfif && adobe.is_none() {
+            return raw_components(&h, data, width as usize, height as usize, expected);
+        }
+    }
     let fmt = format as i32;
     let finish = |rc: i32| if rc == 0 || h.last_was_warning() { Ok(()) } else { Err(h.error()) };
     if precision <= 8 {

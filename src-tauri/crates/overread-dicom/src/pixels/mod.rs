@@ -80,6 +80,8 @@ pub(crate) struct PixelSource<'a> {
     pub location: &'a PixelLocation,
     /// Extended Offset Table (7FE0,0001), when present.
     pub extended_offsets: Option<&'a [u64]>,
+    /// Pixel Data was OW (matters for 8-bit samples in big endian).
+    pub ow_words: bool,
 }
 
 impl PixelSource<'_> {
@@ -110,6 +112,14 @@ impl PixelSource<'_> {
                 };
                 let count = native::stored_frame_samples(px);
                 let little = self.ts.encoding.little_endian;
+                if !little && self.ow_words && px.bits_allocated == 8 {
+                    // PS3.5 §8.1.1: OW is swapped as 16-bit words in big endian.
+                    let mut swapped = slice[..count.next_multiple_of(2).min(slice.len())].to_vec();
+                    for pair in swapped.chunks_exact_mut(2) {
+                        pair.swap(0, 1);
+                    }
+                    return Ok(finish_colour(px, native::unpack(&swapped, 0, count, little, px), false, self.location));
+                }
                 (native::unpack(slice, bit_offset, count, little, px), false)
             }
             (PixelLocation::Encapsulated { .. }, PixelCodec::Native) => {
@@ -131,6 +141,7 @@ impl PixelSource<'_> {
                             cols: px.cols,
                             samples: px.samples_per_pixel,
                             bits_allocated: px.bits_allocated,
+                            rgb: px.photometric == Photometric::Rgb,
                         };
                         (jpeg::decode(&data, &expected).map_err(codec_error)?, true)
                     }

@@ -1,0 +1,103 @@
+"""Reference values from pydicom (with pylibjpeg) for the test corpus.
+
+reference CORPUS   writes CORPUS/reference/manifest.json and one .npy of
+                   stored values per decodable file (pydicom's pixel_array,
+                   colour as RGB), plus modality LUT output where it is not
+                   the identity.
+eight-bit SRC DST  writes an 8-bit MONOCHROME2 copy of SRC (for JPEG baseline).
+"""
+import hashlib
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.pixels import apply_modality_lut
+
+warnings.simplefilter("ignore")
+
+LOSSY = {
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.81",
+    "1.2.840.10008.1.2.4.91",
+    "1.2.840.10008.1.2.4.203",
+}
+
+
+def reference(corpus: Path) -> None:
+    out = corpus / "reference"
+    out.mkdir(exist_ok=True)
+    entries = []
+    for path in sorted(corpus.rglob("*")):
+        if not path.is_file() or out in path.parents or path.name.startswith("."):
+            continue
+        rel = path.relative_to(corpus).as_posix()
+        try:
+            ds = pydicom.dcmread(path)
+        except Exception:
+            continue
+        if "PixelData" not in ds:
+            continue
+        try:
+            arr = ds.pixel_array
+        except Exception as e:  # pydicom cannot decode it either
+            entries.append({"path": rel, "pydicom_error": str(e).splitlines()[0][:200]})
+            continue
+        frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+        name = hashlib.sha256(rel.encode()).hexdigest()[:16]
+        np.save(out / f"{name}.npy", np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"))))
+        ts = str(ds.file_meta.TransferSyntaxUID)
+        entry = {
+            "path": rel,
+            "npy": f"{name}.npy",
+            "transfer_syntax": ts,
+            "lossy": ts in LOSSY,
+            "frames": frames,
+            "shape": list(arr.shape),
+            "bits_stored": int(ds.BitsStored),
+            "photometric": str(ds.PhotometricInterpretation),
+        }
+        mono = str(ds.PhotometricInterpretation).startswith("MONOCHROME")
+        has_mlut = "ModalityLUTSequence" in ds or (
+            "RescaleSlope" in ds and (float(ds.RescaleSlope) != 1 or float(ds.get("RescaleIntercept", 0)) != 0)
+        )
+        if mono and has_mlut and arr.size <= 4_000_000:
+            first = arr[0] if frames > 1 else arr
+            mod = apply_modality_lut(first, ds).astype(np.float64)
+            np.save(out / f"{name}.modality.npy", mod)
+            entry["modality_npy"] = f"{name}.modality.npy"
+        entries.append(entry)
+    (out / "manifest.json").write_text(json.dumps(entries, indent=1))
+    print(f"reference: {sum('npy' in e for e in entries)} decoded, "
+          f"{sum('pydicom_error' in e for e in entries)} not decodable by pydicom")
+
+
+def eight_bit(src: Path, dst: Path) -> None:
+    ds = pydicom.dcmread(src)
+    arr = ds.pixel_array.astype(np.float64)
+    lo, hi = np.percentile(arr, [0.5, 99.5])
+    arr = np.clip((arr - lo) / (hi - lo) * 255.0, 0, 255)
+    if ds.PhotometricInterpretation == "MONOCHROME1":
+        arr = 255 - arr
+    ds.PixelData = arr.astype(np.uint8).tobytes()
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.WindowCenter = 128
+    ds.WindowWidth = 256
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=["overread-rg1-8bit"])
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dst, enforce_file_format=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "reference":
+        reference(Path(sys.argv[2]))
+    elif sys.argv[1] == "eight-bit":
+        eight_bit(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        sys.exit(f"unknown command {sys.argv[1]}")
