@@ -323,6 +323,14 @@ impl Walker<'_> {
                 self.header_end = start;
                 self.pixel_vr = h.vr;
                 if stop_at_pixel_data {
+                    // Catch truncated files even when only reading headers.
+                    if h.len != UNDEFINED && (h.len as usize) > end - value_start {
+                        return Err(malformed(
+                            start as u64,
+                            format!("pixel data declares {} bytes but only {} remain (truncated file?)", h.len, end - value_start),
+                        )
+                        .into());
+                    }
                     *pos = end;
                     return Ok(());
                 }

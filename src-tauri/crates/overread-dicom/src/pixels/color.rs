@@ -45,46 +45,55 @@ pub struct Palette {
 
 impl Palette {
     pub(crate) fn from_object(obj: &Object) -> Result<Palette> {
-        if obj.get(tags::SEGMENTED_RED_PALETTE_COLOR_LOOKUP_TABLE_DATA).is_some()
-            && obj.get(tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA).is_none()
-        {
-            return Err(Error::UnsupportedImage { reason: "segmented palette colour LUTs".into() });
-        }
-        let channel = |desc: Tag, data: Tag, name: &'static str| -> Result<(i64, Vec<u16>)> {
+        let channel = |desc: Tag, data: Tag, segmented: Tag, name: &'static str| -> Result<(i64, Vec<u16>)> {
             let d = attrs::ints(obj, desc);
             let [count, first, bits] = d
                 .get(..3)
                 .and_then(|s| <[i64; 3]>::try_from(s).ok())
                 .ok_or(Error::MissingAttribute { attribute: name })?;
             let count = if count == 0 { 65_536 } else { count as usize };
-            let raw = attrs::bytes(obj, data).ok_or(Error::MissingAttribute { attribute: name })?;
-            let words: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-            let values: Vec<u16> = if bits == 8 && words.len() < count && raw.len() >= count {
-                raw.iter().take(count).map(|&b| u16::from(b) * 257).collect()
-            } else if words.len() >= count {
-                let scale = if bits == 8 { 257 } else { 1 };
-                words[..count].iter().map(|&w| if scale == 1 { w } else { (w & 0xFF) * scale }).collect()
+            let invalid = |reason: String| Error::InvalidAttribute { attribute: name, reason };
+            let scale = |v: u16| if bits == 8 { (v & 0xFF) * 257 } else { v };
+            if let Some(raw) = attrs::bytes(obj, data) {
+                let words: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+                let values: Vec<u16> = if bits == 8 && words.len() < count && raw.len() >= count {
+                    raw.iter().take(count).map(|&b| u16::from(b) * 257).collect()
+                } else if words.len() >= count {
+                    words[..count].iter().map(|&w| scale(w)).collect()
+                } else {
+                    return Err(invalid(format!("{} entries, {count} declared", words.len())));
+                };
+                return Ok((first, values));
+            }
+            let raw = attrs::bytes(obj, segmented).ok_or(Error::MissingAttribute { attribute: name })?;
+            let words: Vec<u16> = if bits == 8 {
+                raw.iter().map(|&b| u16::from(b)).collect()
             } else {
-                return Err(Error::InvalidAttribute {
-                    attribute: name,
-                    reason: format!("{} entries, {count} declared", words.len()),
-                });
+                raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
             };
-            Ok((first, values))
+            let mut values = Vec::with_capacity(count);
+            expand_segments(&words, None, None, count, 0, &mut values).map_err(invalid)?;
+            if values.len() != count {
+                return Err(invalid(format!("segments expand to {} entries, {count} declared", values.len())));
+            }
+            Ok((first, values.into_iter().map(scale).collect()))
         };
         let (first_mapped, red) = channel(
             tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
             tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+            tags::SEGMENTED_RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
             "Red Palette Color LUT (0028,1201)",
         )?;
         let (_, green) = channel(
             tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
             tags::GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+            tags::SEGMENTED_GREEN_PALETTE_COLOR_LOOKUP_TABLE_DATA,
             "Green Palette Color LUT (0028,1202)",
         )?;
         let (_, blue) = channel(
             tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
             tags::BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
+            tags::SEGMENTED_BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
             "Blue Palette Color LUT (0028,1203)",
         )?;
         Ok(Palette { first_mapped, red, green, blue })
@@ -97,5 +106,71 @@ impl Palette {
             lut[i]
         };
         [pick(&self.red), pick(&self.green), pick(&self.blue)]
+    }
+}
+
+/// Expands Segmented Palette Color LUT Data (PS3.3 C.7.9.2): discrete (0),
+/// linear (1) and indirect (2) segments, never past `limit` entries.
+fn expand_segments(
+    data: &[u16],
+    segments: Option<usize>,
+    last: Option<u16>,
+    limit: usize,
+    depth: u32,
+    out: &mut Vec<u16>,
+) -> Result<(), String> {
+    if depth > 4 {
+        return Err("indirect segments nest too deeply".into());
+    }
+    let mut i = 0;
+    let mut read = 0;
+    while i + 1 < data.len() && segments.is_none_or(|n| read < n) {
+        let (opcode, length) = (data[i], usize::from(data[i + 1]));
+        i += 2;
+        if out.len() + if opcode == 2 { 0 } else { length } > limit {
+            return Err(format!("segments expand past {limit} entries"));
+        }
+        match opcode {
+            0 => {
+                let values = data.get(i..i + length).ok_or("discrete segment past the end")?;
+                out.extend_from_slice(values);
+                i += length;
+            }
+            1 => {
+                let y0 = out.last().copied().or(last).ok_or("linear segment with no start value")?;
+                let y1 = *data.get(i).ok_or("linear segment past the end")?;
+                i += 1;
+                let step = (f64::from(y1) - f64::from(y0)) / length.max(1) as f64;
+                out.extend((1..=length).map(|k| (f64::from(y0) + step * k as f64).round() as u16));
+            }
+            2 => {
+                let lo = u32::from(*data.get(i).ok_or("indirect segment past the end")?);
+                let hi = u32::from(*data.get(i + 1).ok_or("indirect segment past the end")?);
+                i += 2;
+                let offset = (lo | hi << 16) as usize;
+                let from = data.get(offset..).ok_or("indirect segment offset past the end")?;
+                let previous = out.last().copied();
+                expand_segments(from, Some(length), previous, limit, depth + 1, out)?;
+            }
+            other => return Err(format!("unknown segment type {other}")),
+        }
+        read += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_expand_like_ps3_3_c_7_9_2() {
+        // Discrete 0, 10; linear to 20 in 2 steps; indirect copy of the first segment.
+        let data = [0, 2, 0, 10, 1, 2, 20, 2, 1, 0, 0];
+        let mut out = Vec::new();
+        expand_segments(&data, None, None, 100, 0, &mut out).expect("expands");
+        assert_eq!(out, vec![0, 10, 15, 20, 0, 10]);
+        let mut out = Vec::new();
+        assert!(expand_segments(&[0, 200], None, None, 100, 0, &mut out).is_err());
     }
 }
