@@ -15,7 +15,11 @@ use overread_core::{demo, library, render};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "overread", version, about = "Review AI findings on chest X-rays: headless tools")]
+#[command(
+    name = "overread",
+    version,
+    about = "Review AI findings on chest X-rays: headless tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -78,8 +82,14 @@ enum DemoCommand {
 
 fn parse_window(s: &str) -> Result<(f64, f64), String> {
     let (c, w) = s.split_once(',').ok_or("expected CENTER,WIDTH")?;
-    let c: f64 = c.trim().parse().map_err(|_| format!("bad window centre {c:?}"))?;
-    let w: f64 = w.trim().parse().map_err(|_| format!("bad window width {w:?}"))?;
+    let c: f64 = c
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad window centre {c:?}"))?;
+    let w: f64 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad window width {w:?}"))?;
     if !c.is_finite() || !w.is_finite() || w < 1.0 {
         return Err("window width must be at least 1".into());
     }
@@ -92,16 +102,35 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan { path, json } => scan(&path, json, &limits),
         Command::Info { file, json } => info(&file, json, &limits),
-        Command::Render { file, output, frame, window, size, sixteen_bit } => {
-            let options = RenderOptions { frame, window, size, sixteen_bit };
+        Command::Render {
+            file,
+            output,
+            frame,
+            window,
+            size,
+            sixteen_bit,
+        } => {
+            let options = RenderOptions {
+                frame,
+                window,
+                size,
+                sixteen_bit,
+            };
             render::render(&file, &output, &options, &limits).map_err(|e| e.to_string())
         }
-        Command::Demo { command: DemoCommand::Generate { dir, count, size, seed } } => {
-            demo::generate(&dir, count, size, seed).map(|paths| {
+        Command::Demo {
+            command:
+                DemoCommand::Generate {
+                    dir,
+                    count,
+                    size,
+                    seed,
+                },
+        } => demo::generate(&dir, count, size, seed)
+            .map(|paths| {
                 eprintln!("wrote {} phantom studies to {}", paths.len(), dir.display());
             })
-            .map_err(|e| e.to_string())
-        }
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -183,8 +212,14 @@ fn scan(path: &Path, json: bool, limits: &Limits) -> Result<(), String> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = if json { print_json(&mut out, &report.entries) } else { print_table(&mut out, &report.entries) };
-    result.and_then(|()| out.flush()).or_else(ignore_broken_pipe)?;
+    let result = if json {
+        print_json(&mut out, &report.entries)
+    } else {
+        print_table(&mut out, &report.entries)
+    };
+    result
+        .and_then(|()| out.flush())
+        .or_else(ignore_broken_pipe)?;
     let ok = report.entries.iter().filter(|e| e.result.is_ok()).count();
     if !json {
         eprintln!("{ok} DICOM files, {} skipped", report.entries.len() - ok);
@@ -193,14 +228,21 @@ fn scan(path: &Path, json: bool, limits: &Limits) -> Result<(), String> {
 }
 
 fn ignore_broken_pipe(e: std::io::Error) -> Result<(), String> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(format!("cannot write output: {e}")) }
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(format!("cannot write output: {e}"))
+    }
 }
 
 fn print_json(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<()> {
     for entry in entries {
         let line = match &entry.result {
             Ok(h) => serde_json::to_string(&ScanLine::new(&entry.path, h)),
-            Err(e) => serde_json::to_string(&ErrorLine { path: &entry.path, error: e.to_string() }),
+            Err(e) => serde_json::to_string(&ErrorLine {
+                path: &entry.path,
+                error: e.to_string(),
+            }),
         };
         writeln!(out, "{}", line.map_err(std::io::Error::other)?)?;
     }
@@ -208,7 +250,11 @@ fn print_json(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<()
 }
 
 fn print_table(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<()> {
-    writeln!(out, "{:<10} {:<16} {:<4} {:>11} {:>6}  {:<28} PATH", "STATUS", "PATIENT", "MOD", "SIZE", "FRAMES", "TRANSFER SYNTAX")?;
+    writeln!(
+        out,
+        "{:<10} {:<16} {:<4} {:>11} {:>6}  {:<28} PATH",
+        "STATUS", "PATIENT", "MOD", "SIZE", "FRAMES", "TRANSFER SYNTAX"
+    )?;
     for entry in entries {
         let path = entry.path.display();
         match &entry.result {
@@ -224,7 +270,9 @@ fn print_table(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<(
                     truncate(h.patient_id.as_deref().unwrap_or("-"), 16),
                     h.modality.as_deref().unwrap_or("-"),
                     size,
-                    h.frames.map(|f| f.to_string()).unwrap_or_else(|| "-".into()),
+                    h.frames
+                        .map(|f| f.to_string())
+                        .unwrap_or_else(|| "-".into()),
                     truncate(h.transfer_syntax_name, 28),
                 )?;
             }
@@ -235,11 +283,16 @@ fn print_table(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<(
 }
 
 fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n - 1).chain(['…']).collect() }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(['…']).collect()
+    }
 }
 
 fn info(file: &Path, json: bool, limits: &Limits) -> Result<(), String> {
-    let h = overread_core::dicom::read_header(file, limits).map_err(|e| format!("{}: {e}", file.display()))?;
+    let h = overread_core::dicom::read_header(file, limits)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
     let line = InfoLine {
         scan: ScanLine::new(file, &h),
         photometric: h.photometric.as_deref(),
@@ -251,7 +304,9 @@ fn info(file: &Path, json: bool, limits: &Limits) -> Result<(), String> {
     };
     let mut out = std::io::stdout().lock();
     let written = if json {
-        serde_json::to_string(&line).map_err(std::io::Error::other).and_then(|s| writeln!(out, "{s}"))
+        serde_json::to_string(&line)
+            .map_err(std::io::Error::other)
+            .and_then(|s| writeln!(out, "{s}"))
     } else {
         let v = serde_json::to_value(&line).map_err(|e| e.to_string())?;
         let mut result = Ok(());

@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn overread(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_overread")).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_overread"))
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -14,14 +17,25 @@ fn stderr(o: &Output) -> String {
 }
 
 fn json_lines(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
 }
 
 /// A folder with two phantom studies, a text file and a truncated DICOM file.
 fn sample_folder() -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let studies = dir.path().join("studies");
-    let out = overread(&["demo", "generate", studies.to_str().expect("utf8"), "--count", "2", "--size", "128"]);
+    let out = overread(&[
+        "demo",
+        "generate",
+        studies.to_str().expect("utf8"),
+        "--count",
+        "2",
+        "--size",
+        "128",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&studies)
         .expect("dir")
@@ -36,8 +50,18 @@ fn sample_folder() -> (tempfile::TempDir, Vec<PathBuf>) {
     (dir, files)
 }
 
-const SCAN_FIELDS: [&str; 10] =
-    ["path", "patient_id", "study_uid", "series_uid", "sop_uid", "modality", "rows", "cols", "frames", "transfer_syntax"];
+const SCAN_FIELDS: [&str; 10] = [
+    "path",
+    "patient_id",
+    "study_uid",
+    "series_uid",
+    "sop_uid",
+    "modality",
+    "rows",
+    "cols",
+    "frames",
+    "transfer_syntax",
+];
 
 #[test]
 fn scan_json_has_one_line_per_file() {
@@ -50,7 +74,12 @@ fn scan_json_has_one_line_per_file() {
     let ok: Vec<&Value> = lines.iter().filter(|l| l.get("error").is_none()).collect();
     assert_eq!(ok.len(), 2);
     for line in &ok {
-        let keys: Vec<&str> = line.as_object().expect("object").keys().map(String::as_str).collect();
+        let keys: Vec<&str> = line
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut expected = SCAN_FIELDS.to_vec();
         expected.sort();
         let mut keys = keys.clone();
@@ -58,14 +87,36 @@ fn scan_json_has_one_line_per_file() {
         assert_eq!(keys, expected);
         assert_eq!(line["rows"], 128);
         assert_eq!(line["transfer_syntax"], "1.2.840.10008.1.2.1");
-        assert!(line["patient_id"].as_str().expect("id").starts_with("OVR-PH-"));
+        assert!(
+            line["patient_id"]
+                .as_str()
+                .expect("id")
+                .starts_with("OVR-PH-")
+        );
     }
     let errors: Vec<&Value> = lines.iter().filter(|l| l.get("error").is_some()).collect();
     for e in &errors {
-        assert_eq!(e.as_object().expect("object").len(), 2, "{{path, error}} only: {e}");
+        assert_eq!(
+            e.as_object().expect("object").len(),
+            2,
+            "{{path, error}} only: {e}"
+        );
     }
-    let truncated = errors.iter().find(|e| e["path"].as_str().is_some_and(|p| p.ends_with("truncated.dcm"))).expect("listed");
-    assert!(truncated["error"].as_str().expect("text").contains("malformed"), "{truncated}");
+    let truncated = errors
+        .iter()
+        .find(|e| {
+            e["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("truncated.dcm"))
+        })
+        .expect("listed");
+    assert!(
+        truncated["error"]
+            .as_str()
+            .expect("text")
+            .contains("malformed"),
+        "{truncated}"
+    );
 }
 
 #[test]
@@ -81,7 +132,14 @@ fn info_json_adds_image_fields() {
     let out = overread(&["info", files[0].to_str().expect("utf8"), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let info = &json_lines(&out)[0];
-    for key in SCAN_FIELDS.iter().chain(&["photometric", "bits_allocated", "bits_stored", "windows", "body_part", "view_position"]) {
+    for key in SCAN_FIELDS.iter().chain(&[
+        "photometric",
+        "bits_allocated",
+        "bits_stored",
+        "windows",
+        "body_part",
+        "view_position",
+    ]) {
         assert!(info.get(*key).is_some(), "missing {key}: {info}");
     }
     assert_eq!(info["bits_stored"], 12);
@@ -98,12 +156,26 @@ fn render_writes_the_png_and_honours_options() {
     assert!(out.status.success(), "{}", stderr(&out));
     let default = image::open(&png).expect("png").to_luma8();
     assert_eq!(default.dimensions(), (128, 128));
-    let out = overread(&["render", input, "-o", png.to_str().expect("utf8"), "--window", "1000,200", "--size", "64"]);
+    let out = overread(&[
+        "render",
+        input,
+        "-o",
+        png.to_str().expect("utf8"),
+        "--window",
+        "1000,200",
+        "--size",
+        "64",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let narrow = image::open(&png).expect("png").to_luma8();
     assert_eq!(narrow.dimensions(), (64, 64));
     // A narrow window saturates far more pixels than the default.
-    let extremes = |img: &image::GrayImage| img.pixels().filter(|p| p.0[0] == 0 || p.0[0] == 255).count() as f64 / img.len() as f64;
+    let extremes = |img: &image::GrayImage| {
+        img.pixels()
+            .filter(|p| p.0[0] == 0 || p.0[0] == 255)
+            .count() as f64
+            / img.len() as f64
+    };
     assert!(extremes(&narrow) > extremes(&default) + 0.2);
 }
 
@@ -113,7 +185,12 @@ fn bad_input_is_one_line_and_exit_2() {
     let png = dir.path().join("x.png");
     for input in ["truncated.dcm", "notes.txt", "missing.dcm"] {
         let path = dir.path().join(input);
-        let out = overread(&["render", path.to_str().expect("utf8"), "-o", png.to_str().expect("utf8")]);
+        let out = overread(&[
+            "render",
+            path.to_str().expect("utf8"),
+            "-o",
+            png.to_str().expect("utf8"),
+        ]);
         assert_eq!(out.status.code(), Some(2), "{input}: {}", stderr(&out));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{input}: {err}");
@@ -122,16 +199,33 @@ fn bad_input_is_one_line_and_exit_2() {
         assert_eq!(out.status.code(), Some(2));
     }
     let (_d, files) = sample_folder();
-    let out = overread(&["render", files[0].to_str().expect("utf8"), "-o", png.to_str().expect("utf8"), "--frame", "3"]);
+    let out = overread(&[
+        "render",
+        files[0].to_str().expect("utf8"),
+        "-o",
+        png.to_str().expect("utf8"),
+        "--frame",
+        "3",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("frame 3 does not exist"));
-    let out = overread(&["render", files[0].to_str().expect("utf8"), "-o", png.to_str().expect("utf8"), "--window", "10,0"]);
+    let out = overread(&[
+        "render",
+        files[0].to_str().expect("utf8"),
+        "-o",
+        png.to_str().expect("utf8"),
+        "--window",
+        "10,0",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
 
 fn corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(std::env::var_os("OVERREAD_CORPUS")?);
-    assert!(dir.join("reference/manifest.json").is_file(), "OVERREAD_CORPUS has no manifest");
+    assert!(
+        dir.join("reference/manifest.json").is_file(),
+        "OVERREAD_CORPUS has no manifest"
+    );
     Some(dir)
 }
 
@@ -143,7 +237,9 @@ fn render_and_info_work_on_the_whole_corpus() {
         eprintln!("skipped: OVERREAD_CORPUS is not set");
         return;
     };
-    let manifest: Vec<Value> = serde_json::from_slice(&std::fs::read(dir.join("reference/manifest.json")).expect("read")).expect("json");
+    let manifest: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("reference/manifest.json")).expect("read"))
+            .expect("json");
     let out_dir = tempfile::tempdir().expect("tempdir");
     let refused = ["pydicom/JPEG2000-embedded-sequence-delimiter.dcm"];
     let mut rendered = 0;
@@ -151,18 +247,40 @@ fn render_and_info_work_on_the_whole_corpus() {
         let rel = entry["path"].as_str().expect("path");
         let input = dir.join(rel);
         let png = out_dir.path().join("x.png");
-        let out = overread(&["render", input.to_str().expect("utf8"), "-o", png.to_str().expect("utf8")]);
+        let out = overread(&[
+            "render",
+            input.to_str().expect("utf8"),
+            "-o",
+            png.to_str().expect("utf8"),
+        ]);
         let decodable = entry.get("npy").is_some() && !refused.contains(&rel);
         if decodable {
             assert!(out.status.success(), "{rel}: {}", stderr(&out));
             let img = image::open(&png).expect("png");
-            let shape: Vec<u64> = entry["shape"].as_array().expect("shape").iter().filter_map(Value::as_u64).collect();
+            let shape: Vec<u64> = entry["shape"]
+                .as_array()
+                .expect("shape")
+                .iter()
+                .filter_map(Value::as_u64)
+                .collect();
             let frames = entry["frames"].as_u64().unwrap_or(1);
-            let (rows, cols) = if frames > 1 { (shape[1], shape[2]) } else { (shape[0], shape[1]) };
-            assert_eq!((u64::from(img.height()), u64::from(img.width())), (rows, cols), "{rel}");
+            let (rows, cols) = if frames > 1 {
+                (shape[1], shape[2])
+            } else {
+                (shape[0], shape[1])
+            };
+            assert_eq!(
+                (u64::from(img.height()), u64::from(img.width())),
+                (rows, cols),
+                "{rel}"
+            );
             rendered += 1;
         } else {
-            assert!(matches!(out.status.code(), Some(0) | Some(2)), "{rel}: {:?}", out.status);
+            assert!(
+                matches!(out.status.code(), Some(0) | Some(2)),
+                "{rel}: {:?}",
+                out.status
+            );
             if out.status.code() == Some(2) {
                 assert_eq!(stderr(&out).lines().count(), 1, "{rel}");
             }
@@ -171,7 +289,11 @@ fn render_and_info_work_on_the_whole_corpus() {
         if decodable {
             assert!(info.status.success(), "{rel}: {}", stderr(&info));
         } else {
-            assert!(matches!(info.status.code(), Some(0) | Some(2)), "{rel}: {:?}", info.status);
+            assert!(
+                matches!(info.status.code(), Some(0) | Some(2)),
+                "{rel}: {:?}",
+                info.status
+            );
         }
     }
     assert!(rendered >= 160, "rendered {rendered}");
@@ -188,13 +310,27 @@ fn scan_reads_a_dicomdir_and_the_whole_corpus() {
     assert!(out.status.success(), "{}", stderr(&out));
     let lines = json_lines(&out);
     assert!(lines.len() >= 30, "{} files referenced", lines.len());
-    assert!(lines.iter().all(|l| l.get("error").is_none() && Path::new(l["path"].as_str().expect("path")).starts_with(dir.join("pydicom/dicomdirtests"))));
+    assert!(lines.iter().all(|l| {
+        l.get("error").is_none()
+            && Path::new(l["path"].as_str().expect("path"))
+                .starts_with(dir.join("pydicom/dicomdirtests"))
+    }));
     let out = overread(&["scan", dir.to_str().expect("utf8"), "--json"]);
     assert!(out.status.success());
     let lines = json_lines(&out);
     let ok = lines.iter().filter(|l| l.get("error").is_none()).count();
     assert!(ok >= 200, "{ok} readable files");
-    let rg1 = lines.iter().find(|l| l["path"].as_str().is_some_and(|p| p.ends_with("rg1/RG1_jpeg_extended_12bit.dcm"))).expect("rg1");
+    let rg1 = lines
+        .iter()
+        .find(|l| {
+            l["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("rg1/RG1_jpeg_extended_12bit.dcm"))
+        })
+        .expect("rg1");
     assert_eq!(rg1["transfer_syntax"], "1.2.840.10008.1.2.4.51");
-    assert_eq!((rg1["rows"].as_u64(), rg1["cols"].as_u64()), (Some(1955), Some(1841)));
+    assert_eq!(
+        (rg1["rows"].as_u64(), rg1["cols"].as_u64()),
+        (Some(1955), Some(1841))
+    );
 }

@@ -13,9 +13,14 @@ pub const TRUTH_FILE: &str = "phantom-truth.json";
 /// Writes `count` phantom studies of `size`×`size` pixels into `dir`, and
 /// their ground truth; returns the instance paths.
 pub fn generate(dir: &Path, count: u32, size: u16, seed: u64) -> Result<Vec<PathBuf>> {
-    let fail = |message: String| Error::Output { path: dir.to_path_buf(), message };
+    let fail = |message: String| Error::Output {
+        path: dir.to_path_buf(),
+        message,
+    };
     if size < 64 {
-        return Err(Error::InvalidArgument { message: format!("phantom size must be at least 64, got {size}") });
+        return Err(Error::InvalidArgument {
+            message: format!("phantom size must be at least 64, got {size}"),
+        });
     }
     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     let studies: Vec<PhantomStudy> = demo_studies(count, size, size, seed);

@@ -7,7 +7,10 @@ use snafu::Snafu;
 #[snafu(visibility(pub(crate)))]
 pub enum Error {
     #[snafu(display("{}: {source}", path.display()))]
-    Dicom { path: PathBuf, source: overread_dicom::Error },
+    Dicom {
+        path: PathBuf,
+        source: overread_dicom::Error,
+    },
 
     #[snafu(display("{}: {message}", path.display()))]
     Output { path: PathBuf, message: String },

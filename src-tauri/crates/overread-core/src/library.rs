@@ -17,7 +17,9 @@ pub struct ScanReport {
 
 impl ScanReport {
     pub fn headers(&self) -> impl Iterator<Item = (&Path, &Header)> {
-        self.entries.iter().filter_map(|e| e.result.as_ref().ok().map(|h| (e.path.as_path(), h)))
+        self.entries
+            .iter()
+            .filter_map(|e| e.result.as_ref().ok().map(|h| (e.path.as_path(), h)))
     }
 
     pub fn index(&self) -> StudyIndex {
@@ -32,7 +34,12 @@ pub fn plan(root: &Path, limits: &Limits) -> Result<(Vec<PathBuf>, Vec<ScanEntry
 }
 
 /// Reads every planned file's header in parallel.
-pub fn scan(files: &[PathBuf], problems: Vec<ScanEntry>, limits: &Limits, progress: &(dyn Fn() + Sync)) -> ScanReport {
+pub fn scan(
+    files: &[PathBuf],
+    problems: Vec<ScanEntry>,
+    limits: &Limits,
+    progress: &(dyn Fn() + Sync),
+) -> ScanReport {
     let mut entries = scan::scan_files(files, limits, progress);
     entries.extend(problems);
     entries.sort_by(|a, b| a.path.cmp(&b.path));

@@ -25,21 +25,31 @@ pub struct RenderOptions {
 }
 
 /// Decodes `input` and returns its display-ready image.
-pub fn display_image(input: &Path, options: &RenderOptions, limits: &Limits) -> Result<DisplayImage> {
+pub fn display_image(
+    input: &Path,
+    options: &RenderOptions,
+    limits: &Limits,
+) -> Result<DisplayImage> {
     let instance = overread_dicom::open(input, limits).context(DicomSnafu { path: input })?;
     let voi = options.window.map(|(c, w)| Voi::Window(Window::new(c, w)));
-    instance.display(options.frame, voi).context(DicomSnafu { path: input })
+    instance
+        .display(options.frame, voi)
+        .context(DicomSnafu { path: input })
 }
 
 /// Renders `input` to `output`; the format follows the extension (.png, .pgm/.ppm).
 pub fn render(input: &Path, output: &Path, options: &RenderOptions, limits: &Limits) -> Result<()> {
     if let Some((_, w)) = options.window {
         if !(w.is_finite() && w >= 1.0) {
-            return Err(Error::InvalidArgument { message: format!("window width must be at least 1, got {w}") });
+            return Err(Error::InvalidArgument {
+                message: format!("window width must be at least 1, got {w}"),
+            });
         }
     }
     if options.size == Some(0) {
-        return Err(Error::InvalidArgument { message: "size must be at least 1".into() });
+        return Err(Error::InvalidArgument {
+            message: "size must be at least 1".into(),
+        });
     }
     let image = display_image(input, options, limits)?;
     write(&image, output, options)
@@ -47,29 +57,54 @@ pub fn render(input: &Path, output: &Path, options: &RenderOptions, limits: &Lim
 
 /// Writes a display image in the format `output`'s extension names.
 pub fn write(image: &DisplayImage, output: &Path, options: &RenderOptions) -> Result<()> {
-    let fail = |message: String| Error::Output { path: output.to_path_buf(), message };
-    let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let fail = |message: String| Error::Output {
+        path: output.to_path_buf(),
+        message,
+    };
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     let image = match options.size {
         Some(size) => resize(image, size),
         None => image.clone(),
     };
     match ext.as_deref() {
-        Some("pgm" | "ppm") => write_pnm(&image, output, options.sixteen_bit).map_err(|e| fail(e.to_string())),
-        Some("png") => {
-            let dynamic = to_dynamic(&image, options.sixteen_bit).ok_or_else(|| fail("image buffer size mismatch".into()))?;
-            dynamic.save_with_format(output, image::ImageFormat::Png).map_err(|e| fail(e.to_string()))
+        Some("pgm" | "ppm") => {
+            write_pnm(&image, output, options.sixteen_bit).map_err(|e| fail(e.to_string()))
         }
-        _ => Err(fail("unknown output format (use .png, .pgm or .ppm)".into())),
+        Some("png") => {
+            let dynamic = to_dynamic(&image, options.sixteen_bit)
+                .ok_or_else(|| fail("image buffer size mismatch".into()))?;
+            dynamic
+                .save_with_format(output, image::ImageFormat::Png)
+                .map_err(|e| fail(e.to_string()))
+        }
+        _ => Err(fail(
+            "unknown output format (use .png, .pgm or .ppm)".into(),
+        )),
     }
 }
 
 fn to_dynamic(image: &DisplayImage, sixteen_bit: bool) -> Option<DynamicImage> {
     let (w, h) = (image.width, image.height);
     Some(match (image.channels, sixteen_bit) {
-        (1, true) => DynamicImage::ImageLuma16(ImageBuffer::<Luma<u16>, _>::from_raw(w, h, image.data.clone())?),
-        (1, false) => DynamicImage::ImageLuma8(ImageBuffer::<Luma<u8>, _>::from_raw(w, h, image.to_u8())?),
-        (_, true) => DynamicImage::ImageRgb16(ImageBuffer::<Rgb<u16>, _>::from_raw(w, h, image.data.clone())?),
-        (_, false) => DynamicImage::ImageRgb8(ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, image.to_u8())?),
+        (1, true) => DynamicImage::ImageLuma16(ImageBuffer::<Luma<u16>, _>::from_raw(
+            w,
+            h,
+            image.data.clone(),
+        )?),
+        (1, false) => {
+            DynamicImage::ImageLuma8(ImageBuffer::<Luma<u8>, _>::from_raw(w, h, image.to_u8())?)
+        }
+        (_, true) => DynamicImage::ImageRgb16(ImageBuffer::<Rgb<u16>, _>::from_raw(
+            w,
+            h,
+            image.data.clone(),
+        )?),
+        (_, false) => {
+            DynamicImage::ImageRgb8(ImageBuffer::<Rgb<u8>, _>::from_raw(w, h, image.to_u8())?)
+        }
     })
 }
 
@@ -86,7 +121,12 @@ pub fn resize(image: &DisplayImage, size: u32) -> DisplayImage {
             .map(|b| image::imageops::resize(&b, w, h, FilterType::Triangle).into_raw()),
     };
     match resized {
-        Some(data) => DisplayImage { width: w, height: h, channels: image.channels, data },
+        Some(data) => DisplayImage {
+            width: w,
+            height: h,
+            channels: image.channels,
+            data,
+        },
         None => image.clone(),
     }
 }

@@ -25,7 +25,9 @@ pub(crate) fn int(obj: &Object, tag: Tag) -> Option<i64> {
 }
 
 pub(crate) fn floats(obj: &Object, tag: Tag) -> Vec<f64> {
-    obj.get(tag).and_then(|e| e.value().to_multi_float64().ok()).unwrap_or_default()
+    obj.get(tag)
+        .and_then(|e| e.value().to_multi_float64().ok())
+        .unwrap_or_default()
 }
 
 pub(crate) fn float(obj: &Object, tag: Tag) -> Option<f64> {
@@ -33,7 +35,9 @@ pub(crate) fn float(obj: &Object, tag: Tag) -> Option<f64> {
 }
 
 pub(crate) fn ints(obj: &Object, tag: Tag) -> Vec<i64> {
-    obj.get(tag).and_then(|e| e.value().to_multi_int::<i64>().ok()).unwrap_or_default()
+    obj.get(tag)
+        .and_then(|e| e.value().to_multi_int::<i64>().ok())
+        .unwrap_or_default()
 }
 
 /// Raw value bytes (as little endian for binary VRs).

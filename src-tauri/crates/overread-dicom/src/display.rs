@@ -20,7 +20,10 @@ pub struct DisplayImage {
 impl DisplayImage {
     /// 8-bit copy, rounding to nearest.
     pub fn to_u8(&self) -> Vec<u8> {
-        self.data.iter().map(|&v| ((u32::from(v) + 128) / 257) as u8).collect()
+        self.data
+            .iter()
+            .map(|&v| ((u32::from(v) + 128) / 257) as u8)
+            .collect()
     }
 }
 
@@ -50,17 +53,26 @@ impl GrayPipeline {
                 v.iter().map(|&s| table[usize::from(s)]).collect()
             }
             Samples::U16(v) => {
-                let table = self.table_u16(v.iter().copied().max().unwrap_or(0), |i| f64::from(i as u16));
+                let table = self.table_u16(v.iter().copied().max().unwrap_or(0), |i| {
+                    f64::from(i as u16)
+                });
                 v.iter().map(|&s| table[usize::from(s)]).collect()
             }
             Samples::I16(v) => {
-                let table: Vec<u16> = (0..=65535u32).map(|i| self.value(f64::from(i as u16 as i16))).collect();
+                let table: Vec<u16> = (0..=65535u32)
+                    .map(|i| self.value(f64::from(i as u16 as i16)))
+                    .collect();
                 v.iter().map(|&s| table[usize::from(s as u16)]).collect()
             }
             Samples::U32(v) => v.iter().map(|&s| self.value(f64::from(s))).collect(),
             Samples::I32(v) => v.iter().map(|&s| self.value(f64::from(s))).collect(),
         };
-        DisplayImage { width: frame.cols, height: frame.rows, channels: 1, data }
+        DisplayImage {
+            width: frame.cols,
+            height: frame.rows,
+            channels: 1,
+            data,
+        }
     }
 
     fn table_u16(&self, max: u16, input: impl Fn(u32) -> f64) -> Vec<u16> {
@@ -85,7 +97,12 @@ pub fn colour(frame: &Frame, bits_stored: u16, palette: Option<&Palette>) -> Dis
     if frame.photometric == Photometric::PaletteColor {
         if let Some(p) = palette {
             let data = frame.samples.iter_i64().flat_map(|i| p.rgb(i)).collect();
-            return DisplayImage { width, height, channels: 3, data };
+            return DisplayImage {
+                width,
+                height,
+                channels: 3,
+                data,
+            };
         }
     }
     let max = ((1u64 << bits_stored.clamp(1, 32)) - 1) as f64;
@@ -94,7 +111,12 @@ pub fn colour(frame: &Frame, bits_stored: u16, palette: Option<&Palette>) -> Dis
         .iter_i64()
         .map(|v| ((v.max(0) as f64 / max).min(1.0) * 65535.0).round() as u16)
         .collect();
-    DisplayImage { width, height, channels: 3, data }
+    DisplayImage {
+        width,
+        height,
+        channels: 3,
+        data,
+    }
 }
 
 #[cfg(test)]
@@ -103,12 +125,25 @@ mod tests {
     use crate::lut::Window;
 
     fn frame(samples: Samples) -> Frame {
-        Frame { rows: 1, cols: samples.len() as u32, samples_per_pixel: 1, photometric: Photometric::Monochrome2, samples }
+        Frame {
+            rows: 1,
+            cols: samples.len() as u32,
+            samples_per_pixel: 1,
+            photometric: Photometric::Monochrome2,
+            samples,
+        }
     }
 
     #[test]
     fn monochrome1_shows_low_values_white() {
-        let p = GrayPipeline { modality: ModalityLut::IDENTITY, voi: Voi::Range { min: 0.0, max: 100.0 }, invert: true };
+        let p = GrayPipeline {
+            modality: ModalityLut::IDENTITY,
+            voi: Voi::Range {
+                min: 0.0,
+                max: 100.0,
+            },
+            invert: true,
+        };
         let img = p.apply(&frame(Samples::U16(vec![0, 100])));
         assert_eq!(img.data, vec![65535, 0]);
     }
@@ -116,13 +151,18 @@ mod tests {
     #[test]
     fn table_path_matches_direct_path() {
         let p = GrayPipeline {
-            modality: ModalityLut::Rescale { slope: 2.0, intercept: -1024.0 },
+            modality: ModalityLut::Rescale {
+                slope: 2.0,
+                intercept: -1024.0,
+            },
             voi: Voi::Window(Window::new(40.0, 400.0)),
             invert: false,
         };
         let values: Vec<i16> = (-2000..2000).step_by(7).collect();
         let via_table = p.apply(&frame(Samples::I16(values.clone())));
-        let direct = p.apply(&frame(Samples::I32(values.iter().map(|&v| i32::from(v)).collect())));
+        let direct = p.apply(&frame(Samples::I32(
+            values.iter().map(|&v| i32::from(v)).collect(),
+        )));
         assert_eq!(via_table, direct);
     }
 }

@@ -10,7 +10,10 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     #[snafu(display("cannot read {}: {source}", path.display()))]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[snafu(display("not a DICOM file: {reason}"))]
     NotDicom { reason: String },
@@ -43,7 +46,10 @@ pub enum Error {
     MissingAttribute { attribute: &'static str },
 
     #[snafu(display("invalid {attribute}: {reason}"))]
-    InvalidAttribute { attribute: &'static str, reason: String },
+    InvalidAttribute {
+        attribute: &'static str,
+        reason: String,
+    },
 
     #[snafu(display("unsupported image: {reason}"))]
     UnsupportedImage { reason: String },
@@ -70,9 +76,9 @@ impl Error {
         match self {
             Error::Io { .. } => "io",
             Error::NotDicom { .. } => "not_dicom",
-            Error::FileTooLarge { .. } | Error::ImageTooLarge { .. } | Error::InflateLimit { .. } => {
-                "too_large"
-            }
+            Error::FileTooLarge { .. }
+            | Error::ImageTooLarge { .. }
+            | Error::InflateLimit { .. } => "too_large",
             Error::Malformed { .. }
             | Error::Inflate { .. }
             | Error::Parse { .. }
@@ -94,5 +100,8 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) fn malformed(offset: u64, reason: impl Into<String>) -> Error {
-    Error::Malformed { offset, reason: reason.into() }
+    Error::Malformed {
+        offset,
+        reason: reason.into(),
+    }
 }

@@ -76,7 +76,10 @@ impl ImagePixel {
         let dim = |tag, attribute: &'static str| -> Result<u32> {
             let v = attrs::int(obj, tag).ok_or(Error::MissingAttribute { attribute })?;
             if v < 1 || v > i64::from(limits.max_dimension) {
-                return Err(Error::InvalidAttribute { attribute, reason: format!("{v} is out of range") });
+                return Err(Error::InvalidAttribute {
+                    attribute,
+                    reason: format!("{v} is out of range"),
+                });
             }
             Ok(v as u32)
         };
@@ -86,20 +89,28 @@ impl ImagePixel {
             1 => 1,
             3 => 3,
             v => {
-                return Err(Error::UnsupportedImage { reason: format!("Samples per Pixel {v}") });
+                return Err(Error::UnsupportedImage {
+                    reason: format!("Samples per Pixel {v}"),
+                });
             }
         };
         let photometric = match attrs::string(obj, tags::PHOTOMETRIC_INTERPRETATION) {
-            Some(s) => Photometric::parse(&s)
-                .ok_or_else(|| Error::UnsupportedImage { reason: format!("Photometric Interpretation {s}") })?,
+            Some(s) => Photometric::parse(&s).ok_or_else(|| Error::UnsupportedImage {
+                reason: format!("Photometric Interpretation {s}"),
+            })?,
             None if samples_per_pixel == 1 => Photometric::Monochrome2,
-            None => return Err(Error::MissingAttribute { attribute: "Photometric Interpretation (0028,0004)" }),
+            None => {
+                return Err(Error::MissingAttribute {
+                    attribute: "Photometric Interpretation (0028,0004)",
+                });
+            }
         };
-        let expected_samples = if photometric.is_monochrome() || photometric == Photometric::PaletteColor {
-            1
-        } else {
-            3
-        };
+        let expected_samples =
+            if photometric.is_monochrome() || photometric == Photometric::PaletteColor {
+                1
+            } else {
+                3
+            };
         if samples_per_pixel != expected_samples {
             return Err(Error::InvalidAttribute {
                 attribute: "Samples per Pixel (0028,0002)",
@@ -114,7 +125,11 @@ impl ImagePixel {
                     reason: format!("{v} (1, 8, 16 or 32 expected)"),
                 });
             }
-            None => return Err(Error::MissingAttribute { attribute: "Bits Allocated (0028,0100)" }),
+            None => {
+                return Err(Error::MissingAttribute {
+                    attribute: "Bits Allocated (0028,0100)",
+                });
+            }
         };
         let bits_stored = attrs::int(obj, tags::BITS_STORED).unwrap_or(i64::from(bits_allocated));
         if bits_stored < 1 || bits_stored > i64::from(bits_allocated) {
@@ -130,11 +145,14 @@ impl ImagePixel {
         if high_bit + 1 < i64::from(bits_stored) || high_bit >= i64::from(bits_allocated) {
             return Err(Error::InvalidAttribute {
                 attribute: "High Bit (0028,0102)",
-                reason: format!("{high_bit} with Bits Stored {bits_stored}, Bits Allocated {bits_allocated}"),
+                reason: format!(
+                    "{high_bit} with Bits Stored {bits_stored}, Bits Allocated {bits_allocated}"
+                ),
             });
         }
         let signed = attrs::int(obj, tags::PIXEL_REPRESENTATION).unwrap_or(0) == 1;
-        let planar = samples_per_pixel == 3 && attrs::int(obj, tags::PLANAR_CONFIGURATION).unwrap_or(0) == 1;
+        let planar =
+            samples_per_pixel == 3 && attrs::int(obj, tags::PLANAR_CONFIGURATION).unwrap_or(0) == 1;
         let frames = match attrs::int(obj, tags::NUMBER_OF_FRAMES) {
             None => 1,
             Some(0) => 1,
@@ -160,7 +178,10 @@ impl ImagePixel {
         };
         let needed = image.decoded_bytes();
         if needed > limits.max_decoded_bytes {
-            return Err(Error::ImageTooLarge { needed, limit: limits.max_decoded_bytes });
+            return Err(Error::ImageTooLarge {
+                needed,
+                limit: limits.max_decoded_bytes,
+            });
         }
         Ok(image)
     }

@@ -55,7 +55,10 @@ pub(crate) enum PixelLocation {
     /// Native pixel data: its value's byte range.
     Native(Range<usize>),
     /// Encapsulated: the Basic Offset Table and each fragment's byte range.
-    Encapsulated { offset_table: Vec<u32>, fragments: Vec<Range<usize>> },
+    Encapsulated {
+        offset_table: Vec<u32>,
+        fragments: Vec<Range<usize>>,
+    },
 }
 
 /// The structure of a data set.
@@ -83,20 +86,39 @@ fn need(buf: &[u8], at: usize, n: usize) -> WalkResult<&[u8]> {
 
 fn u16_at(b: &[u8], little: bool) -> u16 {
     let a = [b[0], b[1]];
-    if little { u16::from_le_bytes(a) } else { u16::from_be_bytes(a) }
+    if little {
+        u16::from_le_bytes(a)
+    } else {
+        u16::from_be_bytes(a)
+    }
 }
 
 fn u32_at(b: &[u8], little: bool) -> u32 {
     let a = [b[0], b[1], b[2], b[3]];
-    if little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+    if little {
+        u32::from_le_bytes(a)
+    } else {
+        u32::from_be_bytes(a)
+    }
 }
 
 /// VRs whose explicit encoding has a 4-byte length (PS3.5 Table 7.1-1).
 fn has_long_length(vr: [u8; 2]) -> bool {
     matches!(
         &vr,
-        b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR"
-            | b"UT" | b"UV"
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"SV"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"UV"
     )
 }
 
@@ -146,13 +168,17 @@ pub(crate) fn read_preamble(buf: &[u8], total: usize) -> WalkResult<Preamble> {
         if value_end > total {
             return Err(malformed(
                 pos as u64,
-                format!("meta element (0002,{element:04X}) length {len} runs past the end of the file"),
+                format!(
+                    "meta element (0002,{element:04X}) length {len} runs past the end of the file"
+                ),
             )
             .into());
         }
         if element == 0x0010 || element == 0x0002 {
             let raw = need(buf, value_start, len as usize)?;
-            let text = String::from_utf8_lossy(raw).trim_end_matches(['\0', ' ']).to_string();
+            let text = String::from_utf8_lossy(raw)
+                .trim_end_matches(['\0', ' '])
+                .to_string();
             if element == 0x0010 {
                 transfer_syntax = Some(text);
             } else {
@@ -161,13 +187,22 @@ pub(crate) fn read_preamble(buf: &[u8], total: usize) -> WalkResult<Preamble> {
         }
         pos = value_end;
     }
-    Ok(Preamble { transfer_syntax, media_sop_class, dataset_offset: pos, guessed_encoding: None })
+    Ok(Preamble {
+        transfer_syntax,
+        media_sop_class,
+        dataset_offset: pos,
+        guessed_encoding: None,
+    })
 }
 
 /// A file without preamble and meta information (accepted by many readers):
 /// the data set starts at byte 0. Guess its encoding from the first element.
 fn guess_without_meta(buf: &[u8], total: usize) -> WalkResult<Preamble> {
-    let not_dicom = |reason: &str| WalkError::Fail(Error::NotDicom { reason: reason.to_string() });
+    let not_dicom = |reason: &str| {
+        WalkError::Fail(Error::NotDicom {
+            reason: reason.to_string(),
+        })
+    };
     if total < 8 {
         return Err(not_dicom("too short"));
     }
@@ -190,7 +225,10 @@ fn guess_without_meta(buf: &[u8], total: usize) -> WalkResult<Preamble> {
         transfer_syntax: None,
         media_sop_class: None,
         dataset_offset: 0,
-        guessed_encoding: Some(Encoding { explicit_vr: explicit, little_endian: little }),
+        guessed_encoding: Some(Encoding {
+            explicit_vr: explicit,
+            little_endian: little,
+        }),
     })
 }
 
@@ -205,9 +243,22 @@ pub(crate) fn walk_dataset(
     stop_at_pixel_data: bool,
     limits: &Limits,
 ) -> WalkResult<DatasetLayout> {
-    let mut walker = Walker { buf, encoding, limits, pixel_data: None, header_end: total, excluded: Vec::new(), pixel_vr: None };
+    let mut walker = Walker {
+        buf,
+        encoding,
+        limits,
+        pixel_data: None,
+        header_end: total,
+        excluded: Vec::new(),
+        pixel_vr: None,
+    };
     walker.elements(0, total, Bound::Defined, 0, stop_at_pixel_data)?;
-    Ok(DatasetLayout { header_end: walker.header_end, pixel_data: walker.pixel_data, excluded: walker.excluded, pixel_vr: walker.pixel_vr })
+    Ok(DatasetLayout {
+        header_end: walker.header_end,
+        pixel_data: walker.pixel_data,
+        excluded: walker.excluded,
+        pixel_vr: walker.pixel_vr,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -245,7 +296,12 @@ impl Walker<'_> {
         let tag = (u16_at(head, little), u16_at(&head[2..], little));
         // Items and delimiters have no VR in any encoding (PS3.5 §7.5).
         if tag.0 == 0xFFFE || !explicit {
-            return Ok(ElementHeader { tag, vr: None, len: u32_at(&head[4..], little), header_len: 8 });
+            return Ok(ElementHeader {
+                tag,
+                vr: None,
+                len: u32_at(&head[4..], little),
+                header_len: 8,
+            });
         }
         let vr = [head[4], head[5]];
         if !is_vr(vr) {
@@ -257,9 +313,19 @@ impl Walker<'_> {
         }
         if has_long_length(vr) {
             let len = u32_at(need(self.buf, pos + 8, 4)?, little);
-            Ok(ElementHeader { tag, vr: Some(vr), len, header_len: 12 })
+            Ok(ElementHeader {
+                tag,
+                vr: Some(vr),
+                len,
+                header_len: 12,
+            })
         } else {
-            Ok(ElementHeader { tag, vr: Some(vr), len: u32::from(u16_at(&head[6..], little)), header_len: 8 })
+            Ok(ElementHeader {
+                tag,
+                vr: Some(vr),
+                len: u32::from(u16_at(&head[6..], little)),
+                header_len: 8,
+            })
         }
     }
 
@@ -273,7 +339,15 @@ impl Walker<'_> {
         stop_at_pixel_data: bool,
     ) -> WalkResult<usize> {
         let (explicit, little) = (self.encoding.explicit_vr, self.little());
-        self.elements_in(&mut pos, end, bound, depth, stop_at_pixel_data, explicit, little)?;
+        self.elements_in(
+            &mut pos,
+            end,
+            bound,
+            depth,
+            stop_at_pixel_data,
+            explicit,
+            little,
+        )?;
         Ok(pos)
     }
 
@@ -291,7 +365,11 @@ impl Walker<'_> {
         loop {
             if *pos == end {
                 if bound == Bound::UntilItemEnd {
-                    return Err(malformed(*pos as u64, "item has no delimitation item (unterminated)").into());
+                    return Err(malformed(
+                        *pos as u64,
+                        "item has no delimitation item (unterminated)",
+                    )
+                    .into());
                 }
                 return Ok(());
             }
@@ -312,7 +390,10 @@ impl Walker<'_> {
                 (0xFFFE, _) => {
                     return Err(malformed(
                         start as u64,
-                        format!("unexpected delimiter ({:04X},{:04X}) in a data set", h.tag.0, h.tag.1),
+                        format!(
+                            "unexpected delimiter ({:04X},{:04X}) in a data set",
+                            h.tag.0, h.tag.1
+                        ),
                     )
                     .into());
                 }
@@ -327,7 +408,11 @@ impl Walker<'_> {
                     if h.len != UNDEFINED && (h.len as usize) > end - value_start {
                         return Err(malformed(
                             start as u64,
-                            format!("pixel data declares {} bytes but only {} remain (truncated file?)", h.len, end - value_start),
+                            format!(
+                                "pixel data declares {} bytes but only {} remain (truncated file?)",
+                                h.len,
+                                end - value_start
+                            ),
                         )
                         .into());
                     }
@@ -346,7 +431,11 @@ impl Walker<'_> {
                     // A sequence of undefined length (SQ, or UN holding one,
                     // which is always implicit VR little endian: PS3.5 §6.2.2).
                     let un = h.vr == Some(*b"UN");
-                    let (ex, le) = if un { (false, true) } else { (explicit, little) };
+                    let (ex, le) = if un {
+                        (false, true)
+                    } else {
+                        (explicit, little)
+                    };
                     match h.vr {
                         None | Some([b'S', b'Q']) | Some([b'U', b'N']) => {}
                         Some(vr) => {
@@ -365,7 +454,11 @@ impl Walker<'_> {
                     *pos = self.items(value_start, end, None, depth + 1, ex, le)?;
                     if un {
                         if depth > 0 {
-                            return Err(malformed(start as u64, "undefined-length UN inside a sequence is not supported").into());
+                            return Err(malformed(
+                                start as u64,
+                                "undefined-length UN inside a sequence is not supported",
+                            )
+                            .into());
                         }
                         self.excluded.push(start..*pos);
                     }
@@ -373,24 +466,34 @@ impl Walker<'_> {
                 continue;
             }
             let len = h.len as usize;
-            let value_end = value_start.checked_add(len).filter(|&e| e <= end).ok_or_else(|| {
-                malformed(
-                    start as u64,
-                    format!(
-                        "element ({:04X},{:04X}) declares {} bytes but only {} remain",
-                        h.tag.0,
-                        h.tag.1,
-                        h.len,
-                        end - value_start
-                    ),
-                )
-            })?;
+            let value_end = value_start
+                .checked_add(len)
+                .filter(|&e| e <= end)
+                .ok_or_else(|| {
+                    malformed(
+                        start as u64,
+                        format!(
+                            "element ({:04X},{:04X}) declares {} bytes but only {} remain",
+                            h.tag.0,
+                            h.tag.1,
+                            h.len,
+                            end - value_start
+                        ),
+                    )
+                })?;
             let is_sequence = match h.vr {
                 Some(vr) => &vr == b"SQ",
                 None => is_dictionary_sequence(h.tag),
             };
             if is_sequence {
-                self.items(value_start, value_end, Some(value_end), depth + 1, explicit, little)?;
+                self.items(
+                    value_start,
+                    value_end,
+                    Some(value_end),
+                    depth + 1,
+                    explicit,
+                    little,
+                )?;
             } else if top_level_pixels {
                 self.pixel_data = Some(PixelLocation::Native(value_start..value_end));
             }
@@ -422,7 +525,11 @@ impl Walker<'_> {
                 return Ok(pos);
             }
             if end - pos < 8 {
-                return Err(malformed(pos as u64, "sequence has no delimitation item (unterminated)").into());
+                return Err(malformed(
+                    pos as u64,
+                    "sequence has no delimitation item (unterminated)",
+                )
+                .into());
             }
             let head = need(self.buf, pos, 8)?;
             let tag = (u16_at(head, little), u16_at(&head[2..], little));
@@ -432,19 +539,47 @@ impl Walker<'_> {
                 SEQUENCE_END if defined_end.is_none() => return Ok(item_start),
                 ITEM if len == UNDEFINED => {
                     pos = item_start;
-                    self.elements_in(&mut pos, end, Bound::UntilItemEnd, depth, false, explicit, little)?;
+                    self.elements_in(
+                        &mut pos,
+                        end,
+                        Bound::UntilItemEnd,
+                        depth,
+                        false,
+                        explicit,
+                        little,
+                    )?;
                 }
                 ITEM => {
-                    let item_end = item_start.checked_add(len as usize).filter(|&e| e <= end).ok_or_else(
-                        || malformed(pos as u64, format!("item declares {len} bytes but only {} remain", end - item_start)),
-                    )?;
+                    let item_end = item_start
+                        .checked_add(len as usize)
+                        .filter(|&e| e <= end)
+                        .ok_or_else(|| {
+                            malformed(
+                                pos as u64,
+                                format!(
+                                    "item declares {len} bytes but only {} remain",
+                                    end - item_start
+                                ),
+                            )
+                        })?;
                     pos = item_start;
-                    self.elements_in(&mut pos, item_end, Bound::Defined, depth, false, explicit, little)?;
+                    self.elements_in(
+                        &mut pos,
+                        item_end,
+                        Bound::Defined,
+                        depth,
+                        false,
+                        explicit,
+                        little,
+                    )?;
                 }
                 other => {
                     return Err(malformed(
                         pos as u64,
-                        format!("expected an item in a sequence, found ({:04X},{:04X})", other.0, other.1),
+                        format!(
+                            "expected an item in a sequence, found ({:04X},{:04X})",
+                            other.0, other.1
+                        ),
                     )
                     .into());
                 }
@@ -454,12 +589,21 @@ impl Walker<'_> {
 
     /// Encapsulated pixel data (PS3.5 §A.4): a Basic Offset Table item, then
     /// one item per fragment, then a Sequence Delimitation Item.
-    fn fragments(&mut self, mut pos: usize, end: usize, little: bool) -> WalkResult<(usize, PixelLocation)> {
+    fn fragments(
+        &mut self,
+        mut pos: usize,
+        end: usize,
+        little: bool,
+    ) -> WalkResult<(usize, PixelLocation)> {
         let mut offset_table = None;
         let mut fragments = Vec::new();
         loop {
             if end - pos < 8 {
-                return Err(malformed(pos as u64, "encapsulated pixel data has no sequence delimiter").into());
+                return Err(malformed(
+                    pos as u64,
+                    "encapsulated pixel data has no sequence delimiter",
+                )
+                .into());
             }
             let head = need(self.buf, pos, 8)?;
             let tag = (u16_at(head, little), u16_at(&head[2..], little));
@@ -474,21 +618,33 @@ impl Walker<'_> {
                     return Ok((value_start, location));
                 }
                 ITEM if len != UNDEFINED => {
-                    let value_end = value_start.checked_add(len as usize).filter(|&e| e <= end).ok_or_else(
-                        || {
+                    let value_end = value_start
+                        .checked_add(len as usize)
+                        .filter(|&e| e <= end)
+                        .ok_or_else(|| {
                             malformed(
                                 pos as u64,
-                                format!("pixel data fragment declares {len} bytes but only {} remain", end - value_start),
+                                format!(
+                                    "pixel data fragment declares {len} bytes but only {} remain",
+                                    end - value_start
+                                ),
                             )
-                        },
-                    )?;
+                        })?;
                     let value = need(self.buf, value_start, len as usize)?;
                     if offset_table.is_none() {
                         if len % 4 != 0 {
-                            return Err(malformed(pos as u64, "basic offset table length is not a multiple of 4").into());
+                            return Err(malformed(
+                                pos as u64,
+                                "basic offset table length is not a multiple of 4",
+                            )
+                            .into());
                         }
-                        offset_table =
-                            Some(value.chunks_exact(4).map(|c| u32_at(c, little)).collect::<Vec<_>>());
+                        offset_table = Some(
+                            value
+                                .chunks_exact(4)
+                                .map(|c| u32_at(c, little))
+                                .collect::<Vec<_>>(),
+                        );
                     } else {
                         fragments.push(value_start..value_end);
                     }
@@ -497,7 +653,10 @@ impl Walker<'_> {
                 other => {
                     return Err(malformed(
                         pos as u64,
-                        format!("expected a pixel data fragment, found ({:04X},{:04X})", other.0, other.1),
+                        format!(
+                            "expected a pixel data fragment, found ({:04X},{:04X})",
+                            other.0, other.1
+                        ),
                     )
                     .into());
                 }
@@ -535,7 +694,13 @@ mod tests {
     }
 
     fn walk(buf: &[u8]) -> WalkResult<DatasetLayout> {
-        walk_dataset(buf, buf.len(), Encoding::EXPLICIT_LE, false, &Limits::default())
+        walk_dataset(
+            buf,
+            buf.len(),
+            Encoding::EXPLICIT_LE,
+            false,
+            &Limits::default(),
+        )
     }
 
     #[test]
@@ -545,15 +710,22 @@ mod tests {
         ds.extend(el_le(PIXEL_DATA, b"OW", &[1, 2, 3, 4]));
         let layout = walk(&ds).expect("walks");
         assert_eq!(layout.header_end, px_at);
-        assert_eq!(layout.pixel_data, Some(PixelLocation::Native(px_at + 12..px_at + 16)));
+        assert_eq!(
+            layout.pixel_data,
+            Some(PixelLocation::Native(px_at + 12..px_at + 16))
+        );
     }
 
     #[test]
     fn rejects_length_past_end() {
         let mut ds = el_le((0x0008, 0x0060), b"CS", b"CR");
-        ds.extend([0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xF0, 0xFF, 0xFF, 0x7F]);
+        ds.extend([
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xF0, 0xFF, 0xFF, 0x7F,
+        ]);
         match walk(&ds) {
-            Err(WalkError::Fail(Error::Malformed { reason, .. })) => assert!(reason.contains("remain")),
+            Err(WalkError::Fail(Error::Malformed { reason, .. })) => {
+                assert!(reason.contains("remain"))
+            }
             other => panic!("expected malformed, got {other:?}"),
         }
     }
@@ -563,44 +735,68 @@ mod tests {
         // 40 nested undefined-length sequences.
         let mut ds = Vec::new();
         for _ in 0..40 {
-            ds.extend([0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+            ds.extend([
+                0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+            ]);
             ds.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
         }
         match walk(&ds) {
-            Err(WalkError::Fail(Error::Malformed { reason, .. })) => assert!(reason.contains("deeper")),
+            Err(WalkError::Fail(Error::Malformed { reason, .. })) => {
+                assert!(reason.contains("deeper"))
+            }
             other => panic!("expected malformed, got {other:?}"),
         }
     }
 
     #[test]
     fn rejects_unterminated_sequence() {
-        let mut ds = vec![0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        let mut ds = vec![
+            0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
         ds.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
         ds.extend(el_le((0x0008, 0x0060), b"CS", b"CR"));
-        assert!(matches!(walk(&ds), Err(WalkError::Fail(Error::Malformed { .. }))));
+        assert!(matches!(
+            walk(&ds),
+            Err(WalkError::Fail(Error::Malformed { .. }))
+        ));
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn encapsulated_fragments() {
-        let mut ds = vec![0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        let mut ds = vec![
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
         ds.extend([0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0, 0, 0, 0, 0]); // BOT, one entry
         ds.extend([0xFE, 0xFF, 0x00, 0xE0, 2, 0, 0, 0, 0xFF, 0xD8]);
         ds.extend([0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
         let layout = walk(&ds).expect("walks");
         assert_eq!(
             layout.pixel_data,
-            Some(PixelLocation::Encapsulated { offset_table: vec![0], fragments: vec![32..34] })
+            Some(PixelLocation::Encapsulated {
+                offset_table: vec![0],
+                fragments: vec![32..34]
+            })
         );
         // A fragment that claims more than there is.
         ds[28] = 0xFF;
-        assert!(matches!(walk(&ds), Err(WalkError::Fail(Error::Malformed { .. }))));
+        assert!(matches!(
+            walk(&ds),
+            Err(WalkError::Fail(Error::Malformed { .. }))
+        ));
     }
 
     #[test]
     fn prefix_asks_for_more() {
         let mut ds = el_le((0x0008, 0x0060), b"CS", b"CR");
         ds.extend(el_le((0x0010, 0x0020), b"LO", b"ID"));
-        let r = walk_dataset(&ds[..12], ds.len(), Encoding::EXPLICIT_LE, true, &Limits::default());
+        let r = walk_dataset(
+            &ds[..12],
+            ds.len(),
+            Encoding::EXPLICIT_LE,
+            true,
+            &Limits::default(),
+        );
         assert!(matches!(r, Err(WalkError::NeedMore(_))));
     }
 }

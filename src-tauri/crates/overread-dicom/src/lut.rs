@@ -27,7 +27,11 @@ impl Lut {
         // PS3.3 C.11.1.1.1: a count of 0 means 2^16 entries; the first mapped
         // value is US or SS depending on the Pixel Representation.
         let count = if count == 0 { 65_536 } else { count as usize };
-        let first = if signed_input { i64::from(first as u16 as i16) } else { i64::from(first as u16) };
+        let first = if signed_input {
+            i64::from(first as u16 as i16)
+        } else {
+            i64::from(first as u16)
+        };
         let bits = match bits {
             8 => 8u8,
             16 => 16,
@@ -36,7 +40,10 @@ impl Lut {
             _ => return None,
         };
         let raw = attrs::bytes(item, tags::LUT_DATA)?;
-        let words: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let words: Vec<u16> = raw
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         let entries = if bits == 8 && words.len() * 2 >= count && words.len() < count {
             // 8-bit entries packed two per word (seen in the wild; PS3.3 allows OW).
             raw.iter().take(count).map(|&b| u16::from(b)).collect()
@@ -45,7 +52,12 @@ impl Lut {
         } else {
             return None;
         };
-        Some(Lut { first_mapped: first, bits, entries, explanation: attrs::string(item, tags::LUT_EXPLANATION) })
+        Some(Lut {
+            first_mapped: first,
+            bits,
+            entries,
+            explanation: attrs::string(item, tags::LUT_EXPLANATION),
+        })
     }
 
     /// Largest output value.
@@ -74,7 +86,10 @@ pub enum ModalityLut {
 }
 
 impl ModalityLut {
-    pub const IDENTITY: ModalityLut = ModalityLut::Rescale { slope: 1.0, intercept: 0.0 };
+    pub const IDENTITY: ModalityLut = ModalityLut::Rescale {
+        slope: 1.0,
+        intercept: 0.0,
+    };
 
     pub(crate) fn from_object(obj: &Object, frame: u32, signed: bool) -> ModalityLut {
         if let Some(lut) = attrs::items(obj, tags::MODALITY_LUT_SEQUENCE)
@@ -85,16 +100,23 @@ impl ModalityLut {
         }
         // Enhanced objects carry it in the Pixel Value Transformation
         // functional group (PS3.3 C.7.6.16.2.9).
-        let source = if obj.get(tags::RESCALE_SLOPE).is_some() || obj.get(tags::RESCALE_INTERCEPT).is_some() {
+        let source = if obj.get(tags::RESCALE_SLOPE).is_some()
+            || obj.get(tags::RESCALE_INTERCEPT).is_some()
+        {
             Some(obj)
         } else {
             attrs::functional_group(obj, frame, tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE)
         };
         match source {
             Some(src) => {
-                let slope = attrs::float(src, tags::RESCALE_SLOPE).filter(|s| s.is_finite() && *s != 0.0);
-                let intercept = attrs::float(src, tags::RESCALE_INTERCEPT).filter(|i| i.is_finite());
-                ModalityLut::Rescale { slope: slope.unwrap_or(1.0), intercept: intercept.unwrap_or(0.0) }
+                let slope =
+                    attrs::float(src, tags::RESCALE_SLOPE).filter(|s| s.is_finite() && *s != 0.0);
+                let intercept =
+                    attrs::float(src, tags::RESCALE_INTERCEPT).filter(|i| i.is_finite());
+                ModalityLut::Rescale {
+                    slope: slope.unwrap_or(1.0),
+                    intercept: intercept.unwrap_or(0.0),
+                }
             }
             None => ModalityLut::IDENTITY,
         }
@@ -132,7 +154,12 @@ pub struct Window {
 
 impl Window {
     pub fn new(center: f64, width: f64) -> Window {
-        Window { center, width, function: VoiFunction::Linear, explanation: None }
+        Window {
+            center,
+            width,
+            function: VoiFunction::Linear,
+            explanation: None,
+        }
     }
 
     /// Maps a modality value to [0, 1].
@@ -144,9 +171,7 @@ impl Window {
                 let w = w.max(1.0);
                 if x <= c - 0.5 - (w - 1.0) / 2.0 {
                     0.0
-                } else if x > c - 0.5 + (w - 1.0) / 2.0 {
-                    1.0
-                } else if w <= 1.0 {
+                } else if x > c - 0.5 + (w - 1.0) / 2.0 || w <= 1.0 {
                     1.0
                 } else {
                     (x - (c - 0.5)) / (w - 1.0) + 0.5
@@ -183,11 +208,12 @@ pub struct VoiChoices {
 impl VoiChoices {
     pub(crate) fn from_object(obj: &Object, frame: u32, signed_modality: bool) -> VoiChoices {
         // Enhanced objects: Frame VOI LUT functional group (C.7.6.16.2.10).
-        let source = if obj.get(tags::WINDOW_CENTER).is_some() || obj.get(tags::VOILUT_SEQUENCE).is_some() {
-            obj
-        } else {
-            attrs::functional_group(obj, frame, tags::FRAME_VOILUT_SEQUENCE).unwrap_or(obj)
-        };
+        let source =
+            if obj.get(tags::WINDOW_CENTER).is_some() || obj.get(tags::VOILUT_SEQUENCE).is_some() {
+                obj
+            } else {
+                attrs::functional_group(obj, frame, tags::FRAME_VOILUT_SEQUENCE).unwrap_or(obj)
+            };
         let centers = attrs::floats(source, tags::WINDOW_CENTER);
         let widths = attrs::floats(source, tags::WINDOW_WIDTH);
         let explanations = attrs::strings(source, tags::WINDOW_CENTER_WIDTH_EXPLANATION);
@@ -224,7 +250,10 @@ pub enum Voi {
     Table(Lut),
     /// No VOI: map the given modality range linearly (used when the file
     /// offers none; the range is the frame's minimum and maximum).
-    Range { min: f64, max: f64 },
+    Range {
+        min: f64,
+        max: f64,
+    },
 }
 
 impl Voi {
@@ -263,18 +292,31 @@ mod tests {
 
     #[test]
     fn linear_exact_and_sigmoid() {
-        let w = Window { center: 0.0, width: 100.0, function: VoiFunction::LinearExact, explanation: None };
+        let w = Window {
+            center: 0.0,
+            width: 100.0,
+            function: VoiFunction::LinearExact,
+            explanation: None,
+        };
         assert_eq!(w.apply(-50.0), 0.0);
         assert!((w.apply(0.0) - 0.5).abs() < 1e-12);
         assert!((w.apply(25.0) - 0.75).abs() < 1e-12);
-        let s = Window { function: VoiFunction::Sigmoid, ..w };
+        let s = Window {
+            function: VoiFunction::Sigmoid,
+            ..w
+        };
         assert!((s.apply(0.0) - 0.5).abs() < 1e-12);
         assert!(s.apply(100.0) > 0.98);
     }
 
     #[test]
     fn lut_clamps_outside_its_range() {
-        let lut = Lut { first_mapped: 10, bits: 8, entries: vec![1, 2, 3], explanation: None };
+        let lut = Lut {
+            first_mapped: 10,
+            bits: 8,
+            entries: vec![1, 2, 3],
+            explanation: None,
+        };
         assert_eq!(lut.apply(0.0), 1.0);
         assert_eq!(lut.apply(11.0), 2.0);
         assert_eq!(lut.apply(1000.0), 3.0);

@@ -67,7 +67,12 @@ pub struct Header {
 }
 
 impl Header {
-    fn from_object(obj: &Object, ts: &TransferSyntax, media_sop_class: Option<String>, has_pixel_data: bool) -> Header {
+    fn from_object(
+        obj: &Object,
+        ts: &TransferSyntax,
+        media_sop_class: Option<String>,
+        has_pixel_data: bool,
+    ) -> Header {
         let s = |tag| attrs::string(obj, tag);
         let small = |tag| attrs::int(obj, tag).and_then(|v| u16::try_from(v).ok());
         let rows = attrs::int(obj, tags::ROWS).and_then(|v| u32::try_from(v).ok());
@@ -160,8 +165,17 @@ pub fn read_header(path: &Path, limits: &Limits) -> Result<Header> {
     };
     prefix.grow(start + walked.header_end)?;
     let has_pixel_data = walked.header_end < total;
-    let object = parse_object(&prefix.buf[start..start + walked.header_end], encoding, &walked.excluded)?;
-    Ok(Header::from_object(&object, ts, preamble.media_sop_class, has_pixel_data))
+    let object = parse_object(
+        &prefix.buf[start..start + walked.header_end],
+        encoding,
+        &walked.excluded,
+    )?;
+    Ok(Header::from_object(
+        &object,
+        ts,
+        preamble.media_sop_class,
+        has_pixel_data,
+    ))
 }
 
 /// Reads the whole file at `path`.
@@ -174,7 +188,10 @@ pub fn open(path: &Path, limits: &Limits) -> Result<Instance> {
 /// Reads an instance from the bytes of a Part-10 file.
 pub fn from_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Instance> {
     if bytes.len() as u64 > limits.max_file_bytes {
-        return Err(Error::FileTooLarge { size: bytes.len() as u64, limit: limits.max_file_bytes });
+        return Err(Error::FileTooLarge {
+            size: bytes.len() as u64,
+            limit: limits.max_file_bytes,
+        });
     }
     let preamble = layout::read_preamble(&bytes, bytes.len()).map_err(complete)?;
     let ts = transfer_syntax(&preamble)?;
@@ -206,7 +223,8 @@ fn parse(
     header_only: bool,
 ) -> Result<(Header, Object, Vec<u8>, layout::DatasetLayout)> {
     let encoding = actual_encoding(&dataset, ts.encoding);
-    let walked = layout::walk_dataset(&dataset, dataset.len(), encoding, header_only, limits).map_err(complete)?;
+    let walked = layout::walk_dataset(&dataset, dataset.len(), encoding, header_only, limits)
+        .map_err(complete)?;
     let object = parse_object(&dataset[..walked.header_end], encoding, &walked.excluded)?;
     let has_pixel_data = walked.header_end < dataset.len();
     let header = Header::from_object(&object, ts, preamble.media_sop_class, has_pixel_data);
@@ -215,7 +233,8 @@ fn parse(
 
 fn transfer_syntax(preamble: &Preamble) -> Result<&'static TransferSyntax> {
     if let Some(uid) = &preamble.transfer_syntax {
-        return TransferSyntax::from_uid(uid).ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.clone() });
+        return TransferSyntax::from_uid(uid)
+            .ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.clone() });
     }
     let Some(encoding) = preamble.guessed_encoding else {
         return Err(Error::MissingTransferSyntax);
@@ -230,7 +249,12 @@ fn transfer_syntax(preamble: &Preamble) -> Result<&'static TransferSyntax> {
 
 /// The data set's bytes: the file after its meta group, inflated when
 /// deflated (PS3.5 §A.5), never past the limit.
-fn dataset_bytes(mut file: Vec<u8>, preamble: &Preamble, ts: &TransferSyntax, limits: &Limits) -> Result<(Vec<u8>, Range<usize>)> {
+fn dataset_bytes(
+    mut file: Vec<u8>,
+    preamble: &Preamble,
+    ts: &TransferSyntax,
+    limits: &Limits,
+) -> Result<(Vec<u8>, Range<usize>)> {
     let start = preamble.dataset_offset.min(file.len());
     if !ts.deflated {
         file.drain(..start);
@@ -256,7 +280,11 @@ fn actual_encoding(dataset: &[u8], declared: Encoding) -> Encoding {
     let looks_implicit = declared == Encoding::EXPLICIT_LE
         && dataset.len() >= 8
         && !(dataset[4].is_ascii_uppercase() && dataset[5].is_ascii_uppercase());
-    if looks_implicit { Encoding::IMPLICIT_LE } else { declared }
+    if looks_implicit {
+        Encoding::IMPLICIT_LE
+    } else {
+        declared
+    }
 }
 
 /// Parses header bytes with dicom-rs, without the ranges the walker excluded.
@@ -266,7 +294,9 @@ fn parse_object(bytes: &[u8], encoding: Encoding, excluded: &[Range<usize>]) -> 
         Encoding::EXPLICIT_LE => "1.2.840.10008.1.2.1",
         _ => "1.2.840.10008.1.2.2",
     };
-    let dicom_ts = TransferSyntaxRegistry.get(uid).ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.into() })?;
+    let dicom_ts = TransferSyntaxRegistry
+        .get(uid)
+        .ok_or_else(|| Error::UnsupportedTransferSyntax { uid: uid.into() })?;
     let bytes: std::borrow::Cow<'_, [u8]> = if excluded.is_empty() {
         bytes.into()
     } else {
@@ -279,7 +309,8 @@ fn parse_object(bytes: &[u8], encoding: Encoding, excluded: &[Range<usize>]) -> 
         kept.extend_from_slice(&bytes[at..]);
         kept.into()
     };
-    InMemDicomObject::read_dataset_with_ts(&bytes[..], dicom_ts).map_err(|e| Error::Parse { message: chain(&e) })
+    InMemDicomObject::read_dataset_with_ts(&bytes[..], dicom_ts)
+        .map_err(|e| Error::Parse { message: chain(&e) })
 }
 
 /// An error and its sources on one line.
@@ -310,9 +341,17 @@ impl Prefix {
         let file = File::open(path).context(IoSnafu { path })?;
         let size = file.metadata().context(IoSnafu { path })?.len();
         if size > limits.max_file_bytes {
-            return Err(Error::FileTooLarge { size, limit: limits.max_file_bytes });
+            return Err(Error::FileTooLarge {
+                size,
+                limit: limits.max_file_bytes,
+            });
         }
-        let mut prefix = Prefix { file, path: path.to_path_buf(), buf: Vec::new(), size: size as usize };
+        let mut prefix = Prefix {
+            file,
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+            size: size as usize,
+        };
         prefix.grow(64 * 1024)?;
         Ok(prefix)
     }
@@ -325,9 +364,14 @@ impl Prefix {
             return Ok(());
         }
         let path = &self.path;
-        self.file.seek(std::io::SeekFrom::Start(self.buf.len() as u64)).context(IoSnafu { path })?;
+        self.file
+            .seek(std::io::SeekFrom::Start(self.buf.len() as u64))
+            .context(IoSnafu { path })?;
         let want = target - self.buf.len();
-        let read = (&mut self.file).take(want as u64).read_to_end(&mut self.buf).context(IoSnafu { path })?;
+        let read = (&mut self.file)
+            .take(want as u64)
+            .read_to_end(&mut self.buf)
+            .context(IoSnafu { path })?;
         if read < want {
             // The file shrank under us: treat what we have as the whole file.
             self.size = self.buf.len();
@@ -354,9 +398,12 @@ impl Instance {
     pub fn frame(&self, index: u32) -> Result<Frame> {
         let location = self.pixel_data.as_ref().ok_or(Error::NoPixelData)?;
         let px = self.image()?;
-        let extended: Option<Vec<u64>> = attrs::bytes(&self.object, tags::EXTENDED_OFFSET_TABLE).map(|b| {
-            b.chunks_exact(8).map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect()
-        });
+        let extended: Option<Vec<u64>> = attrs::bytes(&self.object, tags::EXTENDED_OFFSET_TABLE)
+            .map(|b| {
+                b.chunks_exact(8)
+                    .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect()
+            });
         let source = PixelSource {
             ts: self.ts,
             px: &px,
@@ -384,11 +431,14 @@ impl Instance {
         VoiChoices::from_object(&self.object, frame, signed)
     }
 
-    /// Whether low values are shown white (MONOCHROME1, or a Presentation
-    /// LUT Shape of INVERSE, PS3.3 C.11.6).
+    /// Whether low values are shown white: MONOCHROME1, or a Presentation
+    /// LUT Shape of INVERSE (PS3.3 C.11.6). The two describe the same
+    /// inversion (DX images pair MONOCHROME1 with INVERSE, C.8.11.7), so it
+    /// is applied once.
     pub fn inverted(&self, photometric: Photometric) -> bool {
-        let inverse_shape = attrs::string(&self.object, tags::PRESENTATION_LUT_SHAPE).as_deref() == Some("INVERSE");
-        (photometric == Photometric::Monochrome1) != inverse_shape
+        let inverse_shape =
+            attrs::string(&self.object, tags::PRESENTATION_LUT_SHAPE).as_deref() == Some("INVERSE");
+        photometric == Photometric::Monochrome1 || inverse_shape
     }
 
     /// The default VOI: the first window, else the first VOI LUT, else the
@@ -412,16 +462,29 @@ impl Instance {
     }
 
     /// As [`Instance::display`], for a frame already decoded.
-    pub fn display_frame(&self, index: u32, frame: &Frame, voi: Option<Voi>) -> Result<DisplayImage> {
+    pub fn display_frame(
+        &self,
+        index: u32,
+        frame: &Frame,
+        voi: Option<Voi>,
+    ) -> Result<DisplayImage> {
         match frame.photometric {
             Photometric::Monochrome1 | Photometric::Monochrome2 => {
                 let voi = voi.unwrap_or_else(|| self.default_voi(index, frame));
-                let pipeline = GrayPipeline { modality: self.modality_lut(index), voi, invert: self.inverted(frame.photometric) };
+                let pipeline = GrayPipeline {
+                    modality: self.modality_lut(index),
+                    voi,
+                    invert: self.inverted(frame.photometric),
+                };
                 Ok(pipeline.apply(frame))
             }
             Photometric::PaletteColor => {
                 let palette = Palette::from_object(&self.object)?;
-                Ok(display::colour(frame, self.image()?.bits_stored, Some(&palette)))
+                Ok(display::colour(
+                    frame,
+                    self.image()?.bits_stored,
+                    Some(&palette),
+                ))
             }
             _ => Ok(display::colour(frame, self.image()?.bits_stored, None)),
         }
@@ -431,7 +494,11 @@ impl Instance {
     /// measurements and models. Grayscale only.
     pub fn modality_values(&self, index: u32, frame: &Frame) -> Vec<f32> {
         let lut = self.modality_lut(index);
-        frame.samples.iter_i64().map(|v| lut.apply(v as f64) as f32).collect()
+        frame
+            .samples
+            .iter_i64()
+            .map(|v| lut.apply(v as f64) as f32)
+            .collect()
     }
 
     /// Referenced File IDs (0004,1500) of a DICOMDIR's records, as relative

@@ -23,7 +23,10 @@ pub struct ScanEntry {
 /// files, or one file. Folders that cannot be read below the root become
 /// entries with their error. Fails only when `root` itself cannot be read.
 pub fn files_under(root: &Path, limits: &Limits) -> Result<(Vec<PathBuf>, Vec<ScanEntry>)> {
-    let meta = std::fs::metadata(root).map_err(|source| Error::Io { path: root.into(), source })?;
+    let meta = std::fs::metadata(root).map_err(|source| Error::Io {
+        path: root.into(),
+        source,
+    })?;
     if meta.is_file() {
         if let Ok(header) = read_header(root, limits) {
             if header.is_dicomdir() {
@@ -41,13 +44,18 @@ pub fn files_under(root: &Path, limits: &Limits) -> Result<(Vec<PathBuf>, Vec<Sc
             Ok(e) => e,
             Err(source) if first => return Err(Error::Io { path: dir, source }),
             Err(source) => {
-                problems.push(ScanEntry { path: dir.clone(), result: Err(Error::Io { path: dir, source }) });
+                problems.push(ScanEntry {
+                    path: dir.clone(),
+                    result: Err(Error::Io { path: dir, source }),
+                });
                 continue;
             }
         };
         first = false;
         for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
                 stack.push(entry.path());
             } else if kind.is_file() || (kind.is_symlink() && entry.path().is_file()) {
@@ -69,7 +77,10 @@ fn dicomdir_files(dicomdir: &Path, limits: &Limits) -> Result<(Vec<PathBuf>, Vec
             Some(p) => files.push(p),
             None => problems.push(ScanEntry {
                 path: base.join(parts.join("/")),
-                result: Err(Error::NotDicom { reason: "DICOMDIR references a file that is missing or outside its folder".into() }),
+                result: Err(Error::NotDicom {
+                    reason: "DICOMDIR references a file that is missing or outside its folder"
+                        .into(),
+                }),
             }),
         }
     }
@@ -104,13 +115,20 @@ pub fn resolve_file_id(base: &Path, parts: &[String]) -> Option<PathBuf> {
 }
 
 /// Reads the headers of `files` in parallel; `progress` is called once per file.
-pub fn scan_files(files: &[PathBuf], limits: &Limits, progress: &(dyn Fn() + Sync)) -> Vec<ScanEntry> {
+pub fn scan_files(
+    files: &[PathBuf],
+    limits: &Limits,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<ScanEntry> {
     files
         .par_iter()
         .map(|path| {
             let result = read_header(path, limits);
             progress();
-            ScanEntry { path: path.clone(), result }
+            ScanEntry {
+                path: path.clone(),
+                result,
+            }
         })
         .collect()
 }
@@ -167,19 +185,29 @@ impl StudyIndex {
     /// objects without the UIDs are left out).
     pub fn build<'a>(headers: impl IntoIterator<Item = (&'a Path, &'a Header)>) -> StudyIndex {
         type SeriesMap = BTreeMap<String, (Series, BTreeMap<String, IndexedInstance>)>;
-        let mut patients: BTreeMap<Option<String>, (Patient, BTreeMap<String, (Study, SeriesMap)>)> = BTreeMap::new();
+        type StudyMap = BTreeMap<String, (Study, SeriesMap)>;
+        let mut patients: BTreeMap<Option<String>, (Patient, StudyMap)> = BTreeMap::new();
         let mut duplicates = Vec::new();
         for (path, h) in headers {
-            let (Some(study_uid), Some(series_uid), Some(sop_uid)) =
-                (&h.study_instance_uid, &h.series_instance_uid, &h.sop_instance_uid)
-            else {
+            let (Some(study_uid), Some(series_uid), Some(sop_uid)) = (
+                &h.study_instance_uid,
+                &h.series_instance_uid,
+                &h.sop_instance_uid,
+            ) else {
                 continue;
             };
             if h.is_dicomdir() {
                 continue;
             }
             let (_, studies) = patients.entry(h.patient_id.clone()).or_insert_with(|| {
-                (Patient { patient_id: h.patient_id.clone(), patient_name: h.patient_name.clone(), studies: Vec::new() }, BTreeMap::new())
+                (
+                    Patient {
+                        patient_id: h.patient_id.clone(),
+                        patient_name: h.patient_name.clone(),
+                        studies: Vec::new(),
+                    },
+                    BTreeMap::new(),
+                )
             });
             let (_, series) = studies.entry(study_uid.clone()).or_insert_with(|| {
                 (
@@ -234,18 +262,24 @@ impl StudyIndex {
                             .into_values()
                             .map(|(mut se, inst)| {
                                 se.instances = inst.into_values().collect();
-                                se.instances.sort_by_key(|i| (i.instance_number, i.sop_instance_uid.clone()));
+                                se.instances.sort_by_key(|i| {
+                                    (i.instance_number, i.sop_instance_uid.clone())
+                                });
                                 se
                             })
                             .collect();
-                        st.series.sort_by_key(|s| (s.series_number, s.series_instance_uid.clone()));
+                        st.series
+                            .sort_by_key(|s| (s.series_number, s.series_instance_uid.clone()));
                         st
                     })
                     .collect();
                 p
             })
             .collect();
-        StudyIndex { patients, duplicates }
+        StudyIndex {
+            patients,
+            duplicates,
+        }
     }
 }
 
@@ -260,7 +294,10 @@ mod tests {
         std::fs::write(dir.path().join("A/img1"), b"x").expect("write");
         let ok = resolve_file_id(dir.path(), &["a".into(), "IMG1".into()]);
         assert_eq!(ok, Some(dir.path().join("A/img1")));
-        assert_eq!(resolve_file_id(dir.path(), &["..".into(), "etc".into()]), None);
+        assert_eq!(
+            resolve_file_id(dir.path(), &["..".into(), "etc".into()]),
+            None
+        );
         assert_eq!(resolve_file_id(dir.path(), &["/etc/passwd".into()]), None);
         assert_eq!(resolve_file_id(dir.path(), &["A/img1".into()]), None);
     }

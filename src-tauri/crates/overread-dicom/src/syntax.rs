@@ -25,9 +25,18 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    pub const IMPLICIT_LE: Encoding = Encoding { explicit_vr: false, little_endian: true };
-    pub const EXPLICIT_LE: Encoding = Encoding { explicit_vr: true, little_endian: true };
-    pub const EXPLICIT_BE: Encoding = Encoding { explicit_vr: true, little_endian: false };
+    pub const IMPLICIT_LE: Encoding = Encoding {
+        explicit_vr: false,
+        little_endian: true,
+    };
+    pub const EXPLICIT_LE: Encoding = Encoding {
+        explicit_vr: true,
+        little_endian: true,
+    };
+    pub const EXPLICIT_BE: Encoding = Encoding {
+        explicit_vr: true,
+        little_endian: false,
+    };
 }
 
 /// The codec family that pixel data of a transfer syntax needs.
@@ -59,7 +68,13 @@ const fn ts(
     deflated: bool,
     codec: PixelCodec,
 ) -> TransferSyntax {
-    TransferSyntax { uid, name, encoding, deflated, codec }
+    TransferSyntax {
+        uid,
+        name,
+        encoding,
+        deflated,
+        codec,
+    }
 }
 
 use Encoding as E;
@@ -67,22 +82,118 @@ use PixelCodec as C;
 
 /// Every transfer syntax we read, in the order of the table above.
 pub const SUPPORTED: &[TransferSyntax] = &[
-    ts("1.2.840.10008.1.2", "Implicit VR Little Endian", E::IMPLICIT_LE, false, C::Native),
-    ts("1.2.840.10008.1.2.1", "Explicit VR Little Endian", E::EXPLICIT_LE, false, C::Native),
-    ts("1.2.840.10008.1.2.1.99", "Deflated Explicit VR Little Endian", E::EXPLICIT_LE, true, C::Native),
-    ts("1.2.840.10008.1.2.2", "Explicit VR Big Endian", E::EXPLICIT_BE, false, C::Native),
-    ts("1.2.840.10008.1.2.5", "RLE Lossless", E::EXPLICIT_LE, false, C::Rle),
-    ts("1.2.840.10008.1.2.4.50", "JPEG Baseline", E::EXPLICIT_LE, false, C::Jpeg),
-    ts("1.2.840.10008.1.2.4.51", "JPEG Extended 12-bit", E::EXPLICIT_LE, false, C::Jpeg),
-    ts("1.2.840.10008.1.2.4.57", "JPEG Lossless", E::EXPLICIT_LE, false, C::Jpeg),
-    ts("1.2.840.10008.1.2.4.70", "JPEG Lossless SV1", E::EXPLICIT_LE, false, C::Jpeg),
-    ts("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless", E::EXPLICIT_LE, false, C::JpegLs),
-    ts("1.2.840.10008.1.2.4.81", "JPEG-LS Near-Lossless", E::EXPLICIT_LE, false, C::JpegLs),
-    ts("1.2.840.10008.1.2.4.90", "JPEG 2000 Lossless", E::EXPLICIT_LE, false, C::Jpeg2000),
-    ts("1.2.840.10008.1.2.4.91", "JPEG 2000", E::EXPLICIT_LE, false, C::Jpeg2000),
-    ts("1.2.840.10008.1.2.4.201", "HTJ2K Lossless", E::EXPLICIT_LE, false, C::Jpeg2000),
-    ts("1.2.840.10008.1.2.4.202", "HTJ2K Lossless RPCL", E::EXPLICIT_LE, false, C::Jpeg2000),
-    ts("1.2.840.10008.1.2.4.203", "HTJ2K", E::EXPLICIT_LE, false, C::Jpeg2000),
+    ts(
+        "1.2.840.10008.1.2",
+        "Implicit VR Little Endian",
+        E::IMPLICIT_LE,
+        false,
+        C::Native,
+    ),
+    ts(
+        "1.2.840.10008.1.2.1",
+        "Explicit VR Little Endian",
+        E::EXPLICIT_LE,
+        false,
+        C::Native,
+    ),
+    ts(
+        "1.2.840.10008.1.2.1.99",
+        "Deflated Explicit VR Little Endian",
+        E::EXPLICIT_LE,
+        true,
+        C::Native,
+    ),
+    ts(
+        "1.2.840.10008.1.2.2",
+        "Explicit VR Big Endian",
+        E::EXPLICIT_BE,
+        false,
+        C::Native,
+    ),
+    ts(
+        "1.2.840.10008.1.2.5",
+        "RLE Lossless",
+        E::EXPLICIT_LE,
+        false,
+        C::Rle,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.50",
+        "JPEG Baseline",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.51",
+        "JPEG Extended 12-bit",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.57",
+        "JPEG Lossless",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.70",
+        "JPEG Lossless SV1",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.80",
+        "JPEG-LS Lossless",
+        E::EXPLICIT_LE,
+        false,
+        C::JpegLs,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.81",
+        "JPEG-LS Near-Lossless",
+        E::EXPLICIT_LE,
+        false,
+        C::JpegLs,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.90",
+        "JPEG 2000 Lossless",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg2000,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.91",
+        "JPEG 2000",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg2000,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.201",
+        "HTJ2K Lossless",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg2000,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.202",
+        "HTJ2K Lossless RPCL",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg2000,
+    ),
+    ts(
+        "1.2.840.10008.1.2.4.203",
+        "HTJ2K",
+        E::EXPLICIT_LE,
+        false,
+        C::Jpeg2000,
+    ),
 ];
 
 impl TransferSyntax {

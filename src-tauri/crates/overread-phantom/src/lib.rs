@@ -91,7 +91,13 @@ impl PhantomSpec {
     /// A random spec with `count` opacities placed inside the lung fields.
     pub fn random(seed: u64, rows: u16, cols: u16, count: usize) -> PhantomSpec {
         let mut rng = Rng::new(seed);
-        let mut spec = PhantomSpec { seed, rows, cols, opacities: Vec::new(), noise: 0.012 };
+        let mut spec = PhantomSpec {
+            seed,
+            rows,
+            cols,
+            opacities: Vec::new(),
+            noise: 0.012,
+        };
         let scale = f64::from(rows.min(cols));
         let mut attempts = 0;
         while spec.opacities.len() < count && attempts < 1000 {
@@ -104,9 +110,16 @@ impl PhantomSpec {
                 let a = f64::from(k) * std::f64::consts::FRAC_PI_4;
                 spec.lung(x + radius * a.cos(), y + radius * a.sin()) > 0.6
             });
-            let apart = spec.opacities.iter().all(|o| ((o.x - x).powi(2) + (o.y - y).powi(2)).sqrt() > o.radius + radius + 0.05 * scale);
+            let apart = spec.opacities.iter().all(|o| {
+                ((o.x - x).powi(2) + (o.y - y).powi(2)).sqrt() > o.radius + radius + 0.05 * scale
+            });
             if inside && apart {
-                spec.opacities.push(Opacity { x, y, radius, contrast: rng.range(0.18, 0.3) });
+                spec.opacities.push(Opacity {
+                    x,
+                    y,
+                    radius,
+                    contrast: rng.range(0.18, 0.3),
+                });
             }
         }
         spec
@@ -117,7 +130,15 @@ impl PhantomSpec {
         let (w, h) = (f64::from(self.cols), f64::from(self.rows));
         let mut rng = Rng::new(self.seed.wrapping_add(1));
         // Rib arcs: per side, 10 ribs descending laterally.
-        let ribs: Vec<(f64, f64, f64)> = (0..10).map(|i| (0.2 + 0.058 * f64::from(i), rng.range(-0.01, 0.01), rng.range(0.9, 1.1))).collect();
+        let ribs: Vec<(f64, f64, f64)> = (0..10)
+            .map(|i| {
+                (
+                    0.2 + 0.058 * f64::from(i),
+                    rng.range(-0.01, 0.01),
+                    rng.range(0.9, 1.1),
+                )
+            })
+            .collect();
         let mut out = Vec::with_capacity(self.rows as usize * self.cols as usize);
         for r in 0..self.rows {
             for c in 0..self.cols {
@@ -137,7 +158,9 @@ impl PhantomSpec {
                 // Ribs: thin bands along parabolic arcs, on both sides.
                 for &(level, jitter, curve) in &ribs {
                     let side = (u - 0.5).abs();
-                    let centre = level + jitter + 0.22 * curve * (side - 0.05).max(0.0).powi(2) * 4.0 - 0.06 * side;
+                    let centre =
+                        level + jitter + 0.22 * curve * (side - 0.05).max(0.0).powi(2) * 4.0
+                            - 0.06 * side;
                     let d = (v - centre).abs();
                     if side > 0.06 && side < 0.45 {
                         a += 0.09 * ((0.012 - d) / 0.006).clamp(0.0, 1.0) * body;
@@ -190,7 +213,10 @@ impl PhantomStudy {
     /// A study with plausible, fictitious identifiers.
     pub fn new(index: u32, seed: u64, rows: u16, cols: u16, opacities: usize) -> PhantomStudy {
         let mut rng = Rng::new(seed ^ 0xC0FF_EE00);
-        let names = ["ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO", "FOXTROT", "GOLF", "HOTEL", "INDIA", "JULIET", "KILO", "LIMA"];
+        let names = [
+            "ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO", "FOXTROT", "GOLF", "HOTEL", "INDIA",
+            "JULIET", "KILO", "LIMA",
+        ];
         let name = names[index as usize % names.len()];
         let modality = if rng.uniform() < 0.5 { "CR" } else { "DX" };
         let view = if rng.uniform() < 0.8 { "PA" } else { "AP" };
@@ -220,7 +246,11 @@ impl PhantomStudy {
             .map(|&a| {
                 let v = (f64::from(a).clamp(0.0, 1.0) * max).round();
                 // MONOCHROME1 stores high attenuation as low values.
-                if self.monochrome1 { (max - v) as u16 } else { v as u16 }
+                if self.monochrome1 {
+                    (max - v) as u16
+                } else {
+                    v as u16
+                }
             })
             .collect();
         let birth_year = 2026 - i32::from(self.patient_age_years);
@@ -295,7 +325,12 @@ mod tests {
         let img = spec.render();
         let at = |x: f64, y: f64| img[y as usize * 256 + x as usize];
         let ring = at(o.x + o.radius * 1.6, o.y).min(at(o.x - o.radius * 1.6, o.y));
-        assert!(at(o.x, o.y) > ring + 0.1, "centre {} ring {}", at(o.x, o.y), ring);
+        assert!(
+            at(o.x, o.y) > ring + 0.1,
+            "centre {} ring {}",
+            at(o.x, o.y),
+            ring
+        );
     }
 
     #[test]
@@ -303,11 +338,50 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let study = PhantomStudy::new(0, 11, 128, 96, 1);
         let path = study.write(dir.path()).expect("writes");
-        let instance = overread_dicom::open(&path, &overread_dicom::Limits::default()).expect("opens");
+        let instance =
+            overread_dicom::open(&path, &overread_dicom::Limits::default()).expect("opens");
         let h = instance.header();
         assert_eq!(h.patient_id.as_deref(), Some("OVR-PH-0001"));
         assert_eq!((h.rows, h.cols), (Some(128), Some(96)));
         let img = instance.display(0, None).expect("decodes");
         assert_eq!(img.data.len(), 128 * 96);
+    }
+
+    #[test]
+    fn opacities_display_white_in_cr_and_dx() {
+        // CR phantoms are MONOCHROME1, DX ones MONOCHROME2: both must show
+        // attenuation (bone, opacities) bright once displayed.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..12 {
+            let mut study = PhantomStudy::new(seed, u64::from(seed), 256, 256, 1);
+            study.spec.noise = 0.0;
+            let path = study.write(dir.path()).expect("writes");
+            let instance =
+                overread_dicom::open(&path, &overread_dicom::Limits::default()).expect("opens");
+            let img = instance.display(0, None).expect("decodes");
+            let o = study.spec.opacities[0];
+            let at = |x: f64, y: f64| img.data[y as usize * 256 + x as usize];
+            // Lung around it, avoiding ribs and the heart: the darkest of eight ring points.
+            let lung = (0..8)
+                .map(|k| {
+                    let a = f64::from(k) * std::f64::consts::FRAC_PI_4;
+                    at(
+                        o.x + o.radius * 1.6 * a.cos(),
+                        o.y + o.radius * 1.6 * a.sin(),
+                    )
+                })
+                .min()
+                .unwrap_or(u16::MAX);
+            assert!(
+                at(o.x, o.y) > lung,
+                "{}: opacity {} lung {}",
+                study.modality,
+                at(o.x, o.y),
+                lung
+            );
+            seen.insert(study.modality.clone());
+        }
+        assert_eq!(seen.len(), 2, "both CR and DX covered");
     }
 }

@@ -54,39 +54,61 @@ impl PixelDataObject for OneFrame<'_> {
         Some(Cow::Owned(vec![0]))
     }
     fn raw_pixel_data(&self) -> Option<RawPixelData> {
-        Some(RawPixelData { fragments: vec![self.data.to_vec()].into(), offset_table: vec![0].into() })
+        Some(RawPixelData {
+            fragments: vec![self.data.to_vec()].into(),
+            offset_table: vec![0].into(),
+        })
     }
 }
 
 /// Decodes one frame's codestream to little-endian interleaved samples.
 pub(crate) fn decode(ts: &TransferSyntax, px: &ImagePixel, data: &[u8]) -> Result<Vec<u8>, String> {
     if px.bits_allocated != 8 && px.bits_allocated != 16 {
-        return Err(format!("Bits Allocated {} with {}", px.bits_allocated, ts.name));
+        return Err(format!(
+            "Bits Allocated {} with {}",
+            px.bits_allocated, ts.name
+        ));
     }
     let dims = match ts.codec {
         PixelCodec::Jpeg2000 => j2k_header(data)?,
         PixelCodec::JpegLs => jpeg_ls_header(data)?,
         _ => return Err(format!("{} is not handled by this decoder", ts.name)),
     };
-    if dims.width != px.cols || dims.height != px.rows || dims.components != u32::from(px.samples_per_pixel) {
+    if dims.width != px.cols
+        || dims.height != px.rows
+        || dims.components != u32::from(px.samples_per_pixel)
+    {
         return Err(format!(
             "codestream is {}×{}×{}, the header says {}×{}×{}",
             dims.width, dims.height, dims.components, px.cols, px.rows, px.samples_per_pixel
         ));
     }
     if dims.precision > u32::from(px.bits_allocated) {
-        return Err(format!("codestream precision {} exceeds Bits Allocated {}", dims.precision, px.bits_allocated));
+        return Err(format!(
+            "codestream precision {} exceeds Bits Allocated {}",
+            dims.precision, px.bits_allocated
+        ));
     }
     let reader = TransferSyntaxRegistry
         .get(ts.uid)
         .and_then(|t| t.pixel_data_reader())
         .ok_or_else(|| format!("no decoder for {}", ts.name))?;
-    let frame = OneFrame { ts: ts.uid, px, photometric: px.photometric.as_str(), data };
+    let frame = OneFrame {
+        ts: ts.uid,
+        px,
+        photometric: px.photometric.as_str(),
+        data,
+    };
     let mut out = Vec::new();
-    reader.decode_frame(&frame, 0, &mut out).map_err(|e| e.to_string())?;
+    reader
+        .decode_frame(&frame, 0, &mut out)
+        .map_err(|e| e.to_string())?;
     let expected = px.frame_samples() * usize::from(px.bits_allocated / 8);
     if out.len() != expected {
-        return Err(format!("decoder produced {} bytes, {expected} expected", out.len()));
+        return Err(format!(
+            "decoder produced {} bytes, {expected} expected",
+            out.len()
+        ));
     }
     Ok(out)
 }
@@ -99,11 +121,19 @@ struct Dims {
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?])))
+    Some(u32::from(u16::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at + 1)?,
+    ])))
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, *b.get(at + 3)?]))
+    Some(u32::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at + 1)?,
+        *b.get(at + 2)?,
+        *b.get(at + 3)?,
+    ]))
 }
 
 /// SIZ marker segment of a JPEG 2000 codestream (ISO 15444-1 A.5.1), found
@@ -124,7 +154,10 @@ fn j2k_header(data: &[u8]) -> Result<Dims, String> {
     for c in 0..csiz as usize {
         let at = siz + 38 + c * 3;
         let ssiz = u32::from(*data.get(at).ok_or_else(bad)?);
-        let (dx, dy) = (*data.get(at + 1).ok_or_else(bad)?, *data.get(at + 2).ok_or_else(bad)?);
+        let (dx, dy) = (
+            *data.get(at + 1).ok_or_else(bad)?,
+            *data.get(at + 2).ok_or_else(bad)?,
+        );
         if dx != 1 || dy != 1 {
             return Err("sub-sampled JPEG 2000 components are not supported".into());
         }
@@ -140,7 +173,10 @@ fn j2k_header(data: &[u8]) -> Result<Dims, String> {
 
 /// SOF55 marker segment of a JPEG-LS stream (ISO 14495-1 C.2.2).
 fn jpeg_ls_header(data: &[u8]) -> Result<Dims, String> {
-    let sof = data.windows(2).position(|w| w == [0xFF, 0xF7]).ok_or("no JPEG-LS frame header (SOF55) found")?;
+    let sof = data
+        .windows(2)
+        .position(|w| w == [0xFF, 0xF7])
+        .ok_or("no JPEG-LS frame header (SOF55) found")?;
     let bad = || "truncated JPEG-LS frame header".to_string();
     let precision = u32::from(*data.get(sof + 4).ok_or_else(bad)?);
     Ok(Dims {

@@ -22,12 +22,16 @@ pub(crate) fn ybr_full_to_rgb(samples: Samples, bits_stored: u16) -> Samples {
     match samples {
         Samples::U8(v) => Samples::U8(
             v.chunks_exact(3)
-                .flat_map(|p| convert(f32::from(p[0]), f32::from(p[1]), f32::from(p[2])).map(|x| x as u8))
+                .flat_map(|p| {
+                    convert(f32::from(p[0]), f32::from(p[1]), f32::from(p[2])).map(|x| x as u8)
+                })
                 .collect(),
         ),
         Samples::U16(v) => Samples::U16(
             v.chunks_exact(3)
-                .flat_map(|p| convert(f32::from(p[0]), f32::from(p[1]), f32::from(p[2])).map(|x| x as u16))
+                .flat_map(|p| {
+                    convert(f32::from(p[0]), f32::from(p[1]), f32::from(p[2])).map(|x| x as u16)
+                })
                 .collect(),
         ),
         other => other,
@@ -45,39 +49,59 @@ pub struct Palette {
 
 impl Palette {
     pub(crate) fn from_object(obj: &Object) -> Result<Palette> {
-        let channel = |desc: Tag, data: Tag, segmented: Tag, name: &'static str| -> Result<(i64, Vec<u16>)> {
-            let d = attrs::ints(obj, desc);
-            let [count, first, bits] = d
-                .get(..3)
-                .and_then(|s| <[i64; 3]>::try_from(s).ok())
-                .ok_or(Error::MissingAttribute { attribute: name })?;
-            let count = if count == 0 { 65_536 } else { count as usize };
-            let invalid = |reason: String| Error::InvalidAttribute { attribute: name, reason };
-            let scale = |v: u16| if bits == 8 { (v & 0xFF) * 257 } else { v };
-            if let Some(raw) = attrs::bytes(obj, data) {
-                let words: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-                let values: Vec<u16> = if bits == 8 && words.len() < count && raw.len() >= count {
-                    raw.iter().take(count).map(|&b| u16::from(b) * 257).collect()
-                } else if words.len() >= count {
-                    words[..count].iter().map(|&w| scale(w)).collect()
-                } else {
-                    return Err(invalid(format!("{} entries, {count} declared", words.len())));
+        let channel =
+            |desc: Tag, data: Tag, segmented: Tag, name: &'static str| -> Result<(i64, Vec<u16>)> {
+                let d = attrs::ints(obj, desc);
+                let [count, first, bits] = d
+                    .get(..3)
+                    .and_then(|s| <[i64; 3]>::try_from(s).ok())
+                    .ok_or(Error::MissingAttribute { attribute: name })?;
+                let count = if count == 0 { 65_536 } else { count as usize };
+                let invalid = |reason: String| Error::InvalidAttribute {
+                    attribute: name,
+                    reason,
                 };
-                return Ok((first, values));
-            }
-            let raw = attrs::bytes(obj, segmented).ok_or(Error::MissingAttribute { attribute: name })?;
-            let words: Vec<u16> = if bits == 8 {
-                raw.iter().map(|&b| u16::from(b)).collect()
-            } else {
-                raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect()
+                let scale = |v: u16| if bits == 8 { (v & 0xFF) * 257 } else { v };
+                if let Some(raw) = attrs::bytes(obj, data) {
+                    let words: Vec<u16> = raw
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect();
+                    let values: Vec<u16> = if bits == 8 && words.len() < count && raw.len() >= count
+                    {
+                        raw.iter()
+                            .take(count)
+                            .map(|&b| u16::from(b) * 257)
+                            .collect()
+                    } else if words.len() >= count {
+                        words[..count].iter().map(|&w| scale(w)).collect()
+                    } else {
+                        return Err(invalid(format!(
+                            "{} entries, {count} declared",
+                            words.len()
+                        )));
+                    };
+                    return Ok((first, values));
+                }
+                let raw = attrs::bytes(obj, segmented)
+                    .ok_or(Error::MissingAttribute { attribute: name })?;
+                let words: Vec<u16> = if bits == 8 {
+                    raw.iter().map(|&b| u16::from(b)).collect()
+                } else {
+                    raw.chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .collect()
+                };
+                let mut values = Vec::with_capacity(count);
+                expand_segments(&words, None, None, count, 0, &mut values).map_err(invalid)?;
+                if values.len() != count {
+                    return Err(invalid(format!(
+                        "segments expand to {} entries, {count} declared",
+                        values.len()
+                    )));
+                }
+                Ok((first, values.into_iter().map(scale).collect()))
             };
-            let mut values = Vec::with_capacity(count);
-            expand_segments(&words, None, None, count, 0, &mut values).map_err(invalid)?;
-            if values.len() != count {
-                return Err(invalid(format!("segments expand to {} entries, {count} declared", values.len())));
-            }
-            Ok((first, values.into_iter().map(scale).collect()))
-        };
         let (first_mapped, red) = channel(
             tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DESCRIPTOR,
             tags::RED_PALETTE_COLOR_LOOKUP_TABLE_DATA,
@@ -96,7 +120,12 @@ impl Palette {
             tags::SEGMENTED_BLUE_PALETTE_COLOR_LOOKUP_TABLE_DATA,
             "Blue Palette Color LUT (0028,1203)",
         )?;
-        Ok(Palette { first_mapped, red, green, blue })
+        Ok(Palette {
+            first_mapped,
+            red,
+            green,
+            blue,
+        })
     }
 
     /// RGB (16-bit per channel) of one stored index.
@@ -132,12 +161,18 @@ fn expand_segments(
         }
         match opcode {
             0 => {
-                let values = data.get(i..i + length).ok_or("discrete segment past the end")?;
+                let values = data
+                    .get(i..i + length)
+                    .ok_or("discrete segment past the end")?;
                 out.extend_from_slice(values);
                 i += length;
             }
             1 => {
-                let y0 = out.last().copied().or(last).ok_or("linear segment with no start value")?;
+                let y0 = out
+                    .last()
+                    .copied()
+                    .or(last)
+                    .ok_or("linear segment with no start value")?;
                 let y1 = *data.get(i).ok_or("linear segment past the end")?;
                 i += 1;
                 let step = (f64::from(y1) - f64::from(y0)) / length.max(1) as f64;
@@ -148,7 +183,9 @@ fn expand_segments(
                 let hi = u32::from(*data.get(i + 1).ok_or("indirect segment past the end")?);
                 i += 2;
                 let offset = (lo | hi << 16) as usize;
-                let from = data.get(offset..).ok_or("indirect segment offset past the end")?;
+                let from = data
+                    .get(offset..)
+                    .ok_or("indirect segment offset past the end")?;
                 let previous = out.last().copied();
                 expand_segments(from, Some(length), previous, limit, depth + 1, out)?;
             }

@@ -79,8 +79,14 @@ impl Handle {
 
 /// Decodes the three components without colour conversion (they are R, G
 /// and B already), interleaved.
-fn raw_components(h: &Handle, data: &[u8], width: usize, height: usize, expected: &Expected) -> Result<Vec<u8>, String> {
-    if h.get(tj::TJPARAM_TJPARAM_SUBSAMP) != tj::TJSAMP_TJSAMP_444 as i32 {
+fn raw_components(
+    h: &Handle,
+    data: &[u8],
+    width: usize,
+    height: usize,
+    expected: &Expected,
+) -> Result<Vec<u8>, String> {
+    if h.get(tj::TJPARAM_TJPARAM_SUBSAMP) != tj::TJSAMP_TJSAMP_444 {
         return Err("sub-sampled JPEG labelled RGB without a colour transform".into());
     }
     let plane = width * height;
@@ -91,7 +97,13 @@ fn raw_components(h: &Handle, data: &[u8], width: usize, height: usize, expected
     let mut strides = [width as i32; 3];
     // SAFETY: three planes of width × height bytes with matching strides (4:4:4 checked above).
     let rc = unsafe {
-        tj::tj3DecompressToYUVPlanes8(h.0, data.as_ptr(), data.len() as _, ptrs.as_mut_ptr(), strides.as_mut_ptr())
+        tj::tj3DecompressToYUVPlanes8(
+            h.0,
+            data.as_ptr(),
+            data.len() as _,
+            ptrs.as_mut_ptr(),
+            strides.as_mut_ptr(),
+        )
     };
     if rc != 0 && !h.last_was_warning() {
         return Err(h.error());
@@ -121,7 +133,11 @@ pub(crate) fn decode(data: &[u8], expected: &Expected) -> Result<Vec<u8>, String
     let pixels = u64::from(expected.rows) * u64::from(expected.cols);
     // SAFETY: valid handle; these parameters bound what a hostile stream can make it do.
     unsafe {
-        tj::tj3Set(h.0, tj::TJPARAM_TJPARAM_MAXPIXELS as i32, pixels.min(i32::MAX as u64) as i32);
+        tj::tj3Set(
+            h.0,
+            tj::TJPARAM_TJPARAM_MAXPIXELS as i32,
+            pixels.min(i32::MAX as u64) as i32,
+        );
         tj::tj3Set(h.0, tj::TJPARAM_TJPARAM_SCANLIMIT as i32, 500);
         tj::tj3Set(h.0, tj::TJPARAM_TJPARAM_STOPONWARNING as i32, 0);
     }
@@ -134,7 +150,8 @@ pub(crate) fn decode(data: &[u8], expected: &Expected) -> Result<Vec<u8>, String
     let height = h.get(tj::TJPARAM_TJPARAM_JPEGHEIGHT);
     let precision = h.get(tj::TJPARAM_TJPARAM_PRECISION);
     let colorspace = h.get(tj::TJPARAM_TJPARAM_COLORSPACE);
-    if i64::from(width) != i64::from(expected.cols) || i64::from(height) != i64::from(expected.rows) {
+    if i64::from(width) != i64::from(expected.cols) || i64::from(height) != i64::from(expected.rows)
+    {
         return Err(format!(
             "JPEG stream is {width}×{height}, the header says {}×{}",
             expected.cols, expected.rows
@@ -161,33 +178,70 @@ pub(crate) fn decode(data: &[u8], expected: &Expected) -> Result<Vec<u8>, String
         ));
     }
     let n = width as usize * height as usize * components as usize;
-    if expected.rgb && components == 3 && colorspace as u32 == tj::TJCS_TJCS_YCbCr && precision <= 8 {
+    if expected.rgb && components == 3 && colorspace as u32 == tj::TJCS_TJCS_YCbCr && precision <= 8
+    {
         let (jfif, adobe) = colour_markers(data);
         if !jfif && adobe.is_none() {
             return raw_components(&h, data, width as usize, height as usize, expected);
         }
     }
-    let fmt = format as i32;
-    let finish = |rc: i32| if rc == 0 || h.last_was_warning() { Ok(()) } else { Err(h.error()) };
+    let fmt = format;
+    let finish = |rc: i32| {
+        if rc == 0 || h.last_was_warning() {
+            Ok(())
+        } else {
+            Err(h.error())
+        }
+    };
     if precision <= 8 {
         let mut out = vec![0u8; n];
         // SAFETY: `out` holds width × height × components samples, pitch 0 = packed.
-        let rc = unsafe { tj::tj3Decompress8(h.0, data.as_ptr(), data.len() as _, out.as_mut_ptr(), 0, fmt) };
+        let rc = unsafe {
+            tj::tj3Decompress8(
+                h.0,
+                data.as_ptr(),
+                data.len() as _,
+                out.as_mut_ptr(),
+                0,
+                fmt,
+            )
+        };
         finish(rc)?;
         if expected.bits_allocated == 16 {
-            return Ok(out.iter().flat_map(|&v| u16::from(v).to_le_bytes()).collect());
+            return Ok(out
+                .iter()
+                .flat_map(|&v| u16::from(v).to_le_bytes())
+                .collect());
         }
         Ok(out)
     } else if precision <= 12 {
         let mut out = vec![0i16; n];
         // SAFETY: as above, with 16-bit samples.
-        let rc = unsafe { tj::tj3Decompress12(h.0, data.as_ptr(), data.len() as _, out.as_mut_ptr(), 0, fmt) };
+        let rc = unsafe {
+            tj::tj3Decompress12(
+                h.0,
+                data.as_ptr(),
+                data.len() as _,
+                out.as_mut_ptr(),
+                0,
+                fmt,
+            )
+        };
         finish(rc)?;
         Ok(out.iter().flat_map(|&v| v.to_le_bytes()).collect())
     } else {
         let mut out = vec![0u16; n];
         // SAFETY: as above.
-        let rc = unsafe { tj::tj3Decompress16(h.0, data.as_ptr(), data.len() as _, out.as_mut_ptr(), 0, fmt) };
+        let rc = unsafe {
+            tj::tj3Decompress16(
+                h.0,
+                data.as_ptr(),
+                data.len() as _,
+                out.as_mut_ptr(),
+                0,
+                fmt,
+            )
+        };
         finish(rc)?;
         Ok(out.iter().flat_map(|&v| v.to_le_bytes()).collect())
     }

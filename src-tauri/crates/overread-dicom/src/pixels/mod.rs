@@ -88,7 +88,10 @@ impl PixelSource<'_> {
     pub(crate) fn decode_frame(&self, frame: u32) -> Result<Frame> {
         let px = self.px;
         if frame >= px.frames {
-            return Err(Error::FrameOutOfRange { frame, frames: px.frames });
+            return Err(Error::FrameOutOfRange {
+                frame,
+                frames: px.frames,
+            });
         }
         let codec_error = |reason: String| Error::Codec { frame, reason };
         // Returns the samples and whether the codec already produced RGB.
@@ -118,17 +121,28 @@ impl PixelSource<'_> {
                     for pair in swapped.chunks_exact_mut(2) {
                         pair.swap(0, 1);
                     }
-                    return Ok(finish_colour(px, native::unpack(&swapped, 0, count, little, px), false, self.location));
+                    return Ok(finish_colour(
+                        px,
+                        native::unpack(&swapped, 0, count, little, px),
+                        false,
+                        self.location,
+                    ));
                 }
                 (native::unpack(slice, bit_offset, count, little, px), false)
             }
             (PixelLocation::Encapsulated { .. }, PixelCodec::Native) => {
-                return Err(Error::Malformed { offset: 0, reason: "encapsulated pixel data in a native transfer syntax".into() });
+                return Err(Error::Malformed {
+                    offset: 0,
+                    reason: "encapsulated pixel data in a native transfer syntax".into(),
+                });
             }
             (PixelLocation::Native(_), _) => {
                 return Err(Error::Malformed {
                     offset: 0,
-                    reason: format!("native pixel data in {} (encapsulated expected)", self.ts.name),
+                    reason: format!(
+                        "native pixel data in {} (encapsulated expected)",
+                        self.ts.name
+                    ),
                 });
             }
             (PixelLocation::Encapsulated { .. }, codec) => {
@@ -151,10 +165,19 @@ impl PixelSource<'_> {
                         }
                         let pixels = px.rows as usize * px.cols as usize;
                         let s = usize::from(px.samples_per_pixel);
-                        (rle::decode(&data, pixels, s, bytes_per_sample).map_err(codec_error)?, false)
+                        (
+                            rle::decode(&data, pixels, s, bytes_per_sample).map_err(codec_error)?,
+                            false,
+                        )
                     }
-                    PixelCodec::Jpeg2000 => (codec::decode(self.ts, px, &data).map_err(codec_error)?, true),
-                    PixelCodec::JpegLs => (codec::decode(self.ts, px, &data).map_err(codec_error)?, false),
+                    PixelCodec::Jpeg2000 => (
+                        codec::decode(self.ts, px, &data).map_err(codec_error)?,
+                        true,
+                    ),
+                    PixelCodec::JpegLs => (
+                        codec::decode(self.ts, px, &data).map_err(codec_error)?,
+                        false,
+                    ),
                     PixelCodec::Native => unreachable!("handled above"),
                 };
                 let interleaved = ImagePixel {
@@ -168,9 +191,16 @@ impl PixelSource<'_> {
                 };
                 let count = px.frame_samples();
                 if decoded.len() < count * bytes_per_sample {
-                    return Err(codec_error(format!("decoder produced {} bytes, {} expected", decoded.len(), count * bytes_per_sample)));
+                    return Err(codec_error(format!(
+                        "decoder produced {} bytes, {} expected",
+                        decoded.len(),
+                        count * bytes_per_sample
+                    )));
                 }
-                (native::unpack(&decoded, 0, count, true, &interleaved), rgb_done)
+                (
+                    native::unpack(&decoded, 0, count, true, &interleaved),
+                    rgb_done,
+                )
             }
         };
         Ok(finish_colour(px, samples, rgb_done, self.location))
@@ -180,7 +210,11 @@ impl PixelSource<'_> {
     /// fragments for a single frame, or split by the (Extended) Basic Offset
     /// Table or, without one, by the codestream start markers.
     fn frame_fragments(&self, frame: u32) -> Result<Cow<'_, [u8]>> {
-        let PixelLocation::Encapsulated { offset_table, fragments } = self.location else {
+        let PixelLocation::Encapsulated {
+            offset_table,
+            fragments,
+        } = self.location
+        else {
             return Err(Error::NoPixelData);
         };
         let frames = self.px.frames as usize;
@@ -188,13 +222,23 @@ impl PixelSource<'_> {
         let bytes = self.bytes;
         let join = |list: &[std::ops::Range<usize>]| -> Result<Cow<'_, [u8]>> {
             match list {
-                [] => Err(Error::Codec { frame, reason: "no fragments for this frame".into() }),
+                [] => Err(Error::Codec {
+                    frame,
+                    reason: "no fragments for this frame".into(),
+                }),
                 [one] => Ok(Cow::Borrowed(&bytes[one.clone()])),
-                many => Ok(Cow::Owned(many.iter().flat_map(|r| bytes[r.clone()].iter().copied()).collect())),
+                many => Ok(Cow::Owned(
+                    many.iter()
+                        .flat_map(|r| bytes[r.clone()].iter().copied())
+                        .collect(),
+                )),
             }
         };
         if fragments.is_empty() {
-            return Err(Error::Codec { frame, reason: "encapsulated pixel data has no fragments".into() });
+            return Err(Error::Codec {
+                frame,
+                reason: "encapsulated pixel data has no fragments".into(),
+            });
         }
         if frames == 1 {
             return join(fragments);
@@ -203,51 +247,73 @@ impl PixelSource<'_> {
             return join(&fragments[f..=f]);
         }
         // Offsets count from the first fragment's item tag; each item has an 8-byte header.
-        let item_offsets: Vec<u64> = fragments.iter().map(|r| (r.start - 8 - (fragments[0].start - 8)) as u64).collect();
+        let item_offsets: Vec<u64> = fragments
+            .iter()
+            .map(|r| (r.start - 8 - (fragments[0].start - 8)) as u64)
+            .collect();
         let table: Option<Vec<u64>> = match (self.extended_offsets, offset_table.is_empty()) {
             (Some(ext), _) if ext.len() == frames => Some(ext.to_vec()),
-            (_, false) if offset_table.len() == frames => Some(offset_table.iter().map(|&o| u64::from(o)).collect()),
+            (_, false) if offset_table.len() == frames => {
+                Some(offset_table.iter().map(|&o| u64::from(o)).collect())
+            }
             _ => None,
         };
-        let starts: Vec<usize> = match table {
-            Some(t) => {
-                let mut starts = Vec::with_capacity(frames);
-                for o in t {
-                    let i = item_offsets.iter().position(|&x| x == o).ok_or_else(|| Error::Codec {
-                        frame,
-                        reason: format!("offset table entry {o} is not at a fragment"),
-                    })?;
-                    starts.push(i);
+        let starts: Vec<usize> =
+            match table {
+                Some(t) => {
+                    let mut starts = Vec::with_capacity(frames);
+                    for o in t {
+                        let i = item_offsets.iter().position(|&x| x == o).ok_or_else(|| {
+                            Error::Codec {
+                                frame,
+                                reason: format!("offset table entry {o} is not at a fragment"),
+                            }
+                        })?;
+                        starts.push(i);
+                    }
+                    starts
                 }
-                starts
-            }
-            None => fragments
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    let b = &bytes[(*r).clone()];
-                    b.starts_with(&[0xFF, 0xD8]) || b.starts_with(&[0xFF, 0x4F]) || b.starts_with(b"\0\0\0\x0cjP")
-                })
-                .map(|(i, _)| i)
-                .collect(),
-        };
+                None => fragments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        let b = &bytes[(*r).clone()];
+                        b.starts_with(&[0xFF, 0xD8])
+                            || b.starts_with(&[0xFF, 0x4F])
+                            || b.starts_with(b"\0\0\0\x0cjP")
+                    })
+                    .map(|(i, _)| i)
+                    .collect(),
+            };
         if starts.len() != frames {
             return Err(Error::Codec {
                 frame,
-                reason: format!("found {} frame starts in {} fragments, {frames} frames expected", starts.len(), fragments.len()),
+                reason: format!(
+                    "found {} frame starts in {} fragments, {frames} frames expected",
+                    starts.len(),
+                    fragments.len()
+                ),
             });
         }
         let begin = starts[f];
         let end = starts.get(f + 1).copied().unwrap_or(fragments.len());
         if begin >= end {
-            return Err(Error::Codec { frame, reason: "offset table is not increasing".into() });
+            return Err(Error::Codec {
+                frame,
+                reason: "offset table is not increasing".into(),
+            });
         }
         join(&fragments[begin..end])
     }
 }
 
 /// Turns YBR samples into RGB (PS3.3 C.7.6.3.1.2) where the codec did not.
-fn finish_colour(px: &ImagePixel, samples: Samples, rgb_done: bool, location: &PixelLocation) -> Frame {
+fn finish_colour(
+    px: &ImagePixel,
+    samples: Samples,
+    rgb_done: bool,
+    location: &PixelLocation,
+) -> Frame {
     let native = matches!(location, PixelLocation::Native(_));
     let mut samples = samples;
     if px.samples_per_pixel == 3 && native {
@@ -273,8 +339,17 @@ fn finish_colour(px: &ImagePixel, samples: Samples, rgb_done: bool, location: &P
             samples = color::ybr_full_to_rgb(samples, px.bits_stored.max(2));
             Photometric::Rgb
         }
-        Photometric::YbrFull | Photometric::YbrFull422 | Photometric::YbrIct | Photometric::YbrRct => Photometric::Rgb,
+        Photometric::YbrFull
+        | Photometric::YbrFull422
+        | Photometric::YbrIct
+        | Photometric::YbrRct => Photometric::Rgb,
         other => other,
     };
-    Frame { rows: px.rows, cols: px.cols, samples_per_pixel: px.samples_per_pixel, photometric, samples }
+    Frame {
+        rows: px.rows,
+        cols: px.cols,
+        samples_per_pixel: px.samples_per_pixel,
+        photometric,
+        samples,
+    }
 }

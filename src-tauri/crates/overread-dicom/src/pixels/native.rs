@@ -22,7 +22,13 @@ pub(crate) fn stored_frame_bits(px: &ImagePixel) -> u64 {
 
 /// Turns `count` samples starting `bit_offset` bits into `bytes` into stored
 /// values. `bytes` must hold them (checked by the caller).
-pub(crate) fn unpack(bytes: &[u8], bit_offset: u64, count: usize, little: bool, px: &ImagePixel) -> Samples {
+pub(crate) fn unpack(
+    bytes: &[u8],
+    bit_offset: u64,
+    count: usize,
+    little: bool,
+    px: &ImagePixel,
+) -> Samples {
     let shift = u32::from(px.high_bit + 1 - px.bits_stored);
     let bits = u32::from(px.bits_stored);
     match px.bits_allocated {
@@ -39,17 +45,29 @@ pub(crate) fn unpack(bytes: &[u8], bit_offset: u64, count: usize, little: bool, 
         8 => {
             let src = &bytes[..count];
             if px.signed {
-                Samples::I16(src.iter().map(|&v| sign_extend(u32::from(v) >> shift, bits) as i16).collect())
+                Samples::I16(
+                    src.iter()
+                        .map(|&v| sign_extend(u32::from(v) >> shift, bits) as i16)
+                        .collect(),
+                )
             } else if shift == 0 && bits == 8 {
                 Samples::U8(src.to_vec())
             } else {
-                Samples::U8(src.iter().map(|&v| ((u32::from(v) >> shift) & mask(bits)) as u8).collect())
+                Samples::U8(
+                    src.iter()
+                        .map(|&v| ((u32::from(v) >> shift) & mask(bits)) as u8)
+                        .collect(),
+                )
             }
         }
         16 => {
             let src = &bytes[..count * 2];
             let read = |c: &[u8]| {
-                if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+                if little {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
             };
             if px.signed {
                 Samples::I16(
@@ -61,27 +79,47 @@ pub(crate) fn unpack(bytes: &[u8], bit_offset: u64, count: usize, little: bool, 
                 Samples::U16(src.chunks_exact(2).map(read).collect())
             } else {
                 let m = mask(bits) as u16;
-                Samples::U16(src.chunks_exact(2).map(|c| (read(c) >> shift) & m).collect())
+                Samples::U16(
+                    src.chunks_exact(2)
+                        .map(|c| (read(c) >> shift) & m)
+                        .collect(),
+                )
             }
         }
         _ => {
             let src = &bytes[..count * 4];
             let read = |c: &[u8]| {
                 let a = [c[0], c[1], c[2], c[3]];
-                if little { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+                if little {
+                    u32::from_le_bytes(a)
+                } else {
+                    u32::from_be_bytes(a)
+                }
             };
             if px.signed {
-                Samples::I32(src.chunks_exact(4).map(|c| sign_extend(read(c) >> shift, bits)).collect())
+                Samples::I32(
+                    src.chunks_exact(4)
+                        .map(|c| sign_extend(read(c) >> shift, bits))
+                        .collect(),
+                )
             } else {
                 let m = mask(bits);
-                Samples::U32(src.chunks_exact(4).map(|c| (read(c) >> shift) & m).collect())
+                Samples::U32(
+                    src.chunks_exact(4)
+                        .map(|c| (read(c) >> shift) & m)
+                        .collect(),
+                )
             }
         }
     }
 }
 
 fn mask(bits: u32) -> u32 {
-    if bits >= 32 { u32::MAX } else { (1u32 << bits) - 1 }
+    if bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
+    }
 }
 
 /// Two's complement value of the low `bits` bits of `v`.
@@ -158,7 +196,16 @@ mod tests {
 
     #[test]
     fn big_endian_and_one_bit() {
-        let s = unpack(&[0x01, 0x02, 0x00, 0x03], 0, 2, false, &ImagePixel { cols: 2, ..px(16, 16, false) });
+        let s = unpack(
+            &[0x01, 0x02, 0x00, 0x03],
+            0,
+            2,
+            false,
+            &ImagePixel {
+                cols: 2,
+                ..px(16, 16, false)
+            },
+        );
         assert_eq!(s, Samples::U16(vec![0x0102, 0x0003]));
         let b = unpack(&[0b1000_0101], 0, 4, true, &px(1, 1, false));
         assert_eq!(b, Samples::U8(vec![1, 0, 1, 0]));
@@ -168,7 +215,13 @@ mod tests {
 
     #[test]
     fn planes_and_422() {
-        assert_eq!(interleave(&[1, 2, 10, 20, 100, 200]), vec![1, 10, 100, 2, 20, 200]);
-        assert_eq!(expand_422(&[1, 2, 50, 60], 1, 2), vec![1, 50, 60, 2, 50, 60]);
+        assert_eq!(
+            interleave(&[1, 2, 10, 20, 100, 200]),
+            vec![1, 10, 100, 2, 20, 200]
+        );
+        assert_eq!(
+            expand_422(&[1, 2, 50, 60], 1, 2),
+            vec![1, 50, 60, 2, 50, 60]
+        );
     }
 }

@@ -4,15 +4,29 @@
 //! byte first.
 
 /// Decodes one frame to little-endian interleaved samples.
-pub(crate) fn decode(data: &[u8], pixels: usize, samples: usize, bytes_per_sample: usize) -> Result<Vec<u8>, String> {
+pub(crate) fn decode(
+    data: &[u8],
+    pixels: usize,
+    samples: usize,
+    bytes_per_sample: usize,
+) -> Result<Vec<u8>, String> {
     if data.len() < 64 {
         return Err("RLE header is shorter than 64 bytes".into());
     }
-    let word = |i: usize| u32::from_le_bytes([data[i * 4], data[i * 4 + 1], data[i * 4 + 2], data[i * 4 + 3]]);
+    let word = |i: usize| {
+        u32::from_le_bytes([
+            data[i * 4],
+            data[i * 4 + 1],
+            data[i * 4 + 2],
+            data[i * 4 + 3],
+        ])
+    };
     let segments = word(0) as usize;
     let expected = samples * bytes_per_sample;
     if segments != expected {
-        return Err(format!("RLE frame has {segments} segments, {expected} expected"));
+        return Err(format!(
+            "RLE frame has {segments} segments, {expected} expected"
+        ));
     }
     let offsets: Vec<usize> = (1..=segments).map(|i| word(i) as usize).collect();
     let mut out = vec![0u8; pixels * expected];

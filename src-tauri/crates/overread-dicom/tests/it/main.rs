@@ -21,7 +21,9 @@ pub fn corpus_dir() -> Option<PathBuf> {
             Some(dir)
         }
         None => {
-            eprintln!("skipped: OVERREAD_CORPUS is not set (scripts/test.sh sets it after building the corpus)");
+            eprintln!(
+                "skipped: OVERREAD_CORPUS is not set (scripts/test.sh sets it after building the corpus)"
+            );
             None
         }
     }

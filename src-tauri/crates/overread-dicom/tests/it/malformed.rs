@@ -26,7 +26,11 @@ fn us(v: u16) -> Vec<u8> {
 fn text(s: &str) -> Vec<u8> {
     let mut v = s.as_bytes().to_vec();
     if v.len() % 2 == 1 {
-        v.push(if s.chars().all(|c| c.is_ascii_digit() || c == '.') { 0 } else { b' ' });
+        v.push(if s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            0
+        } else {
+            b' '
+        });
     }
     v
 }
@@ -34,12 +38,22 @@ fn text(s: &str) -> Vec<u8> {
 /// Preamble, DICM and a file meta group with the given transfer syntax.
 fn meta(ts: &str) -> Vec<u8> {
     let mut group = el(0x0002, 0x0001, b"OB", &[0, 1]);
-    group.extend(el(0x0002, 0x0002, b"UI", &text("1.2.840.10008.5.1.4.1.1.1")));
+    group.extend(el(
+        0x0002,
+        0x0002,
+        b"UI",
+        &text("1.2.840.10008.5.1.4.1.1.1"),
+    ));
     group.extend(el(0x0002, 0x0003, b"UI", &text("2.25.1")));
     group.extend(el(0x0002, 0x0010, b"UI", &text(ts)));
     let mut out = vec![0u8; 128];
     out.extend(b"DICM");
-    out.extend(el(0x0002, 0x0000, b"UL", &(group.len() as u32).to_le_bytes()));
+    out.extend(el(
+        0x0002,
+        0x0000,
+        b"UL",
+        &(group.len() as u32).to_le_bytes(),
+    ));
     out.extend(group);
     out
 }
@@ -53,7 +67,12 @@ fn pixel_module(rows: u16, cols: u16, bits_allocated: u16) -> Vec<u8> {
     out.extend(el(0x0028, 0x0011, b"US", &us(cols)));
     out.extend(el(0x0028, 0x0100, b"US", &us(bits_allocated)));
     out.extend(el(0x0028, 0x0101, b"US", &us(bits_allocated.min(16))));
-    out.extend(el(0x0028, 0x0102, b"US", &us(bits_allocated.min(16).saturating_sub(1))));
+    out.extend(el(
+        0x0028,
+        0x0102,
+        b"US",
+        &us(bits_allocated.min(16).saturating_sub(1)),
+    ));
     out.extend(el(0x0028, 0x0103, b"US", &us(0)));
     out
 }
@@ -75,7 +94,10 @@ fn decode(bytes: Vec<u8>, limits: &Limits) -> Result<(), Error> {
         // The fuzz property: decoded length is rows × cols × samples.
         assert_eq!(frame.samples.len(), image.frame_samples());
         let shown = instance.display_frame(f, &frame, None)?;
-        assert_eq!(shown.data.len(), image.rows as usize * image.cols as usize * usize::from(shown.channels));
+        assert_eq!(
+            shown.data.len(),
+            image.rows as usize * image.cols as usize * usize::from(shown.channels)
+        );
     }
     Ok(())
 }
@@ -103,7 +125,7 @@ fn every_truncation_is_an_error() {
     for len in 0..file.len() - 1 {
         let r = decode(file[..len].to_vec(), &Limits::default());
         assert!(r.is_err(), "truncated to {len} bytes decoded");
-        assert!(!r.unwrap_err().to_string().contains('\n'));
+        assert!(!r.expect_err("an error").to_string().contains('\n'));
     }
 }
 
@@ -111,9 +133,16 @@ fn every_truncation_is_an_error() {
 fn huge_declared_length() {
     let mut f = meta("1.2.840.10008.1.2.1");
     f.extend(pixel_module(4, 4, 16));
-    f.extend([0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xF0, 0xFF, 0xFF, 0xFF]);
+    f.extend([
+        0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xF0, 0xFF, 0xFF, 0xFF,
+    ]);
     f.extend([0u8; 32]);
-    expect_error(f, &Limits::default(), "malformed", "declares 4294967280 bytes");
+    expect_error(
+        f,
+        &Limits::default(),
+        "malformed",
+        "declares 4294967280 bytes",
+    );
     // In a text element before the pixels too.
     let mut f = meta("1.2.840.10008.1.2.1");
     f.extend([0x10, 0x00, 0x10, 0x00, b'P', b'N', 0xFF, 0xFF]);
@@ -125,22 +154,47 @@ fn huge_declared_length() {
 fn bogus_and_missing_transfer_syntax() {
     let mut f = meta("1.2.3.4.5");
     f.extend(pixel_module(4, 4, 16));
-    expect_error(f, &Limits::default(), "transfer_syntax", "unsupported transfer syntax 1.2.3.4.5");
+    expect_error(
+        f,
+        &Limits::default(),
+        "transfer_syntax",
+        "unsupported transfer syntax 1.2.3.4.5",
+    );
     let mut f = vec![0u8; 128];
     f.extend(b"DICM");
-    f.extend(el(0x0002, 0x0002, b"UI", &text("1.2.840.10008.5.1.4.1.1.1")));
+    f.extend(el(
+        0x0002,
+        0x0002,
+        b"UI",
+        &text("1.2.840.10008.5.1.4.1.1.1"),
+    ));
     f.extend(pixel_module(4, 4, 16));
-    expect_error(f, &Limits::default(), "transfer_syntax", "no transfer syntax");
+    expect_error(
+        f,
+        &Limits::default(),
+        "transfer_syntax",
+        "no transfer syntax",
+    );
 }
 
 #[test]
 fn missing_short_and_long_pixel_data() {
     let mut f = meta("1.2.840.10008.1.2.1");
     f.extend(pixel_module(4, 4, 16));
-    expect_error(f.clone(), &Limits::default(), "image_attributes", "no pixel data");
+    expect_error(
+        f.clone(),
+        &Limits::default(),
+        "image_attributes",
+        "no pixel data",
+    );
     let mut short = f.clone();
     short.extend(el(0x7FE0, 0x0010, b"OW", &[0u8; 30]));
-    expect_error(short, &Limits::default(), "malformed", "pixel data is 30 bytes, 32 expected");
+    expect_error(
+        short,
+        &Limits::default(),
+        "malformed",
+        "pixel data is 30 bytes, 32 expected",
+    );
     let mut long = f;
     long.extend(el(0x7FE0, 0x0010, b"OW", &[0u8; 64]));
     decode(long, &Limits::default()).expect("extra trailing pixel bytes are ignored");
@@ -171,10 +225,17 @@ fn deflate_bomb_is_stopped_at_the_limit() {
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(&dataset).expect("compress");
     let compressed = enc.finish().expect("compress");
-    assert!(compressed.len() < 64 * 1024, "a bomb: {} bytes inflate to 8 MiB", compressed.len());
+    assert!(
+        compressed.len() < 64 * 1024,
+        "a bomb: {} bytes inflate to 8 MiB",
+        compressed.len()
+    );
     let mut f = meta("1.2.840.10008.1.2.1.99");
     f.extend(&compressed);
-    let limits = Limits { max_inflated_bytes: 1 << 20, ..Limits::default() };
+    let limits = Limits {
+        max_inflated_bytes: 1 << 20,
+        ..Limits::default()
+    };
     expect_error(f.clone(), &limits, "too_large", "deflate bomb");
     decode(f, &Limits::default()).expect("within the default limit it is a valid file");
 }
@@ -183,12 +244,16 @@ fn deflate_bomb_is_stopped_at_the_limit() {
 fn deep_and_unterminated_sequences() {
     let mut f = meta("1.2.840.10008.1.2.1");
     for _ in 0..1000 {
-        f.extend([0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        f.extend([
+            0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         f.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
     }
     expect_error(f, &Limits::default(), "malformed", "nested deeper than 32");
     let mut f = meta("1.2.840.10008.1.2.1");
-    f.extend([0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+    f.extend([
+        0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+    ]);
     f.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
     f.extend(pixel_module(4, 4, 16));
     expect_error(f, &Limits::default(), "malformed", "unterminated");
@@ -199,14 +264,21 @@ fn broken_encapsulated_fragments() {
     let base = || {
         let mut f = meta("1.2.840.10008.1.2.4.70");
         f.extend(pixel_module(4, 4, 16));
-        f.extend([0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        f.extend([
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         f.extend([0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]);
         f
     };
     // A fragment longer than the file.
     let mut f = base();
     f.extend([0xFE, 0xFF, 0x00, 0xE0, 0x00, 0x10, 0x00, 0x00, 0xFF, 0xD8]);
-    expect_error(f, &Limits::default(), "malformed", "fragment declares 4096 bytes");
+    expect_error(
+        f,
+        &Limits::default(),
+        "malformed",
+        "fragment declares 4096 bytes",
+    );
     // No sequence delimiter.
     let mut f = base();
     f.extend([0xFE, 0xFF, 0x00, 0xE0, 2, 0, 0, 0, 0xFF, 0xD8]);
@@ -224,7 +296,13 @@ fn random_damage_never_panics() {
     // outcome but a panic or a wrong-sized frame is acceptable.
     let mut files = vec![valid_file()];
     if let Some(dir) = crate::corpus_dir() {
-        for name in ["pydicom/MR_small_RLE.dcm", "pydicom/JPEG2000.dcm", "pydicom/JPGExtended.dcm", "pydicom/MR_small_jpeg_ls_lossless.dcm", "pydicom/SC_rgb_rle_32bit.dcm"] {
+        for name in [
+            "pydicom/MR_small_RLE.dcm",
+            "pydicom/JPEG2000.dcm",
+            "pydicom/JPGExtended.dcm",
+            "pydicom/MR_small_jpeg_ls_lossless.dcm",
+            "pydicom/SC_rgb_rle_32bit.dcm",
+        ] {
             files.push(std::fs::read(dir.join(name)).expect("corpus file"));
         }
     }

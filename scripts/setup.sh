@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Overread needs on Debian 12 (as root), only what is missing:
+# build tools and codecs' build dependencies from apt, the Rust toolchain if
+# absent, and the test corpus (public samples from PyPI, transcoded).
+# Usage: scripts/setup.sh [--corpus]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+apt_packages=(
+    build-essential pkg-config cmake nasm   # CharLS, OpenJPEG, libjpeg-turbo
+    python3 python3-venv python3-pip        # the reference decoder for tests
+    dcmtk libgdcm-tools                     # transcoding the test corpus, benchmark anchors
+    ca-certificates curl
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: installing the Rust toolchain with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy \
+        || { echo "setup: cannot install Rust; install rustup (https://rustup.rs) and rerun" >&2; exit 1; }
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+        rustup component add "$component"
+    fi
+done
+
+if [ "${1:-}" = "--corpus" ]; then
+    bash "$root/tests/corpus/setup.sh"
+fi

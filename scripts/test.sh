@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, builds
+# the test corpus, checks formatting and lints, runs every test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh --corpus
+export PATH="$HOME/.cargo/bin:$PATH"
+export OVERREAD_CORPUS="$root/.cache/corpus"
+export CARGO_TERM_COLOR=never
+
+echo "== rustfmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+echo "== tests"
+cargo test --locked --workspace
