@@ -1,0 +1,503 @@
+//! The audit log file: opening with the durability settings checked, appending
+//! hash-chained rows, verifying the chain.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params_from_iter};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{Error, Result, invalid};
+use crate::event::{DecisionEvent, EventKind, OtherEvent};
+use crate::row::{self, COLUMNS, GENESIS, Row, Value};
+use crate::schema;
+
+/// How to open the log.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// SQLCipher key (only with the `sqlcipher` feature); from the OS keychain in the app.
+    pub key: Option<String>,
+    /// The application version written into every row.
+    pub app_version: String,
+}
+
+/// Where a new row went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    pub seq: i64,
+    pub row_hash: String,
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verification {
+    Ok {
+        rows: i64,
+        head_hash: String,
+    },
+    /// The first row whose sequence, link or hash is wrong.
+    Broken {
+        seq: i64,
+        position: i64,
+        reason: String,
+    },
+}
+
+/// An open audit log. Rows are only ever inserted.
+#[derive(Debug)]
+pub struct AuditLog {
+    conn: Connection,
+    path: PathBuf,
+    app_version: String,
+}
+
+impl AuditLog {
+    /// Opens (creating owner-only if absent) the log at `path`, applies
+    /// pending migrations, checks the durability pragmas and runs quick_check.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<AuditLog> {
+        let db_error = |e: rusqlite::Error| Error::Database {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        create_owner_only(path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_error)?;
+        if let Some(key) = &options.key {
+            if !cfg!(feature = "sqlcipher") {
+                return Err(invalid(
+                    "key",
+                    "this build has no SQLCipher (feature `sqlcipher`)",
+                ));
+            }
+            conn.pragma_update(None, "key", key).map_err(db_error)?;
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_error)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(db_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Pragma {
+                path: path.into(),
+                pragma: "journal_mode",
+                actual: mode,
+                expected: "wal",
+            });
+        }
+        // A wrong pragma is silent: read it back.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db_error)?;
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .map_err(db_error)?;
+        if sync != 2 {
+            return Err(Error::Pragma {
+                path: path.into(),
+                pragma: "synchronous",
+                actual: sync.to_string(),
+                expected: "2 (FULL)",
+            });
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_error)?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(db_error)?;
+        if check != "ok" {
+            return Err(Error::Corrupt {
+                path: path.into(),
+                detail: check,
+            });
+        }
+        schema::migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| Error::Database {
+                path: path.into(),
+                message: format!("migration failed: {e}"),
+            })?;
+        Ok(AuditLog {
+            conn,
+            path: path.to_path_buf(),
+            app_version: options.app_version.clone(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn db_error(&self, e: rusqlite::Error) -> Error {
+        Error::Database {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Records a decision. It counts as recorded once this returns Ok:
+    /// the COMMIT has completed with synchronous=FULL.
+    pub fn record_decision(&mut self, event: &DecisionEvent) -> Result<Recorded> {
+        event.validate()?;
+        if let Some(target) = event.supersedes {
+            let kind: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT kind FROM audit_events WHERE seq = ?1",
+                    [target as i64],
+                    |r| r.get(0),
+                )
+                .map(Some)
+                .or_else(|e| {
+                    if e == rusqlite::Error::QueryReturnedNoRows {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| self.db_error(e))?;
+            if kind.as_deref() != Some("decision") {
+                return Err(invalid(
+                    "supersedes",
+                    format!("row {target} is not a recorded decision"),
+                ));
+            }
+        }
+        let values = decision_values(event, &self.app_version);
+        self.append(&[values]).map(|mut v| v.remove(0))
+    }
+
+    /// Records any other audit event.
+    pub fn record_event(&mut self, event: &OtherEvent) -> Result<Recorded> {
+        event.validate()?;
+        let values = other_values(event, &self.app_version);
+        self.append(&[values]).map(|mut v| v.remove(0))
+    }
+
+    /// Records many decisions in one transaction (imports and benchmarks).
+    pub fn record_decisions(&mut self, events: &[DecisionEvent]) -> Result<Vec<Recorded>> {
+        for e in events {
+            e.validate()?;
+        }
+        let rows: Vec<Vec<Value>> = events
+            .iter()
+            .map(|e| decision_values(e, &self.app_version))
+            .collect();
+        self.append(&rows)
+    }
+
+    fn append(&mut self, rows: &[Vec<Value>]) -> Result<Vec<Recorded>> {
+        let path = self.path.clone();
+        let db_error = |e: rusqlite::Error| Error::Database {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_error)?;
+        let (mut seq, mut prev): (i64, String) = tx
+            .query_row(
+                "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .or_else(|e| {
+                if e == rusqlite::Error::QueryReturnedNoRows {
+                    Ok((0, GENESIS.to_string()))
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(db_error)?;
+        let mut recorded = Vec::with_capacity(rows.len());
+        {
+            let sql = format!(
+                "INSERT INTO audit_events (seq, {}, prev_hash, row_hash) VALUES ({})",
+                COLUMNS.join(", "),
+                (1..=COLUMNS.len() + 3)
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut stmt = tx.prepare_cached(&sql).map_err(db_error)?;
+            for values in rows {
+                seq += 1;
+                let hash = row::row_hash(&prev, seq, values);
+                let mut params: Vec<rusqlite::types::Value> = Vec::with_capacity(COLUMNS.len() + 3);
+                params.push(seq.into());
+                params.extend(values.iter().map(to_sql));
+                params.push(prev.clone().into());
+                params.push(hash.clone().into());
+                stmt.execute(params_from_iter(params)).map_err(db_error)?;
+                recorded.push(Recorded {
+                    seq,
+                    row_hash: hash.clone(),
+                });
+                prev = hash;
+            }
+        }
+        tx.commit().map_err(db_error)?;
+        Ok(recorded)
+    }
+
+    /// Rows with `from <= seq`, in order, at most `limit`.
+    pub fn rows(&self, from_seq: i64, limit: i64) -> Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT seq, {}, prev_hash, row_hash FROM audit_events WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+            COLUMNS.join(", ")
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.db_error(e))?;
+        let rows = stmt
+            .query_map([from_seq, limit], read_row)
+            .map_err(|e| self.db_error(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.db_error(e))
+    }
+
+    /// Calls `f` for every row in sequence order, streaming.
+    pub(crate) fn for_each_row(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+        mut f: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT seq, {}, prev_hash, row_hash FROM audit_events {filter} ORDER BY seq",
+            COLUMNS.join(", ")
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.db_error(e))?;
+        let mut rows = stmt.query(params).map_err(|e| self.db_error(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.db_error(e))? {
+            f(read_row(r).map_err(|e| self.db_error(e))?)?;
+        }
+        Ok(())
+    }
+
+    /// The last row's hash (GENESIS for an empty log) and the row count.
+    pub fn head(&self) -> Result<(i64, String)> {
+        self.conn
+            .query_row(
+                "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .or_else(|e| {
+                if e == rusqlite::Error::QueryReturnedNoRows {
+                    Ok((0, GENESIS.to_string()))
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(|e| self.db_error(e))
+    }
+
+    /// Walks the whole chain: sequence numbers 1, 2, 3…, each row linked to
+    /// the previous hash, each hash recomputed from the row's values.
+    pub fn verify(&self) -> Result<Verification> {
+        let mut expected_seq = 1i64;
+        let mut prev = GENESIS.to_string();
+        let mut broken = None;
+        self.for_each_row("", &[], |row| {
+            if broken.is_some() {
+                return Ok(());
+            }
+            let reason = if row.seq != expected_seq {
+                Some(format!("sequence number {} where {expected_seq} was expected (a row is missing or reordered)", row.seq))
+            } else if row.prev_hash != prev {
+                Some("does not link to the previous row's hash (a row before it was removed, reordered or edited)".to_string())
+            } else if row::row_hash(&prev, row.seq, &row.values) != row.row_hash {
+                Some("its contents do not match its hash (the row was edited)".to_string())
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                broken = Some(Verification::Broken { seq: row.seq, position: expected_seq, reason });
+            }
+            prev = row.row_hash;
+            expected_seq += 1;
+            Ok(())
+        })?;
+        Ok(broken.unwrap_or(Verification::Ok {
+            rows: expected_seq - 1,
+            head_hash: prev,
+        }))
+    }
+
+    /// Full integrity_check (before exports).
+    pub fn integrity_check(&self) -> Result<()> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.db_error(e))?;
+        if result != "ok" {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                detail: result,
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies the log through SQLite's online backup API (never a file copy).
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        create_owner_only(dest)?;
+        let mut target = Connection::open(dest).map_err(|e| Error::Database {
+            path: dest.into(),
+            message: e.to_string(),
+        })?;
+        let backup =
+            rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(|e| self.db_error(e))?;
+        backup
+            .run_to_completion(256, std::time::Duration::from_millis(0), None)
+            .map_err(|e| self.db_error(e))
+    }
+}
+
+fn to_sql(v: &Value) -> rusqlite::types::Value {
+    match v {
+        Value::Null => rusqlite::types::Value::Null,
+        Value::Int(i) => (*i).into(),
+        Value::Real(r) => (*r).into(),
+        Value::Text(s) => s.clone().into(),
+    }
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    use rusqlite::types::ValueRef;
+    let mut values = Vec::with_capacity(COLUMNS.len());
+    for i in 0..COLUMNS.len() {
+        values.push(match r.get_ref(i + 1)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(v) => Value::Int(v),
+            ValueRef::Real(v) => Value::Real(v),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Text(hex::encode(b)),
+        });
+    }
+    Ok(Row {
+        seq: r.get(0)?,
+        values,
+        prev_hash: r.get(COLUMNS.len() + 1)?,
+        row_hash: r.get(COLUMNS.len() + 2)?,
+    })
+}
+
+/// UTC now, RFC 3339 with milliseconds.
+pub(crate) fn now() -> String {
+    let t = OffsetDateTime::now_utc();
+    let t = t
+        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t);
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+fn decision_values(e: &DecisionEvent, app_version: &str) -> Vec<Value> {
+    let t = |s: &str| Value::Text(s.to_string());
+    vec![
+        t(&now()),
+        t(EventKind::Decision.as_str()),
+        t(&e.reader.id),
+        t(&e.reader.display_name),
+        t(&e.reader.role),
+        t(&e.workstation_id),
+        t(&e.study.patient_id),
+        t(&e.study.accession_number),
+        t(&e.study.study_uid),
+        t(&e.study.series_uid),
+        t(&e.study.sop_uid),
+        Value::text(e.model.as_ref().map(|m| m.name.as_str())),
+        Value::text(e.model.as_ref().map(|m| m.version.as_str())),
+        Value::text(e.model.as_ref().map(|m| m.sha256.as_str())),
+        Value::text(e.execution_provider.as_deref()),
+        t(&e.finding),
+        e.ai_score.map_or(Value::Null, Value::Real),
+        e.threshold.map_or(Value::Null, Value::Real),
+        Value::Int(i64::from(e.ai_flagged)),
+        t(e.decision.as_str()),
+        Value::text(e.region.map(|r| r.encode()).as_deref()),
+        Value::text(e.reason.as_deref()),
+        e.display_to_decision_ms
+            .map_or(Value::Null, |v| Value::Int(v as i64)),
+        e.supersedes.map_or(Value::Null, |v| Value::Int(v as i64)),
+        t(app_version),
+        Value::Null,
+    ]
+}
+
+fn other_values(e: &OtherEvent, app_version: &str) -> Vec<Value> {
+    let t = |s: &str| Value::Text(s.to_string());
+    let study = e.study.as_ref();
+    vec![
+        t(&now()),
+        t(e.kind.as_str()),
+        Value::text(e.reader.as_ref().map(|r| r.id.as_str())),
+        Value::text(e.reader.as_ref().map(|r| r.display_name.as_str())),
+        Value::text(e.reader.as_ref().map(|r| r.role.as_str())),
+        t(&e.workstation_id),
+        Value::text(study.map(|s| s.patient_id.as_str())),
+        Value::text(study.map(|s| s.accession_number.as_str())),
+        Value::text(study.map(|s| s.study_uid.as_str())),
+        Value::text(study.map(|s| s.series_uid.as_str())),
+        Value::text(study.map(|s| s.sop_uid.as_str())),
+        Value::text(e.model.as_ref().map(|m| m.name.as_str())),
+        Value::text(e.model.as_ref().map(|m| m.version.as_str())),
+        Value::text(e.model.as_ref().map(|m| m.sha256.as_str())),
+        Value::text(e.execution_provider.as_deref()),
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        t(app_version),
+        if e.detail.is_null() {
+            Value::Null
+        } else {
+            Value::Text(e.detail.to_string())
+        },
+    ]
+}
+
+/// Creates the file with mode 0600 if it does not exist (PHI at rest).
+fn create_owner_only(path: &Path) -> Result<()> {
+    let out = |e: std::io::Error| Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(out)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(out(e)),
+    }
+}
+
+pub(crate) fn value_text(row: &Row, column: &str) -> Option<String> {
+    row.get(column).as_text().map(str::to_string)
+}
+
+pub(crate) fn value_int(row: &Row, column: &str) -> Option<i64> {
+    row.get(column).as_int()
+}
