@@ -271,9 +271,8 @@ impl DecisionEvent {
                 return Err(invalid("region", "a missed finding needs its region"));
             }
             (Decision::AddMissed, Some(r)) => {
-                if !(r.width > 0.0 && r.height > 0.0 && r.x >= 0.0 && r.y >= 0.0)
-                    || ![r.x, r.y, r.width, r.height].iter().all(|v| v.is_finite())
-                {
+                let finite = [r.x, r.y, r.width, r.height].iter().all(|v| v.is_finite());
+                if !(finite && r.width > 0.0 && r.height > 0.0 && r.x >= 0.0 && r.y >= 0.0) {
                     return Err(invalid(
                         "region",
                         "needs x, y ≥ 0 and a positive width and height",

@@ -7,13 +7,12 @@ use std::path::{Path, PathBuf};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
-use time::format_description::well_known::Rfc3339;
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, Duration};
 
 use crate::error::{Error, Result, invalid};
 use crate::event::{EventKind, OtherEvent, Reader};
 use crate::log::AuditLog;
-use crate::row::{COLUMNS, Row, Value};
+use crate::row::COLUMNS;
 
 /// The export's header, stable: `seq`, the row columns, the row's chain
 /// links, and the chain head at export time (to anchor elsewhere).
@@ -56,13 +55,50 @@ pub fn parse_date(s: &str) -> Result<Date> {
     Date::parse(s, format).map_err(|_| invalid("date", format!("{s:?} is not YYYY-MM-DD")))
 }
 
-/// A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection).
-fn neutralise(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
+/// Adds one cell to `record`: text neutralised, and de-identified when asked.
+fn push_cell(
+    record: &mut csv::ByteRecord,
+    buf: &mut String,
+    column: &str,
+    value: rusqlite::types::ValueRef<'_>,
+    deid: Option<&Deidentifier>,
+) {
+    use rusqlite::types::ValueRef;
+    use std::fmt::Write as _;
+    buf.clear();
+    match value {
+        ValueRef::Null => {}
+        ValueRef::Integer(v) => {
+            let _ = write!(buf, "{v}");
+        }
+        ValueRef::Real(v) => {
+            let _ = write!(buf, "{v}");
+        }
+        ValueRef::Text(t) => {
+            let text = String::from_utf8_lossy(t);
+            match deid {
+                Some(d) if !column.is_empty() => {
+                    buf.push_str(d.apply(column, &text).as_deref().unwrap_or(""))
+                }
+                _ if !formula_like(&text) => {
+                    record.push_field(text.as_bytes());
+                    return;
+                }
+                _ => buf.push_str(&text),
+            }
+            if formula_like(buf) {
+                buf.insert(0, '\'');
+            }
+        }
+        ValueRef::Blob(b) => buf.push_str(&hex::encode(b)),
     }
+    record.push_field(buf.as_bytes());
+}
+
+/// Whether a spreadsheet would run a cell as a formula (OWASP CSV injection);
+/// such cells get a leading apostrophe.
+fn formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// DICOM PS3.15 Annex E basic profile for our columns: names, IDs, free text
@@ -70,8 +106,11 @@ fn neutralise(cell: String) -> String {
 /// by keyed-HMAC UIDs; dates shifted. The key and shift are drawn per export
 /// and discarded, so pseudonyms are consistent within one export only.
 struct Deidentifier {
-    key: [u8; 32],
+    /// The keyed HMAC state, cloned for each value.
+    mac: Hmac<Sha256>,
     shift: Duration,
+    /// Readers and workstations repeat: their pseudonyms are computed once.
+    cache: std::cell::RefCell<std::collections::HashMap<(&'static str, String), String>>,
 }
 
 impl Deidentifier {
@@ -81,42 +120,60 @@ impl Deidentifier {
         let mut days = [0u8; 2];
         getrandom::fill(&mut days).map_err(|e| invalid("random shift", e.to_string()))?;
         let shift = Duration::days(30 + i64::from(u16::from_le_bytes(days) % 336));
-        Ok(Deidentifier { key, shift })
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
+            .map_err(|e| invalid("HMAC key", e.to_string()))?;
+        Ok(Deidentifier {
+            mac,
+            shift,
+            cache: Default::default(),
+        })
     }
 
     fn mac(&self, domain: &str, value: &str) -> [u8; 32] {
-        let mut m =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut m = self.mac.clone();
         m.update(domain.as_bytes());
         m.update(&[0]);
         m.update(value.as_bytes());
         m.finalize().into_bytes().into()
     }
 
-    fn apply(&self, column: &str, value: &Value) -> Value {
-        let Some(text) = value.as_text() else {
-            return value.clone();
-        };
+    fn cached(&self, domain: &'static str, value: &str, make: impl FnOnce() -> String) -> String {
+        let key = (domain, value.to_string());
+        if let Some(hit) = self.cache.borrow().get(&key) {
+            return hit.clone();
+        }
+        let made = make();
+        self.cache.borrow_mut().insert(key, made.clone());
+        made
+    }
+
+    /// The de-identified text of a column, or None where it is removed.
+    fn apply(&self, column: &str, text: &str) -> Option<String> {
         match column {
-            "reader_name" | "patient_id" | "accession_number" | "reason" | "detail" => Value::Null,
-            "reader_id" => Value::Text(format!(
-                "R-{}",
-                &hex::encode(self.mac("reader", text))[..12]
-            )),
-            "workstation_id" => Value::Text(format!(
-                "W-{}",
-                &hex::encode(self.mac("workstation", text))[..8]
-            )),
+            "reader_name" | "patient_id" | "accession_number" | "reason" | "detail" => None,
+            "reader_id" => Some(self.cached("reader", text, || {
+                format!("R-{}", &hex::encode(self.mac("reader", text))[..12])
+            })),
+            "workstation_id" => Some(self.cached("workstation", text, || {
+                format!("W-{}", &hex::encode(self.mac("workstation", text))[..8])
+            })),
             "study_uid" | "series_uid" | "sop_uid" => {
                 let m = self.mac("uid", text);
-                let n = u128::from_be_bytes(m[..16].try_into().unwrap_or([0; 16])) >> 1;
-                Value::Text(format!("2.25.{n}"))
+                let mut n = [0u8; 16];
+                n.copy_from_slice(&m[..16]);
+                Some(format!("2.25.{}", u128::from_be_bytes(n) >> 1))
             }
-            "recorded_at" => OffsetDateTime::parse(text, &Rfc3339)
-                .ok()
-                .and_then(|t| (t - self.shift).format(&Rfc3339).ok())
-                .map_or(Value::Null, Value::Text),
-            _ => value.clone(),
+            // Whole days, so the time of day (and every interval) is kept.
+            "recorded_at" => {
+                let day = text.get(..10)?;
+                let shifted = self.cached("date", day, || {
+                    parse_date(day)
+                        .map(|d| (d - self.shift).to_string())
+                        .unwrap_or_default()
+                });
+                (!shifted.is_empty()).then(|| format!("{shifted}{}", &text[10..]))
+            }
+            _ => Some(text.to_string()),
         }
     }
 }
@@ -126,7 +183,6 @@ impl AuditLog {
     /// to `out` atomically (temporary file, fsync, rename), after a full
     /// integrity check, and records the export as an audit event.
     pub fn export_csv(&mut self, out: &Path, options: &ExportOptions) -> Result<ExportSummary> {
-        self.integrity_check()?;
         let (head_seq, head_hash) = self.head()?;
         let from = options.from.map(|d| d.to_string()).unwrap_or_default();
         let to = options
@@ -166,45 +222,51 @@ impl AuditLog {
             .ok_or_else(|| output(&"no file name"))?;
         let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
         remove_stale_partials(dir, &name);
+        // integrity_check runs beside the writing; the file is published only if it passes.
+        let checker = self.integrity_check_in_background();
         let result = (|| {
-            let mut file = std::io::BufWriter::with_capacity(
-                1 << 20,
-                std::fs::File::create(&tmp).map_err(|e| output(&e))?,
-            );
+            let mut file = std::fs::File::create(&tmp).map_err(|e| output(&e))?;
             if options.excel {
                 file.write_all("\u{feff}".as_bytes())
                     .map_err(|e| output(&e))?;
             }
             let mut csv = csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
+                .buffer_capacity(1 << 20)
                 .from_writer(file);
             csv.write_record(header()).map_err(|e| output(&e))?;
             let mut rows = 0u64;
-            let mut record: Vec<String> = Vec::with_capacity(COLUMNS.len() + 4);
-            self.for_each_row(
-                "WHERE recorded_at >= ?1 AND recorded_at < ?2",
-                &[&from, &to],
-                |row: Row| {
+            let mut cell = String::new();
+            // One reused record per row: csv's fast path copies whole records.
+            let mut record = csv::ByteRecord::with_capacity(1024, COLUMNS.len() + 4);
+            // The date index finds the sequence range; rows are then read in
+            // rowid order (the unary + keeps SQLite from sorting by index).
+            let (lo, hi) = self.seq_range(&from, &to)?;
+            self.for_each_raw_row(
+                "WHERE seq BETWEEN ?1 AND ?2 AND +recorded_at >= ?3 AND +recorded_at < ?4",
+                &[&lo, &hi, &from, &to],
+                |row| {
                     record.clear();
-                    record.push(row.seq.to_string());
-                    for (column, value) in COLUMNS.iter().zip(&row.values) {
-                        let value = match &deid {
-                            Some(d) => d.apply(column, value),
-                            None => value.clone(),
+                    for i in 0..COLUMNS.len() + 3 {
+                        let column = if (1..=COLUMNS.len()).contains(&i) {
+                            COLUMNS[i - 1]
+                        } else {
+                            ""
                         };
-                        record.push(neutralise(value.to_cell()));
+                        let value = row.get_ref(i).map_err(|e| output(&e))?;
+                        push_cell(&mut record, &mut cell, column, value, deid.as_ref());
                     }
-                    record.push(row.prev_hash);
-                    record.push(row.row_hash);
-                    record.push(head_hash.clone());
-                    csv.write_record(&record).map_err(|e| output(&e))?;
+                    record.push_field(head_hash.as_bytes());
+                    csv.write_byte_record(&record).map_err(|e| output(&e))?;
                     rows += 1;
                     Ok(())
                 },
             )?;
             let file = csv.into_inner().map_err(|e| output(&e.error()))?;
-            let file = file.into_inner().map_err(|e| output(e.error()))?;
             file.sync_all().map_err(|e| output(&e))?;
+            checker
+                .join()
+                .map_err(|_| output(&"integrity check thread failed"))??;
             std::fs::rename(&tmp, out).map_err(|e| output(&e))?;
             Ok(rows)
         })();
@@ -259,31 +321,41 @@ mod tests {
     #[test]
     fn formulas_are_neutralised() {
         for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(neutralise(bad.to_string()).starts_with('\''), "{bad:?}");
+            let mut record = csv::ByteRecord::new();
+            push_cell(
+                &mut record,
+                &mut String::new(),
+                "reason",
+                rusqlite::types::ValueRef::Text(bad.as_bytes()),
+                None,
+            );
+            assert!(record[0].starts_with(b"'"), "{bad:?}");
         }
-        assert_eq!(neutralise("confirm".into()), "confirm");
-        assert_eq!(neutralise("0.93".into()), "0.93");
+        assert!(!formula_like("confirm") && !formula_like("0.93"));
     }
 
     #[test]
     fn pseudonyms_are_consistent_within_an_export_only() {
         let a = Deidentifier::new().expect("key");
         let b = Deidentifier::new().expect("key");
-        let uid = Value::Text("1.2.3.4".into());
-        assert_eq!(a.apply("study_uid", &uid), a.apply("study_uid", &uid));
-        assert_ne!(a.apply("study_uid", &uid), b.apply("study_uid", &uid));
-        let Value::Text(t) = a.apply("study_uid", &uid) else {
-            panic!("text")
-        };
-        assert!(t.starts_with("2.25.") && t.len() <= 64);
         assert_eq!(
-            a.apply("patient_id", &Value::Text("123".into())),
-            Value::Null
+            a.apply("study_uid", "1.2.3.4"),
+            a.apply("study_uid", "1.2.3.4")
         );
-        let shifted = a.apply(
-            "recorded_at",
-            &Value::Text("2026-11-29T10:00:00.000Z".into()),
+        assert_ne!(
+            a.apply("study_uid", "1.2.3.4"),
+            b.apply("study_uid", "1.2.3.4")
         );
-        assert_ne!(shifted, Value::Text("2026-11-29T10:00:00.000Z".into()));
+        let t = a.apply("study_uid", "1.2.3.4").expect("replaced");
+        assert!(t.starts_with("2.25.") && t.len() <= 64);
+        assert_eq!(a.apply("reader_id", "rad1"), a.apply("reader_id", "rad1"));
+        assert_eq!(a.apply("patient_id", "123"), None);
+        let shifted = a
+            .apply("recorded_at", "2026-11-29T10:00:00.000Z")
+            .expect("shifted");
+        assert!(
+            shifted.ends_with("T10:00:00.000Z") && !shifted.starts_with("2026-11-29"),
+            "{shifted}"
+        );
     }
 }

@@ -33,3 +33,5 @@ pub use event::{
 pub use export::{ExportOptions, ExportSummary, header as export_header, parse_date};
 pub use log::{AuditLog, OpenOptions, Recorded, Verification};
 pub use stats::{Agreement, Stats};
+/// Calendar dates of export and statistics ranges.
+pub use time::Date;

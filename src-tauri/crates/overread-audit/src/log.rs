@@ -13,6 +13,9 @@ use crate::event::{DecisionEvent, EventKind, OtherEvent};
 use crate::row::{self, COLUMNS, GENESIS, Row, Value};
 use crate::schema;
 
+/// Address space SQLite may map for reading the file.
+const MMAP_BYTES: i64 = 1 << 30;
+
 /// How to open the log.
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
@@ -51,6 +54,7 @@ pub struct AuditLog {
     conn: Connection,
     path: PathBuf,
     app_version: String,
+    key: Option<String>,
 }
 
 impl AuditLog {
@@ -107,6 +111,9 @@ impl AuditLog {
         }
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(db_error)?;
+        // Reads (export, verify) map pages instead of copying them.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+            .map_err(db_error)?;
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |r| r.get(0))
             .map_err(db_error)?;
@@ -126,6 +133,7 @@ impl AuditLog {
             conn,
             path: path.to_path_buf(),
             app_version: options.app_version.clone(),
+            key: options.key.clone(),
         })
     }
 
@@ -334,15 +342,61 @@ impl AuditLog {
 
     /// Full integrity_check (before exports).
     pub fn integrity_check(&self) -> Result<()> {
-        let result: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.db_error(e))?;
-        if result != "ok" {
-            return Err(Error::Corrupt {
-                path: self.path.clone(),
-                detail: result,
-            });
+        integrity_check(&self.conn, &self.path)
+    }
+
+    /// Runs integrity_check on a second, read-only connection in another
+    /// thread (WAL lets it read while this connection works); join it to
+    /// get the result.
+    pub(crate) fn integrity_check_in_background(&self) -> std::thread::JoinHandle<Result<()>> {
+        let path = self.path.clone();
+        let key = self.key.clone();
+        std::thread::spawn(move || {
+            let db_error = |e: rusqlite::Error| Error::Database {
+                path: path.clone(),
+                message: e.to_string(),
+            };
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db_error)?;
+            if let Some(key) = key {
+                conn.pragma_update(None, "key", key).map_err(db_error)?;
+            }
+            conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+                .map_err(db_error)?;
+            integrity_check(&conn, &path)
+        })
+    }
+
+    /// The first and last sequence numbers recorded in `[from, to)` (RFC 3339
+    /// prefixes), through the date index; (1, 0) when there are none.
+    pub(crate) fn seq_range(&self, from: &str, to: &str) -> Result<(i64, i64)> {
+        self.conn
+            .query_row(
+                "SELECT IFNULL(MIN(seq), 1), IFNULL(MAX(seq), 0) FROM audit_events WHERE recorded_at >= ?1 AND recorded_at < ?2",
+                [from, to],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.db_error(e))
+    }
+
+    /// Streams raw rows (`seq`, the columns, `prev_hash`, `row_hash`) for exports.
+    pub(crate) fn for_each_raw_row(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+        mut f: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT seq, {}, prev_hash, row_hash FROM audit_events {filter} ORDER BY seq",
+            COLUMNS.join(", ")
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.db_error(e))?;
+        let mut rows = stmt.query(params).map_err(|e| self.db_error(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.db_error(e))? {
+            f(r)?;
         }
         Ok(())
     }
@@ -362,6 +416,22 @@ impl AuditLog {
     }
 }
 
+fn integrity_check(conn: &Connection, path: &Path) -> Result<()> {
+    let result: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| Error::Database {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    if result != "ok" {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: result,
+        });
+    }
+    Ok(())
+}
+
 fn to_sql(v: &Value) -> rusqlite::types::Value {
     match v {
         Value::Null => rusqlite::types::Value::Null,
@@ -371,7 +441,7 @@ fn to_sql(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     use rusqlite::types::ValueRef;
     let mut values = Vec::with_capacity(COLUMNS.len());
     for i in 0..COLUMNS.len() {

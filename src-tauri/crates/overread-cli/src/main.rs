@@ -3,6 +3,8 @@
 //! Exit codes: 0 success; 2 bad input or arguments (one line on stderr);
 //! 101 is a panic, which is always a bug.
 
+mod audit;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -58,6 +60,11 @@ enum Command {
         #[arg(long)]
         sixteen_bit: bool,
     },
+    /// The decision audit log: record, verify, export, stats.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Synthetic demo studies.
     Demo {
         #[command(subcommand)]
@@ -99,7 +106,17 @@ fn parse_window(s: &str) -> Result<(f64, f64), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let limits = Limits::default();
+    if let Command::Audit { command } = cli.command {
+        return match audit::run(command) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("overread: {}", message.replace('\n', " "));
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = match cli.command {
+        Command::Audit { .. } => Ok(()),
         Command::Scan { path, json } => scan(&path, json, &limits),
         Command::Info { file, json } => info(&file, json, &limits),
         Command::Render {

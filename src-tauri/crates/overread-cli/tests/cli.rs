@@ -334,3 +334,199 @@ fn scan_reads_a_dicomdir_and_the_whole_corpus() {
         (Some(1955), Some(1841))
     );
 }
+
+/// `overread audit record` arguments for one decision on a synthetic study.
+fn record_args<'a>(
+    db: &'a str,
+    n: &'a str,
+    decision: &'a str,
+    finding: &'a str,
+    reason: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "audit",
+        "record",
+        "--db",
+        db,
+        "--reader-id",
+        "rad1",
+        "--reader-name",
+        "Dr Phantom",
+        "--reader-role",
+        "radiologist",
+        "--workstation",
+        "ws-test",
+        "--patient-id",
+        "OVR-PH-0001",
+        "--accession",
+        "OVRDEMO00001",
+        "--study-uid",
+        "2.25.1",
+        "--series-uid",
+        "2.25.2",
+        "--sop-uid",
+        n,
+        "--model-name",
+        "demo",
+        "--model-version",
+        "1.0.0",
+        "--model-sha256",
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "--ep",
+        "cpu",
+        "--finding",
+        finding,
+        "--score",
+        "0.91",
+        "--threshold",
+        "0.5",
+        "--flagged",
+        "--decision",
+        decision,
+        "--ms",
+        "2300",
+        "--reason",
+        reason,
+    ]
+}
+
+#[test]
+fn audit_record_verify_stats_export() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("audit.sqlite3");
+    let db = db.to_str().expect("utf8");
+    let out = overread(&record_args(db, "2.25.3", "confirm", "nodule", "clear"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["seq"], 1);
+    let out = overread(&record_args(
+        db,
+        "2.25.4",
+        "dismiss",
+        "nodule",
+        "=cmd|' /C calc'!A0",
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The same validation as the app: an out-of-range score is refused, nothing recorded.
+    let mut bad = record_args(db, "2.25.5", "confirm", "nodule", "x");
+    let i = bad.iter().position(|a| *a == "0.91").expect("score");
+    bad[i] = "1.7";
+    let out = overread(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("AI score"), "{}", stderr(&out));
+
+    let out = overread(&["audit", "verify", "--db", db, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["rows"], 2);
+
+    let out = overread(&["audit", "stats", "--db", db, "--json"]);
+    assert!(out.status.success());
+    let stats = &json_lines(&out)[0];
+    assert_eq!(stats["per_finding"]["nodule"]["confirmed"], 1);
+    assert_eq!(stats["per_finding"]["nodule"]["dismissed"], 1);
+    assert_eq!(stats["per_finding"]["nodule"]["ppv"], 0.5);
+
+    let csv = dir.path().join("export.csv");
+    let out = overread(&[
+        "audit",
+        "export",
+        "--db",
+        db,
+        "-o",
+        csv.to_str().expect("utf8"),
+        "--excel",
+        "--reader-id",
+        "gov1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("chain head"));
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.contains("'=cmd|"), "formula neutralised");
+    libreoffice_round_trip(dir.path(), &csv);
+
+    // Tampering with the file directly is caught, with the row named.
+    let conn = std::process::Command::new("python3")
+        .args(["-c", &format!(
+            "import sqlite3; c=sqlite3.connect('{db}'); c.executescript(\"DROP TRIGGER audit_events_append_only_update; UPDATE audit_events SET decision='confirm' WHERE seq=2;\"); c.commit()"
+        )])
+        .status()
+        .expect("python3");
+    assert!(conn.success());
+    let out = overread(&["audit", "verify", "--db", db]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("row 2"), "{}", stderr(&out));
+}
+
+/// Opens the export in LibreOffice Calc (CSV → XLSX → CSV): every row and
+/// field survives, and the neutralised formula stays text. A control file
+/// shows that Calc does evaluate an unneutralised formula.
+fn libreoffice_round_trip(dir: &Path, csv: &Path) {
+    let Ok(soffice) = which("soffice") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have LibreOffice (scripts/setup.sh installs it)"
+        );
+        eprintln!("skipped: LibreOffice is not installed");
+        return;
+    };
+    let profile = dir.join("lo-profile");
+    let convert = |input: &Path, to: &str, out: &Path| {
+        let status = Command::new(&soffice)
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.display()
+            ))
+            .args(["--headless", "--convert-to", to, "--outdir"])
+            .arg(out)
+            .arg(input)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("soffice");
+        assert!(status.success());
+    };
+    let control = dir.join("control.csv");
+    std::fs::write(&control, "a,b\r\n=1+1,x\r\n").expect("write");
+    convert(&control, "xlsx", dir);
+    convert(&dir.join("control.xlsx"), "csv", &dir.join("back"));
+    let back = std::fs::read_to_string(dir.join("back/control.csv")).expect("read");
+    assert!(
+        back.contains("2,x"),
+        "Calc evaluates plain formulas: {back}"
+    );
+
+    convert(csv, "xlsx", dir);
+    convert(&dir.join("export.xlsx"), "csv", &dir.join("back"));
+    let original = csv::Reader::from_path(csv)
+        .expect("csv")
+        .into_records()
+        .count();
+    let mut reader = csv::Reader::from_path(dir.join("back/export.csv")).expect("csv");
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("parses");
+    assert_eq!(rows.len(), original);
+    let reason = header
+        .iter()
+        .position(|h| h == "reason")
+        .expect("reason column");
+    assert!(
+        rows.iter().any(|r| r[reason].contains("=cmd|")),
+        "the formula survives as text"
+    );
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
+        .ok_or(())
+}

@@ -5,6 +5,7 @@
 //! both call these; neither talks to a layer crate for something this crate
 //! offers.
 
+pub mod audit;
 pub mod demo;
 mod error;
 pub mod library;
@@ -12,3 +13,9 @@ pub mod render;
 
 pub use error::{Error, Result};
 pub use overread_dicom as dicom;
+
+/// The audit log's types (decisions, events, export and statistics).
+pub use overread_audit as audit_log;
+
+/// This build's version, written into every audit row.
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,8 @@
-//! In-process timings for scripts/bench-decode.sh: for each file, the median
-//! of N runs of open → decode → display-ready 16-bit, as one JSON line.
-//! Not a test: benchmarks print numbers and ratios, they never assert.
+//! In-process timings for the benchmark scripts. Not a test: benchmarks
+//! print numbers and ratios, they never assert.
+//!
+//!     overread-bench [--repeat N] FILE...   decode medians, one JSON line per file
+//!     overread-bench audit [ROWS]           audit log: bulk record, export, verify, commit latency
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,6 +11,19 @@ use overread_core::dicom::{Limits, open};
 
 fn main() -> std::process::ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("audit") {
+        let rows = args
+            .get(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1_000_000);
+        return match audit(rows) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("overread-bench: {e}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     let repeat = match args.iter().position(|a| a == "--repeat") {
         Some(i) if i + 1 < args.len() => {
             let n = args[i + 1].parse().unwrap_or(7);
@@ -40,4 +55,126 @@ fn main() -> std::process::ExitCode {
         );
     }
     std::process::ExitCode::SUCCESS
+}
+
+fn decision(n: u64) -> overread_core::audit_log::DecisionEvent {
+    use overread_core::audit_log::{Decision, DecisionEvent, ModelRef, Reader, StudyRef};
+    DecisionEvent {
+        reader: Reader {
+            id: format!("reader{}", n % 7),
+            display_name: format!("Reader {}", n % 7),
+            role: "radiologist".into(),
+        },
+        workstation_id: "bench-ws".into(),
+        study: StudyRef {
+            patient_id: format!("OVR-PH-{n:07}"),
+            accession_number: format!("ACC{n:07}"),
+            study_uid: format!("2.25.{}1", n + 1),
+            series_uid: format!("2.25.{}2", n + 1),
+            sop_uid: format!("2.25.{}3", n + 1),
+        },
+        model: Some(ModelRef {
+            name: "demo".into(),
+            version: "1.0.0".into(),
+            sha256: "ab".repeat(32),
+        }),
+        execution_provider: Some("cpu".into()),
+        finding: ["nodule", "consolidation", "effusion"][(n % 3) as usize].into(),
+        ai_score: Some((n % 100) as f64 / 100.0),
+        threshold: Some(0.5),
+        ai_flagged: true,
+        decision: if n % 4 == 0 {
+            Decision::Dismiss
+        } else {
+            Decision::Confirm
+        },
+        region: None,
+        reason: (n % 10 == 0).then(|| "reviewed with prior".into()),
+        display_to_decision_ms: Some(800 + n % 5000),
+        supersedes: None,
+    }
+}
+
+fn audit(rows: u64) -> Result<(), String> {
+    use overread_core::audit_log::{ExportOptions, Verification};
+    let dir = std::env::temp_dir().join(format!("overread-bench-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = (|| {
+        let mut log =
+            overread_core::audit::open(&dir.join("audit.sqlite3")).map_err(|e| e.to_string())?;
+        // Commit latency first, on a small log: one decision per transaction.
+        let mut latencies = Vec::new();
+        for n in 0..500 {
+            let event = decision(n);
+            let start = Instant::now();
+            log.record_decision(&event).map_err(|e| e.to_string())?;
+            latencies.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        latencies.sort_by(f64::total_cmp);
+        let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+        let start = Instant::now();
+        let mut n = 500;
+        while n < rows {
+            let batch: Vec<_> = (n..(n + 10_000).min(rows)).map(decision).collect();
+            log.record_decisions(&batch).map_err(|e| e.to_string())?;
+            n += batch.len() as u64;
+        }
+        let fill = start.elapsed().as_secs_f64();
+        let options = ExportOptions {
+            workstation_id: "bench-ws".into(),
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let plain = log
+            .export_csv(&dir.join("plain.csv"), &options)
+            .map_err(|e| e.to_string())?;
+        let export = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        log.export_csv(
+            &dir.join("deid.csv"),
+            &ExportOptions {
+                deidentify: true,
+                ..options
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let deid = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let verified = matches!(
+            log.verify().map_err(|e| e.to_string())?,
+            Verification::Ok { .. }
+        );
+        let verify = start.elapsed().as_secs_f64();
+        println!(
+            "### Audit log ({} rows, synchronous=FULL, WAL)\n",
+            plain.rows
+        );
+        println!("| measure | value | goal | ratio to goal |");
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| export to CSV (integrity_check + write + fsync) | {export:.2} s | 3 s | {:.2} |",
+            export / 3.0
+        );
+        println!(
+            "| de-identified export to CSV | {deid:.2} s | 3 s | {:.2} |",
+            deid / 3.0
+        );
+        println!(
+            "| commit latency p50 (one decision per COMMIT) | {:.2} ms | | |",
+            pct(0.5)
+        );
+        println!("| commit latency p99 | {:.2} ms | | |", pct(0.99));
+        println!(
+            "| verify the whole chain | {verify:.2} s{} | | |",
+            if verified { "" } else { " (BROKEN)" }
+        );
+        println!(
+            "| bulk record, 10,000 per transaction | {:.0} rows/s | | |",
+            (rows - 500) as f64 / fill
+        );
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

@@ -1,0 +1,59 @@
+//! Where the audit log lives and how the app and the CLI open it.
+
+use std::path::{Path, PathBuf};
+
+use overread_audit::{AuditLog, EventKind, OpenOptions, OtherEvent, Reader};
+
+use crate::APP_VERSION;
+
+/// The log's path: `OVERREAD_AUDIT_DB`, else the XDG data folder
+/// (`~/.local/share/overread/audit.sqlite3`).
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("OVERREAD_AUDIT_DB") {
+        return PathBuf::from(p);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("overread").join("audit.sqlite3")
+}
+
+/// This workstation's id: `OVERREAD_WORKSTATION`, else the host name.
+pub fn workstation_id() -> String {
+    std::env::var("OVERREAD_WORKSTATION")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown-workstation".into())
+}
+
+/// Opens the log with this build's version stamped into new rows.
+pub fn open(path: &Path) -> overread_audit::Result<AuditLog> {
+    AuditLog::open(
+        path,
+        &OpenOptions {
+            key: None,
+            app_version: APP_VERSION.to_string(),
+        },
+    )
+}
+
+/// Records that the log was read or verified (PS3.15 A.5.3.2 Audit Log Used).
+pub fn record_use(
+    log: &mut AuditLog,
+    reader: Option<Reader>,
+    action: &str,
+) -> overread_audit::Result<()> {
+    let event = OtherEvent {
+        kind: EventKind::AuditLogUsed,
+        reader,
+        workstation_id: workstation_id(),
+        study: None,
+        model: None,
+        execution_provider: None,
+        detail: serde_json::json!({ "action": action }),
+    };
+    log.record_event(&event).map(|_| ())
+}
