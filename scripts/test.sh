@@ -15,3 +15,5 @@ echo "== clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "== tests"
 cargo test --locked --workspace
+echo "== audit log encrypted at rest (SQLCipher build)"
+CARGO_TARGET_DIR="$root/target/sqlcipher" cargo test --locked -p overread-audit --features sqlcipher

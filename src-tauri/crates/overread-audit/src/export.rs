@@ -55,6 +55,61 @@ pub fn parse_date(s: &str) -> Result<Date> {
     Date::parse(s, format).map_err(|_| invalid("date", format!("{s:?} is not YYYY-MM-DD")))
 }
 
+/// One sequence range of an export, written as CSV records.
+struct Part<'a> {
+    from: &'a str,
+    to: &'a str,
+    head_hash: &'a str,
+    deid: Option<&'a Deidentifier>,
+}
+
+impl Part<'_> {
+    /// Writes rows `lo..=hi` (within the date range) to `file`; returns the
+    /// row count and the file.
+    fn write(
+        &self,
+        conn: &rusqlite::Connection,
+        db: &Path,
+        lo: i64,
+        hi: i64,
+        file: std::fs::File,
+        out: &Path,
+    ) -> Result<(u64, std::fs::File)> {
+        let output = |e: &dyn std::fmt::Display| Error::Output {
+            path: out.to_path_buf(),
+            message: e.to_string(),
+        };
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .buffer_capacity(1 << 20)
+            .from_writer(file);
+        let mut rows = 0u64;
+        let mut cell = String::new();
+        // One reused record per row: csv's fast path copies whole records.
+        let mut record = csv::ByteRecord::with_capacity(1024, COLUMNS.len() + 4);
+        // Rows in rowid order: the unary + keeps SQLite from sorting by the date index.
+        let filter = "WHERE seq BETWEEN ?1 AND ?2 AND +recorded_at >= ?3 AND +recorded_at < ?4";
+        crate::log::for_each_raw_row(conn, db, filter, &[&lo, &hi, &self.from, &self.to], |row| {
+            record.clear();
+            for i in 0..COLUMNS.len() + 3 {
+                let column = if (1..=COLUMNS.len()).contains(&i) {
+                    COLUMNS[i - 1]
+                } else {
+                    ""
+                };
+                let value = row.get_ref(i).map_err(|e| output(&e))?;
+                push_cell(&mut record, &mut cell, column, value, self.deid);
+            }
+            record.push_field(self.head_hash.as_bytes());
+            csv.write_byte_record(&record).map_err(|e| output(&e))?;
+            rows += 1;
+            Ok(())
+        })?;
+        let file = csv.into_inner().map_err(|e| output(&e.error()))?;
+        Ok((rows, file))
+    }
+}
+
 /// Adds one cell to `record`: text neutralised, and de-identified when asked.
 fn push_cell(
     record: &mut csv::ByteRecord,
@@ -111,6 +166,16 @@ struct Deidentifier {
     shift: Duration,
     /// Readers and workstations repeat: their pseudonyms are computed once.
     cache: std::cell::RefCell<std::collections::HashMap<(&'static str, String), String>>,
+}
+
+impl Clone for Deidentifier {
+    fn clone(&self) -> Self {
+        Deidentifier {
+            mac: self.mac.clone(),
+            shift: self.shift,
+            cache: Default::default(),
+        }
+    }
 }
 
 impl Deidentifier {
@@ -224,7 +289,38 @@ impl AuditLog {
         remove_stale_partials(dir, &name);
         // integrity_check runs beside the writing; the file is published only if it passes.
         let checker = self.integrity_check_in_background();
+        // The date index finds the sequence range; the second half of it is
+        // written by a worker on its own read-only connection, beside this
+        // thread's first half and the integrity check.
+        let (lo, hi) = self.seq_range(&from, &to)?;
+        let mid = lo + (hi - lo + 1) / 2;
+        let tail = dir.join(format!(".{name}.{}.tail.partial", std::process::id()));
         let result = (|| {
+            let worker = {
+                let (reader, tail, from, to, head_hash) = (
+                    self.reader(),
+                    tail.clone(),
+                    from.clone(),
+                    to.clone(),
+                    head_hash.clone(),
+                );
+                let deid = deid.clone();
+                std::thread::spawn(move || -> Result<u64> {
+                    let conn = reader.open()?;
+                    let file = std::fs::File::create(&tail).map_err(|e| Error::Output {
+                        path: tail.clone(),
+                        message: e.to_string(),
+                    })?;
+                    let part = Part {
+                        from: &from,
+                        to: &to,
+                        head_hash: &head_hash,
+                        deid: deid.as_ref(),
+                    };
+                    part.write(&conn, &reader.path, mid, hi, file, &tail)
+                        .map(|(rows, _)| rows)
+                })
+            };
             let mut file = std::fs::File::create(&tmp).map_err(|e| output(&e))?;
             if options.excel {
                 file.write_all("\u{feff}".as_bytes())
@@ -232,48 +328,36 @@ impl AuditLog {
             }
             let mut csv = csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
-                .buffer_capacity(1 << 20)
-                .from_writer(file);
+                .from_writer(&mut file);
             csv.write_record(header()).map_err(|e| output(&e))?;
-            let mut rows = 0u64;
-            let mut cell = String::new();
-            // One reused record per row: csv's fast path copies whole records.
-            let mut record = csv::ByteRecord::with_capacity(1024, COLUMNS.len() + 4);
-            // The date index finds the sequence range; rows are then read in
-            // rowid order (the unary + keeps SQLite from sorting by index).
-            let (lo, hi) = self.seq_range(&from, &to)?;
-            self.for_each_raw_row(
-                "WHERE seq BETWEEN ?1 AND ?2 AND +recorded_at >= ?3 AND +recorded_at < ?4",
-                &[&lo, &hi, &from, &to],
-                |row| {
-                    record.clear();
-                    for i in 0..COLUMNS.len() + 3 {
-                        let column = if (1..=COLUMNS.len()).contains(&i) {
-                            COLUMNS[i - 1]
-                        } else {
-                            ""
-                        };
-                        let value = row.get_ref(i).map_err(|e| output(&e))?;
-                        push_cell(&mut record, &mut cell, column, value, deid.as_ref());
-                    }
-                    record.push_field(head_hash.as_bytes());
-                    csv.write_byte_record(&record).map_err(|e| output(&e))?;
-                    rows += 1;
-                    Ok(())
-                },
-            )?;
-            let file = csv.into_inner().map_err(|e| output(&e.error()))?;
+            csv.flush().map_err(|e| output(&e))?;
+            drop(csv);
+            let part = Part {
+                from: &from,
+                to: &to,
+                head_hash: &head_hash,
+                deid: deid.as_ref(),
+            };
+            let (head_rows, mut file) =
+                part.write(self.conn(), self.path(), lo, mid - 1, file, &tmp)?;
+            let tail_rows = worker
+                .join()
+                .map_err(|_| output(&"export worker failed"))??;
+            let mut tail_file = std::fs::File::open(&tail).map_err(|e| output(&e))?;
+            std::io::copy(&mut tail_file, &mut file).map_err(|e| output(&e))?;
             file.sync_all().map_err(|e| output(&e))?;
             checker
                 .join()
                 .map_err(|_| output(&"integrity check thread failed"))??;
             std::fs::rename(&tmp, out).map_err(|e| output(&e))?;
-            Ok(rows)
+            let _ = std::fs::remove_file(&tail);
+            Ok(head_rows + tail_rows)
         })();
         let rows = match result {
             Ok(rows) => rows,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(&tail);
                 return Err(e);
             }
         };

@@ -141,6 +141,10 @@ impl AuditLog {
         &self.path
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     fn db_error(&self, e: rusqlite::Error) -> Error {
         Error::Database {
             path: self.path.clone(),
@@ -345,29 +349,21 @@ impl AuditLog {
         integrity_check(&self.conn, &self.path)
     }
 
-    /// Runs integrity_check on a second, read-only connection in another
-    /// thread (WAL lets it read while this connection works); join it to
-    /// get the result.
+    /// A second, read-only connection to the same file (with the key and
+    /// read settings), for work on another thread; WAL lets it read while
+    /// this connection works.
+    pub(crate) fn reader(&self) -> Reader {
+        Reader {
+            path: self.path.clone(),
+            key: self.key.clone(),
+        }
+    }
+
+    /// Runs integrity_check on a reader connection in another thread; join
+    /// it to get the result.
     pub(crate) fn integrity_check_in_background(&self) -> std::thread::JoinHandle<Result<()>> {
-        let path = self.path.clone();
-        let key = self.key.clone();
-        std::thread::spawn(move || {
-            let db_error = |e: rusqlite::Error| Error::Database {
-                path: path.clone(),
-                message: e.to_string(),
-            };
-            let conn = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(db_error)?;
-            if let Some(key) = key {
-                conn.pragma_update(None, "key", key).map_err(db_error)?;
-            }
-            conn.pragma_update(None, "mmap_size", MMAP_BYTES)
-                .map_err(db_error)?;
-            integrity_check(&conn, &path)
-        })
+        let reader = self.reader();
+        std::thread::spawn(move || integrity_check(&reader.open()?, &reader.path))
     }
 
     /// The first and last sequence numbers recorded in `[from, to)` (RFC 3339
@@ -380,25 +376,6 @@ impl AuditLog {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| self.db_error(e))
-    }
-
-    /// Streams raw rows (`seq`, the columns, `prev_hash`, `row_hash`) for exports.
-    pub(crate) fn for_each_raw_row(
-        &self,
-        filter: &str,
-        params: &[&dyn rusqlite::ToSql],
-        mut f: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
-    ) -> Result<()> {
-        let sql = format!(
-            "SELECT seq, {}, prev_hash, row_hash FROM audit_events {filter} ORDER BY seq",
-            COLUMNS.join(", ")
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.db_error(e))?;
-        let mut rows = stmt.query(params).map_err(|e| self.db_error(e))?;
-        while let Some(r) = rows.next().map_err(|e| self.db_error(e))? {
-            f(r)?;
-        }
-        Ok(())
     }
 
     /// Copies the log through SQLite's online backup API (never a file copy).
@@ -414,6 +391,57 @@ impl AuditLog {
             .run_to_completion(256, std::time::Duration::from_millis(0), None)
             .map_err(|e| self.db_error(e))
     }
+}
+
+/// What a worker thread needs to open its own read-only connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Reader {
+    pub path: PathBuf,
+    key: Option<String>,
+}
+
+impl Reader {
+    pub(crate) fn open(&self) -> Result<Connection> {
+        let db_error = |e: rusqlite::Error| Error::Database {
+            path: self.path.clone(),
+            message: e.to_string(),
+        };
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_error)?;
+        if let Some(key) = &self.key {
+            conn.pragma_update(None, "key", key).map_err(db_error)?;
+        }
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)
+            .map_err(db_error)?;
+        Ok(conn)
+    }
+}
+
+/// Streams raw rows of `conn` in sequence order.
+pub(crate) fn for_each_raw_row(
+    conn: &Connection,
+    path: &Path,
+    filter: &str,
+    params: &[&dyn rusqlite::ToSql],
+    mut f: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let db_error = |e: rusqlite::Error| Error::Database {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let sql = format!(
+        "SELECT seq, {}, prev_hash, row_hash FROM audit_events {filter} ORDER BY seq",
+        COLUMNS.join(", ")
+    );
+    let mut stmt = conn.prepare(&sql).map_err(db_error)?;
+    let mut rows = stmt.query(params).map_err(db_error)?;
+    while let Some(r) = rows.next().map_err(db_error)? {
+        f(r)?;
+    }
+    Ok(())
 }
 
 fn integrity_check(conn: &Connection, path: &Path) -> Result<()> {

@@ -409,3 +409,34 @@ fn other_events_and_backup() {
         log.verify().expect("verifies")
     );
 }
+
+/// With SQLCipher the file on disk is not readable as plain SQLite, and the
+/// wrong key is refused.
+#[cfg(feature = "sqlcipher")]
+#[test]
+fn sqlcipher_encrypts_the_file() {
+    let (_d, path) = tmp();
+    let keyed = overread_audit::OpenOptions {
+        key: Some("correct horse battery staple".into()),
+        app_version: "t".into(),
+    };
+    let mut log = overread_audit::AuditLog::open(&path, &keyed).expect("opens");
+    log.record_decision(&decision(1, Decision::Confirm))
+        .expect("records");
+    drop(log);
+    let head = std::fs::read(&path).expect("read");
+    assert!(
+        !head.starts_with(b"SQLite format 3"),
+        "plaintext header on disk"
+    );
+    let wrong = overread_audit::OpenOptions {
+        key: Some("wrong".into()),
+        app_version: "t".into(),
+    };
+    assert!(overread_audit::AuditLog::open(&path, &wrong).is_err());
+    let log = overread_audit::AuditLog::open(&path, &keyed).expect("reopens");
+    assert!(matches!(
+        log.verify().expect("verifies"),
+        Verification::Ok { rows: 1, .. }
+    ));
+}
