@@ -2,12 +2,15 @@
 # Installs what is missing, builds Overread and opens the bundled demo
 # worklist: synthetic chest phantoms plus RG1, a public chest radiograph.
 # Until the desktop window lands, this runs the `overread` CLI over the same
-# studies: the worklist index, each study's header, and rendered images.
+# studies: the worklist index, a header, rendered images, and the demo
+# model's findings with registered heatmaps.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
 export PATH="$HOME/.cargo/bin:$PATH"
+ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
+export ORT_DYLIB_PATH
 cargo build --release --locked -p overread-cli
 overread="$root/target/release/overread"
 
@@ -29,3 +32,7 @@ for f in "$demo"/studies/*.dcm; do
 done
 echo
 echo "Rendered $(ls "$demo"/rendered/*.png | wc -l) display-ready images to $demo/rendered/"
+echo
+echo "== AI triage with the bundled demonstration model (not for clinical use)"
+"$overread" infer "$demo/studies" --model "$root/models/demo" --heatmaps "$demo/heatmaps"
+echo "Registered heatmaps in $demo/heatmaps/"

@@ -39,6 +39,14 @@ for component in rustfmt clippy; do
     fi
 done
 
+# ONNX Runtime (libonnxruntime.so from the PyPI wheel) and the model tools,
+# in the project's own Python environment.
+venv="$root/.cache/venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/models/requirements.txt"
+
 if [ "${1:-}" = "--corpus" ]; then
     bash "$root/tests/corpus/setup.sh"
 fi

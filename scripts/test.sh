@@ -6,6 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
 export PATH="$HOME/.cargo/bin:$PATH"
+ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
+export ORT_DYLIB_PATH
 export OVERREAD_CORPUS="$root/.cache/corpus"
 export CARGO_TERM_COLOR=never
 

@@ -4,6 +4,7 @@
 //! 101 is a panic, which is always a bug.
 
 mod audit;
+mod infer;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -60,6 +61,8 @@ enum Command {
         #[arg(long)]
         sixteen_bit: bool,
     },
+    /// Run an AI model (a folder with model.onnx and manifest.toml) on images.
+    Infer(Box<infer::InferArgs>),
     /// The decision audit log: record, verify, export, stats.
     Audit {
         #[command(subcommand)]
@@ -106,6 +109,15 @@ fn parse_window(s: &str) -> Result<(f64, f64), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let limits = Limits::default();
+    if let Command::Infer(args) = cli.command {
+        return match infer::run(*args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("overread: {}", message.replace('\n', " "));
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Audit { command } = cli.command {
         return match audit::run(command) {
             Ok(code) => ExitCode::from(code),
@@ -116,7 +128,7 @@ fn main() -> ExitCode {
         };
     }
     let result = match cli.command {
-        Command::Audit { .. } => Ok(()),
+        Command::Audit { .. } | Command::Infer(_) => Ok(()),
         Command::Scan { path, json } => scan(&path, json, &limits),
         Command::Info { file, json } => info(&file, json, &limits),
         Command::Render {

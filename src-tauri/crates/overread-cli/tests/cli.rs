@@ -530,3 +530,113 @@ fn which(name: &str) -> Result<PathBuf, ()> {
         })
         .ok_or(())
 }
+
+fn demo_model() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo")
+}
+
+#[test]
+fn infer_json_lines_refusals_and_errors() {
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set ORT_DYLIB_PATH (scripts/test.sh)"
+        );
+        eprintln!("skipped: ORT_DYLIB_PATH is not set");
+        return;
+    }
+    let (dir, files) = sample_folder();
+    let model = demo_model();
+    let heatmaps = dir.path().join("heatmaps");
+    let mut args = vec![
+        "infer",
+        "--model",
+        model.to_str().expect("utf8"),
+        "--json",
+        "--ep",
+        "cpu",
+        "--heatmaps",
+        heatmaps.to_str().expect("utf8"),
+    ];
+    args.extend(files.iter().map(|f| f.to_str().expect("utf8")));
+    let truncated = dir.path().join("truncated.dcm");
+    args.push(truncated.to_str().expect("utf8"));
+    let out = overread(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not for clinical use"));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    for line in &lines[..2] {
+        for key in [
+            "path",
+            "sop_uid",
+            "model",
+            "model_version",
+            "model_sha256",
+            "ep",
+            "findings",
+            "heatmap",
+            "ms",
+        ] {
+            assert!(line.get(key).is_some(), "missing {key}: {line}");
+        }
+        assert_eq!(line["ep"], "cpu");
+        assert_eq!(line["clinical"], false);
+        let finding = &line["findings"][0];
+        for key in ["label", "score", "threshold", "flagged", "box"] {
+            assert!(finding.get(key).is_some(), "missing {key}: {finding}");
+        }
+        for key in ["decode", "preprocess", "infer", "post"] {
+            assert!(line["ms"][key].as_f64().is_some());
+        }
+        assert!(Path::new(line["heatmap"].as_str().expect("heatmap path")).is_file());
+    }
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .expect("error")
+            .contains("malformed")
+    );
+
+    // Outside the intended use: refused with the reason, never inferred.
+    if let Some(corpus) = corpus() {
+        let ct = corpus.join("pydicom/CT_small.dcm");
+        let out = overread(&[
+            "infer",
+            "--model",
+            model.to_str().expect("utf8"),
+            "--json",
+            "--ep",
+            "cpu",
+            ct.to_str().expect("utf8"),
+        ]);
+        assert!(
+            json_lines(&out)[0]["refused"]
+                .as_str()
+                .expect("refused")
+                .contains("modality CT")
+        );
+    }
+
+    // A bad model or runtime: one line, exit 2.
+    let out = overread(&[
+        "infer",
+        "--model",
+        dir.path().to_str().expect("utf8"),
+        files[0].to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("manifest.toml"), "{}", stderr(&out));
+    let out = Command::new(env!("CARGO_BIN_EXE_overread"))
+        .args([
+            "infer",
+            "--model",
+            model.to_str().expect("utf8"),
+            files[0].to_str().expect("utf8"),
+        ])
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("ORT_DYLIB_PATH"), "{}", stderr(&out));
+}

@@ -8,11 +8,15 @@
 pub mod audit;
 pub mod demo;
 mod error;
+pub mod infer;
 pub mod library;
 pub mod render;
 
 pub use error::{Error, Result};
 pub use overread_dicom as dicom;
+
+/// The inference layer's types (models, manifests, findings).
+pub use overread_infer as inference;
 
 /// The audit log's types (decisions, events, export and statistics).
 pub use overread_audit as audit_log;

@@ -1,0 +1,185 @@
+//! Running a model on DICOM files: decode to display pixels, check the
+//! intended use, infer, and write registered heatmaps.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use overread_dicom::{Header, Limits};
+use overread_infer::{GrayImage, Inference, Model, StudyInfo};
+use snafu::ResultExt;
+
+use crate::error::{DicomSnafu, Error, Result};
+
+/// The outcome for one file.
+#[derive(Debug)]
+pub enum Outcome {
+    Inferred {
+        sop_uid: Option<String>,
+        inference: Inference,
+        decode_ms: f64,
+        heatmap: Option<PathBuf>,
+    },
+    /// Outside the model's intended use; never inferred.
+    Refused { reason: String },
+}
+
+/// What the intended-use check needs, from the header (age from Patient's
+/// Age, else from the birth and study dates).
+pub fn study_info(h: &Header) -> StudyInfo {
+    StudyInfo {
+        modality: h.modality.clone(),
+        view_position: h.view_position.clone(),
+        body_part: h.body_part.clone(),
+        age_years: h
+            .patient_age
+            .as_deref()
+            .and_then(parse_age)
+            .or_else(|| age_from_dates(h.patient_birth_date.as_deref()?, h.study_date.as_deref()?)),
+    }
+}
+
+/// PS3.5 AS: nnnD, nnnW, nnnM or nnnY.
+fn parse_age(s: &str) -> Option<u32> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: u32 = n.parse().ok()?;
+    Some(match unit {
+        "Y" => n,
+        "M" => n / 12,
+        "W" => n / 52,
+        "D" => n / 365,
+        _ => return None,
+    })
+}
+
+fn age_from_dates(birth: &str, study: &str) -> Option<u32> {
+    let ymd = |s: &str| -> Option<(i32, u32, u32)> {
+        let s = s.trim();
+        (s.len() == 8).then(|| {
+            Some((
+                s[..4].parse().ok()?,
+                s[4..6].parse().ok()?,
+                s[6..].parse().ok()?,
+            ))
+        })?
+    };
+    let (by, bm, bd) = ymd(birth)?;
+    let (sy, sm, sd) = ymd(study)?;
+    let mut age = sy - by;
+    if (sm, sd) < (bm, bd) {
+        age -= 1;
+    }
+    u32::try_from(age).ok()
+}
+
+/// Infers on one file; `heatmaps` is a folder for registered heatmap PNGs.
+pub fn infer_file(
+    model: &mut Model,
+    path: &Path,
+    heatmaps: Option<&Path>,
+    limits: &Limits,
+) -> Result<Outcome> {
+    let t0 = Instant::now();
+    let instance = overread_dicom::open(path, limits).context(DicomSnafu { path })?;
+    let header = instance.header();
+    if let Some(reason) = model.refusal(&study_info(header)) {
+        return Ok(Outcome::Refused { reason });
+    }
+    let image = instance.display(0, None).context(DicomSnafu { path })?;
+    if image.channels != 1 {
+        return Ok(Outcome::Refused {
+            reason: "colour images are outside the intended use".into(),
+        });
+    }
+    let decode_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let gray = GrayImage {
+        width: image.width as usize,
+        height: image.height as usize,
+        pixels: &image.data,
+    };
+    let inference = model.infer(gray).map_err(|e| Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let sop_uid = header.sop_instance_uid.clone();
+    let heatmap = match (heatmaps, inference.findings.first()) {
+        (Some(dir), Some(first)) => Some(write_heatmap(
+            &inference,
+            &first.label,
+            dir,
+            sop_uid.as_deref(),
+            path,
+        )?),
+        _ => None,
+    };
+    Ok(Outcome::Inferred {
+        sop_uid,
+        inference,
+        decode_ms,
+        heatmap,
+    })
+}
+
+/// Writes the registered heatmap of `label` as an 8-bit PNG the size of the image.
+fn write_heatmap(
+    inference: &Inference,
+    label: &str,
+    dir: &Path,
+    sop_uid: Option<&str>,
+    source: &Path,
+) -> Result<PathBuf> {
+    let fail = |message: String| Error::Output {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let Some(reg) = inference.registered(label) else {
+        return Err(fail(format!("the model has no heatmap for {label}")));
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    // Name by a sanitised id, never by a raw path from the file.
+    let stem = sop_uid.map(str::to_string).unwrap_or_else(|| {
+        source
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(96)
+        .collect();
+    let label: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let out = dir.join(format!("{safe}_{label}.png"));
+    let pixels: Vec<u8> = reg
+        .values
+        .iter()
+        .map(|v| (v * 255.0).round() as u8)
+        .collect();
+    let img = image::GrayImage::from_raw(reg.width as u32, reg.height as u32, pixels)
+        .ok_or_else(|| fail("heatmap size mismatch".into()))?;
+    img.save(&out).map_err(|e| fail(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("064Y"), Some(64));
+        assert_eq!(parse_age("018M"), Some(1));
+        assert_eq!(parse_age("x"), None);
+        assert_eq!(age_from_dates("19400305", "20040826"), Some(64));
+        assert_eq!(age_from_dates("19400905", "20040826"), Some(63));
+    }
+}

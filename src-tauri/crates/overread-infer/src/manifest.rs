@@ -1,0 +1,149 @@
+//! models/NAME/manifest.toml: everything about a model that is not its
+//! weights. Nothing about a model is hard-coded elsewhere.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub licence: String,
+    /// false: demonstration only; every place that shows results must say so.
+    pub clinical: bool,
+    /// SHA-256 of model.onnx, checked at load.
+    pub sha256: String,
+    #[serde(default)]
+    pub description: String,
+    pub intended_use: IntendedUse,
+    pub input: InputSpec,
+    pub output: OutputSpec,
+    /// Operating threshold per finding label.
+    pub thresholds: BTreeMap<String, f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntendedUse {
+    pub modalities: Vec<String>,
+    pub views: Vec<String>,
+    pub body_parts: Vec<String>,
+    pub min_age_years: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resize {
+    /// Keep the aspect ratio, pad to the input size.
+    Letterbox,
+    /// Scale each axis to the input size.
+    Stretch,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    pub name: String,
+    pub height: usize,
+    pub width: usize,
+    pub channels: usize,
+    /// Only "NCHW" for now.
+    pub layout: String,
+    /// Only "float32" for now.
+    pub dtype: String,
+    /// Display value 0 maps to range[0], full white to range[1] (e.g. torchxrayvision's [-1024, 1024]).
+    pub range: [f32; 2],
+    /// Apply the image's VOI (window) first; otherwise the full stored range is used.
+    pub voi: bool,
+    pub resize: Resize,
+    /// Only "bilinear" for now.
+    pub interpolation: String,
+    /// Padding value in display units [0, 1] for letterboxing.
+    #[serde(default)]
+    pub pad_value: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    None,
+    Sigmoid,
+    Softmax,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoresSpec {
+    pub name: String,
+    pub labels: Vec<String>,
+    /// Applied to the raw output to get probabilities.
+    pub activation: Activation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeatmapSpec {
+    pub name: String,
+    /// "cam" (class activation map) or "segmentation".
+    pub kind: String,
+    pub activation: Activation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    pub scores: ScoresSpec,
+    pub heatmap: Option<HeatmapSpec>,
+}
+
+impl Manifest {
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let m: Manifest = toml::from_str(text).map_err(|e| e.message().replace('\n', " "))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.sha256.len() != 64 || !self.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err("sha256 must be 64 hexadecimal digits".into());
+        }
+        let i = &self.input;
+        if i.layout != "NCHW" || i.dtype != "float32" || i.interpolation != "bilinear" {
+            return Err("input must be NCHW float32 with bilinear interpolation".into());
+        }
+        if !(1..=4096).contains(&i.height)
+            || !(1..=4096).contains(&i.width)
+            || !matches!(i.channels, 1 | 3)
+        {
+            return Err(format!(
+                "input size {}×{}×{} is not supported",
+                i.channels, i.height, i.width
+            ));
+        }
+        if !(i.range[0].is_finite() && i.range[1].is_finite()) || i.range[0] == i.range[1] {
+            return Err("input range must be two different finite numbers".into());
+        }
+        if self.output.scores.labels.is_empty() {
+            return Err("output.scores.labels is empty".into());
+        }
+        if let Some(unknown) = self
+            .thresholds
+            .keys()
+            .find(|k| !self.output.scores.labels.contains(k))
+        {
+            return Err(format!(
+                "threshold for {unknown}, which is not an output label"
+            ));
+        }
+        for label in &self.output.scores.labels {
+            match self.thresholds.get(label) {
+                Some(t) if (0.0..=1.0).contains(t) => {}
+                Some(t) => return Err(format!("threshold {t} for {label} is outside 0–1")),
+                None => return Err(format!("no threshold for {label}")),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,208 @@
+//! The inference crate's integration tests: manifests, checksums, and the
+//! demo model on synthetic phantoms with the real ONNX Runtime.
+
+use std::path::{Path, PathBuf};
+
+use overread_infer::{EpChoice, Error, GrayImage, Manifest, Model, StudyInfo, read_model};
+
+fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo")
+}
+
+/// The real runtime, from ORT_DYLIB_PATH (scripts/test.sh sets it). Without
+/// it the test skips, saying so, except in CI where it must be there.
+fn runtime_available() -> bool {
+    if std::env::var_os("ORT_DYLIB_PATH").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run with ONNX Runtime (scripts/test.sh sets ORT_DYLIB_PATH)"
+    );
+    eprintln!("skipped: ORT_DYLIB_PATH is not set");
+    false
+}
+
+#[test]
+fn the_demo_manifest_is_valid_and_matches_its_weights() {
+    let (manifest, bytes) = read_model(&demo_dir()).expect("demo model reads");
+    assert!(
+        !manifest.clinical,
+        "the demo model must say it is not clinical"
+    );
+    assert_eq!(manifest.output.scores.labels, vec!["opacity".to_string()]);
+    assert!(!bytes.is_empty());
+}
+
+#[test]
+fn a_changed_model_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        demo_dir().join("manifest.toml"),
+        dir.path().join("manifest.toml"),
+    )
+    .expect("copy");
+    let mut bytes = std::fs::read(demo_dir().join("model.onnx")).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(dir.path().join("model.onnx"), bytes).expect("write");
+    match read_model(dir.path()) {
+        Err(e @ Error::Checksum { .. }) => assert!(e.to_string().contains("refusing the model")),
+        other => panic!("expected a checksum error, got {other:?}"),
+    }
+}
+
+#[test]
+fn manifests_are_checked() {
+    let text = std::fs::read_to_string(demo_dir().join("manifest.toml")).expect("read");
+    assert!(Manifest::parse(&text).is_ok());
+    let no_threshold = text.replace("opacity = 0.5", "");
+    assert!(
+        Manifest::parse(&no_threshold)
+            .expect_err("refused")
+            .contains("no threshold for opacity")
+    );
+    let bad_sha = text.replace("sha256 = \"", "sha256 = \"x");
+    assert!(Manifest::parse(&bad_sha).is_err());
+    let unknown = format!("surprise = 1\n{text}");
+    assert!(
+        Manifest::parse(&unknown).is_err(),
+        "unknown keys are errors, not silently ignored"
+    );
+    let stray = format!("{text}\nnodule = 0.3\n");
+    assert!(
+        Manifest::parse(&stray)
+            .expect_err("refused")
+            .contains("not an output label")
+    );
+}
+
+#[test]
+fn intended_use_refusals_say_why() {
+    let (manifest, _) = read_model(&demo_dir()).expect("reads");
+    let model = Model::with_backend(
+        manifest,
+        Box::new(overread_infer::FakeBackend {
+            outputs: Default::default(),
+            last_input: None,
+        }),
+    );
+    let ok = StudyInfo {
+        modality: Some("CR".into()),
+        view_position: Some("PA".into()),
+        body_part: Some("CHEST".into()),
+        age_years: Some(40),
+    };
+    assert_eq!(model.refusal(&ok), None);
+    let ct = StudyInfo {
+        modality: Some("CT".into()),
+        ..ok.clone()
+    };
+    assert!(model.refusal(&ct).expect("refused").contains("modality CT"));
+    let lateral = StudyInfo {
+        view_position: Some("LL".into()),
+        ..ok.clone()
+    };
+    assert!(
+        model
+            .refusal(&lateral)
+            .expect("refused")
+            .contains("view position LL")
+    );
+    let child = StudyInfo {
+        age_years: Some(9),
+        ..ok.clone()
+    };
+    assert!(
+        model
+            .refusal(&child)
+            .expect("refused")
+            .contains("below the intended minimum")
+    );
+    let unknown_age = StudyInfo {
+        age_years: None,
+        ..ok
+    };
+    assert!(
+        model
+            .refusal(&unknown_age)
+            .expect("refused")
+            .contains("not recorded")
+    );
+}
+
+/// The demo model on 60 phantoms with known opacities, through the real
+/// runtime: it must find most of them, rarely flag clean images, and put
+/// the heatmap peak and box inside the opacity in original image pixels.
+#[test]
+fn demo_model_finds_phantom_opacities_with_registered_heatmaps() {
+    if !runtime_available() {
+        return;
+    }
+    let mut model =
+        Model::load(&demo_dir(), None, EpChoice::Cpu, 1).expect("loads with the real runtime");
+    assert_eq!(model.execution_provider(), "cpu");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Square, like the demo worklist the model was set on; letterboxing of
+    // other shapes is covered by the registration unit tests.
+    let studies = overread_phantom::demo_studies(60, 512, 512, 99);
+    let (mut tp, mut positives, mut fp, mut negatives, mut peak_inside, mut box_inside) =
+        (0, 0, 0, 0, 0, 0);
+    for study in &studies {
+        let path = study.write(dir.path()).expect("writes");
+        let instance =
+            overread_dicom::open(&path, &overread_dicom::Limits::default()).expect("opens");
+        let image = instance.display(0, None).expect("decodes");
+        let gray = GrayImage {
+            width: image.width as usize,
+            height: image.height as usize,
+            pixels: &image.data,
+        };
+        let result = model.infer(gray).expect("infers");
+        let finding = &result.findings[0];
+        let opacities = &study.spec.opacities;
+        if opacities.is_empty() {
+            negatives += 1;
+            fp += usize::from(finding.flagged);
+            continue;
+        }
+        positives += 1;
+        if !finding.flagged {
+            continue;
+        }
+        tp += 1;
+        let reg = result.registered("opacity").expect("heatmap");
+        assert_eq!(
+            (reg.width, reg.height),
+            (512, 512),
+            "registered on the image grid"
+        );
+        let (px, py) = reg.peak();
+        let inside = |x: f64, y: f64| {
+            opacities
+                .iter()
+                .any(|o| (x - o.x).powi(2) + (y - o.y).powi(2) <= o.radius.powi(2))
+        };
+        peak_inside += usize::from(inside(px as f64 + 0.5, py as f64 + 0.5));
+        if let Some(b) = finding.bbox {
+            box_inside += usize::from(opacities.iter().any(|o| {
+                o.x >= b.x && o.x <= b.x + b.width && o.y >= b.y && o.y <= b.y + b.height
+            }));
+        }
+    }
+    let sensitivity = tp as f64 / positives as f64;
+    let fp_per_image = fp as f64 / negatives as f64;
+    eprintln!(
+        "demo model: sensitivity {sensitivity:.2} ({tp}/{positives}), {fp_per_image:.2} false positives per clean image, peak inside {peak_inside}/{tp}, box around {box_inside}/{tp}"
+    );
+    assert!(sensitivity >= 0.8, "sensitivity {sensitivity}");
+    assert!(fp_per_image <= 0.15, "false positives {fp_per_image}");
+    assert!(
+        peak_inside as f64 >= 0.9 * tp as f64,
+        "peaks inside {peak_inside}/{tp}"
+    );
+    assert!(
+        box_inside as f64 >= 0.9 * tp as f64,
+        "boxes around {box_inside}/{tp}"
+    );
+}
