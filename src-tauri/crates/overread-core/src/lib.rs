@@ -11,6 +11,7 @@ mod error;
 pub mod infer;
 pub mod library;
 pub mod render;
+pub mod triage;
 
 pub use error::{Error, Result};
 pub use overread_dicom as dicom;

@@ -1,0 +1,267 @@
+//! Background triage: run a model over many studies with bounded
+//! concurrency, progress events and cancellation, caching results by
+//! (SOP Instance UID, model SHA-256) so nothing is computed twice.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use overread_dicom::Limits;
+use overread_infer::Model;
+
+use crate::infer::{Outcome, infer_file};
+
+/// One study's triage result.
+#[derive(Debug, Clone)]
+pub enum TriageResult {
+    Done(Arc<Outcome>),
+    /// Already computed for this instance and model.
+    Cached(Arc<Outcome>),
+    Failed(String),
+    /// Cancelled before it started.
+    Cancelled,
+}
+
+/// What the UI hears while triage runs.
+#[derive(Debug, Clone)]
+pub enum TriageEvent {
+    Started {
+        path: PathBuf,
+    },
+    Finished {
+        path: PathBuf,
+        result: TriageResult,
+        done: usize,
+        total: usize,
+    },
+}
+
+/// Results by (SOP Instance UID, model SHA-256), shared between runs.
+#[derive(Debug, Default)]
+pub struct ResultCache {
+    entries: Mutex<HashMap<(String, String), Arc<Outcome>>>,
+}
+
+impl ResultCache {
+    pub fn get(&self, sop_uid: &str, model_sha256: &str) -> Option<Arc<Outcome>> {
+        self.entries
+            .lock()
+            .ok()?
+            .get(&(sop_uid.to_string(), model_sha256.to_string()))
+            .cloned()
+    }
+
+    fn put(&self, sop_uid: String, model_sha256: String, outcome: Arc<Outcome>) {
+        if let Ok(mut map) = self.entries.lock() {
+            map.insert((sop_uid, model_sha256), outcome);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Runs `models` (one per concurrent job, each with its own session) over
+/// `paths`. Returns every path's result in input order.
+pub fn triage(
+    paths: &[PathBuf],
+    models: &mut [Model],
+    cache: &ResultCache,
+    cancel: &AtomicBool,
+    heatmaps: Option<&Path>,
+    limits: &Limits,
+    on_event: &(dyn Fn(TriageEvent) + Sync),
+) -> Vec<(PathBuf, TriageResult)> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let total = paths.len();
+    let results: Vec<Mutex<Option<TriageResult>>> =
+        paths.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for model in models.iter_mut() {
+            let (next, done, results) = (&next, &done, &results);
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(path) = paths.get(i) else { break };
+                    let result = if cancel.load(Ordering::SeqCst) {
+                        TriageResult::Cancelled
+                    } else {
+                        on_event(TriageEvent::Started { path: path.clone() });
+                        run_one(model, path, cache, heatmaps, limits)
+                    };
+                    let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    on_event(TriageEvent::Finished {
+                        path: path.clone(),
+                        result: result.clone(),
+                        done: finished,
+                        total,
+                    });
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    paths
+        .iter()
+        .cloned()
+        .zip(results)
+        .map(|(p, r)| {
+            (
+                p,
+                r.into_inner()
+                    .ok()
+                    .flatten()
+                    .unwrap_or(TriageResult::Cancelled),
+            )
+        })
+        .collect()
+}
+
+fn run_one(
+    model: &mut Model,
+    path: &Path,
+    cache: &ResultCache,
+    heatmaps: Option<&Path>,
+    limits: &Limits,
+) -> TriageResult {
+    let sha = model.manifest.sha256.to_ascii_lowercase();
+    // The header alone says whether this instance was done before.
+    let sop = match overread_dicom::read_header(path, limits) {
+        Ok(h) => h.sop_instance_uid,
+        Err(e) => return TriageResult::Failed(format!("{}: {e}", path.display())),
+    };
+    if let Some(hit) = sop.as_deref().and_then(|s| cache.get(s, &sha)) {
+        return TriageResult::Cached(hit);
+    }
+    match infer_file(model, path, heatmaps, limits) {
+        Ok(outcome) => {
+            let outcome = Arc::new(outcome);
+            if let Some(sop) = sop {
+                cache.put(sop, sha, outcome.clone());
+            }
+            TriageResult::Done(outcome)
+        }
+        Err(e) => TriageResult::Failed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use overread_infer::{FakeBackend, Manifest, Outputs};
+
+    fn fake_model() -> Model {
+        let manifest = Manifest::parse(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../models/demo/manifest.toml"
+            ))
+            .expect("manifest"),
+        )
+        .expect("valid");
+        let mut outputs = Outputs::new();
+        outputs.insert("scores".into(), (vec![1, 1], vec![0.9]));
+        outputs.insert("heatmap".into(), (vec![1, 1, 4, 4], vec![0.0; 16]));
+        Model::with_backend(
+            manifest,
+            Box::new(FakeBackend {
+                outputs,
+                last_input: None,
+            }),
+        )
+    }
+
+    fn studies(n: u32) -> (tempfile::TempDir, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = crate::demo::generate(dir.path(), n, 64, 5).expect("phantoms");
+        (dir, paths)
+    }
+
+    #[test]
+    fn every_study_once_with_progress_then_from_the_cache() {
+        let (_d, paths) = studies(5);
+        let mut models = vec![fake_model(), fake_model()];
+        let cache = ResultCache::default();
+        let events = Mutex::new(Vec::new());
+        let on_event = |e: TriageEvent| {
+            if let TriageEvent::Finished { done, total, .. } = e {
+                events.lock().expect("lock").push((done, total));
+            }
+        };
+        let cancel = AtomicBool::new(false);
+        let first = triage(
+            &paths,
+            &mut models,
+            &cache,
+            &cancel,
+            None,
+            &Limits::default(),
+            &on_event,
+        );
+        assert!(
+            first
+                .iter()
+                .all(|(_, r)| matches!(r, TriageResult::Done(_))),
+            "{first:?}"
+        );
+        assert_eq!(cache.len(), 5);
+        let mut seen: Vec<usize> = events
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(d, _)| *d)
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+        let again = triage(
+            &paths,
+            &mut models,
+            &cache,
+            &cancel,
+            None,
+            &Limits::default(),
+            &on_event,
+        );
+        assert!(
+            again
+                .iter()
+                .all(|(_, r)| matches!(r, TriageResult::Cached(_))),
+            "nothing computed twice"
+        );
+    }
+
+    #[test]
+    fn cancellation_stops_what_has_not_started() {
+        let (_d, paths) = studies(4);
+        let mut models = vec![fake_model()];
+        let cancel = AtomicBool::new(false);
+        let on_event = |e: TriageEvent| {
+            if let TriageEvent::Finished { done: 2, .. } = e {
+                cancel.store(true, Ordering::SeqCst);
+            }
+        };
+        let results = triage(
+            &paths,
+            &mut models,
+            &ResultCache::default(),
+            &cancel,
+            None,
+            &Limits::default(),
+            &on_event,
+        );
+        let cancelled = results
+            .iter()
+            .filter(|(_, r)| matches!(r, TriageResult::Cancelled))
+            .count();
+        assert_eq!(cancelled, 2, "{results:?}");
+    }
+}
