@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Inference benchmark (a command, not a test): background triage of 150
-# phantom studies on this machine's cores with the demo model, against the
-# 60 s goal.
+# Inference benchmarks (commands, not tests): Overread's overhead on RG1
+# against a raw Python ONNX Runtime session on the same DenseNet-121 @224,
+# and background triage of 150 phantom studies against the 60 s goal.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/setup.sh
+bash scripts/setup.sh --corpus
 export PATH="$HOME/.cargo/bin:$PATH"
 ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
 export ORT_DYLIB_PATH
 cargo build --release --locked -p overread-cli --bins
-exec "$root/target/release/overread-bench" triage "$root/models/demo" "${1:-150}"
+"$root/.cache/venv/bin/python" "$root/scripts/bench/infer.py" "$root" "$root/.cache/models/xrv-style-densenet121" "$root/.cache/corpus/pydicom-data/RG1_UNCR.dcm"
+"$root/target/release/overread-bench" triage "$root/models/demo" "${1:-150}"

@@ -46,6 +46,11 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/models/requirements.txt"
+# A torchxrayvision-convention DenseNet-121 with random weights (28 MB, outside git).
+xrv="$root/.cache/models/xrv-style-densenet121"
+if [ ! -f "$xrv/manifest.toml" ] || [ "$root/models/tools/make_xrv_style_densenet.py" -nt "$xrv/manifest.toml" ]; then
+    "$venv/bin/python" "$root/models/tools/make_xrv_style_densenet.py" "$xrv" >/dev/null
+fi
 
 if [ "${1:-}" = "--corpus" ]; then
     bash "$root/tests/corpus/setup.sh"

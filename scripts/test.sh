@@ -9,6 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
 export ORT_DYLIB_PATH
 export OVERREAD_CORPUS="$root/.cache/corpus"
+export OVERREAD_XRV_MODEL="$root/.cache/models/xrv-style-densenet121"
 export CARGO_TERM_COLOR=never
 
 echo "== rustfmt"

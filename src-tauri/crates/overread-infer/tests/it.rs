@@ -206,3 +206,45 @@ fn demo_model_finds_phantom_opacities_with_registered_heatmaps() {
         "boxes around {box_inside}/{tp}"
     );
 }
+
+/// torchxrayvision's convention loads through its manifest alone: 224×224,
+/// [-1024, 1024], stretch, 18 sigmoid labels, and a 7×7 CAM per label that
+/// registers onto the image.
+#[test]
+fn a_torchxrayvision_style_model_loads_through_its_manifest() {
+    let Some(dir) = std::env::var_os("OVERREAD_XRV_MODEL").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set OVERREAD_XRV_MODEL (scripts/test.sh)"
+        );
+        eprintln!("skipped: OVERREAD_XRV_MODEL is not set");
+        return;
+    };
+    if !runtime_available() {
+        return;
+    }
+    let mut model = Model::load(&dir, None, EpChoice::Cpu, 1).expect("loads");
+    assert_eq!(model.manifest.output.scores.labels.len(), 18);
+    let (w, h) = (300usize, 260usize);
+    let pixels: Vec<u16> = (0..w * h).map(|i| ((i * 37) % 65536) as u16).collect();
+    let result = model
+        .infer(GrayImage {
+            width: w,
+            height: h,
+            pixels: &pixels,
+        })
+        .expect("infers");
+    assert_eq!(result.findings.len(), 18);
+    assert!(
+        result
+            .findings
+            .iter()
+            .all(|f| (0.0..=1.0).contains(&f.score))
+    );
+    assert_eq!(
+        (result.heatmaps[0].width, result.heatmaps[0].height),
+        (7, 7)
+    );
+    let reg = result.registered("Nodule").expect("CAM for Nodule");
+    assert_eq!((reg.width, reg.height), (w, h));
+}

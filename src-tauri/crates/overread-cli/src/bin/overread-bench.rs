@@ -4,6 +4,7 @@
 //!     overread-bench [--repeat N] FILE...   decode medians, one JSON line per file
 //!     overread-bench audit [ROWS]           audit log: bulk record, export, verify, commit latency
 //!     overread-bench triage MODEL [N]       background triage of N phantom studies, 2 workers
+//!     overread-bench overhead MODEL FILE [N] end-to-end medians on one file, 1 thread (JSON)
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -12,6 +13,20 @@ use overread_core::dicom::{Limits, open};
 
 fn main() -> std::process::ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("overhead") {
+        let (Some(model), Some(file)) = (args.get(1), args.get(2)) else {
+            eprintln!("overread-bench: overhead MODEL FILE [N]");
+            return std::process::ExitCode::from(2);
+        };
+        let n = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(15);
+        return match overhead(std::path::Path::new(model), std::path::Path::new(file), n) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("overread-bench: {e}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     if args.first().map(String::as_str) == Some("triage") {
         let model = args
             .get(1)
@@ -264,4 +279,45 @@ fn triage(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Medians of N runs: decode → display → preprocess → infer → post on one
+/// file, with one intra-op thread, as JSON for scripts/bench/infer.py.
+fn overhead(model_dir: &std::path::Path, file: &std::path::Path, n: usize) -> Result<(), String> {
+    use overread_core::inference::{EpChoice, GrayImage, Model};
+    let mut model = Model::load(model_dir, None, EpChoice::Cpu, 1).map_err(|e| e.to_string())?;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut e2e, mut decode, mut pre, mut inf, mut post) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..n.max(1) {
+        let start = Instant::now();
+        let image = open(file, &Limits::default())
+            .and_then(|i| i.display(0, None))
+            .map_err(|e| e.to_string())?;
+        let decoded = start.elapsed().as_secs_f64() * 1000.0;
+        let result = model
+            .infer(GrayImage {
+                width: image.width as usize,
+                height: image.height as usize,
+                pixels: &image.data,
+            })
+            .map_err(|e| e.to_string())?;
+        e2e.push(start.elapsed().as_secs_f64() * 1000.0);
+        decode.push(decoded);
+        pre.push(result.ms.preprocess);
+        inf.push(result.ms.infer);
+        post.push(result.ms.post);
+    }
+    println!(
+        "{{\"e2e_ms\":{:.3},\"decode_ms\":{:.3},\"preprocess_ms\":{:.3},\"infer_ms\":{:.3},\"post_ms\":{:.3}}}",
+        median(e2e),
+        median(decode),
+        median(pre),
+        median(inf),
+        median(post)
+    );
+    Ok(())
 }
