@@ -12,3 +12,5 @@ export ORT_DYLIB_PATH
 cargo build --release --locked -p overread-cli --bins
 "$root/.cache/venv/bin/python" "$root/scripts/bench/infer.py" "$root" "$root/.cache/models/xrv-style-densenet121" "$root/.cache/corpus/pydicom-data/RG1_UNCR.dcm"
 "$root/target/release/overread-bench" triage "$root/models/demo" "${1:-150}"
+echo
+"$root/target/release/overread-bench" evaluate "$root/models/demo" 100

@@ -16,6 +16,9 @@ pub mod triage;
 pub use error::{Error, Result};
 pub use overread_dicom as dicom;
 
+/// Synthetic phantoms with ground truth (tests, demo, benchmarks).
+pub use overread_phantom as phantom;
+
 /// The inference layer's types (models, manifests, findings).
 pub use overread_infer as inference;
 

@@ -5,6 +5,7 @@
 //!     overread-bench audit [ROWS]           audit log: bulk record, export, verify, commit latency
 //!     overread-bench triage MODEL [N]       background triage of N phantom studies, 2 workers
 //!     overread-bench overhead MODEL FILE [N] end-to-end medians on one file, 1 thread (JSON)
+//!     overread-bench evaluate MODEL [N]     sensitivity and false positives on N phantoms
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,6 +21,20 @@ fn main() -> std::process::ExitCode {
         };
         let n = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(15);
         return match overhead(std::path::Path::new(model), std::path::Path::new(file), n) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("overread-bench: {e}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
+    if args.first().map(String::as_str) == Some("evaluate") {
+        let model = args
+            .get(1)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("models/demo"));
+        let n = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100);
+        return match evaluate(&model, n) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("overread-bench: {e}");
@@ -318,6 +333,113 @@ fn overhead(model_dir: &std::path::Path, file: &std::path::Path, n: usize) -> Re
         median(pre),
         median(inf),
         median(post)
+    );
+    Ok(())
+}
+
+/// The demo model on N demo-worklist phantoms (1024², about two thirds with
+/// 1–3 opacities): image-level sensitivity and specificity, lesion-level
+/// sensitivity (heatmap above threshold at the opacity's centre), and false
+/// positive regions per image (connected regions above threshold that hold
+/// no opacity centre).
+fn evaluate(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
+    use overread_core::inference::{EpChoice, GrayImage, Model};
+    let mut model = Model::load(model_dir, None, EpChoice::Cpu, 1).map_err(|e| e.to_string())?;
+    let dir = std::env::temp_dir().join(format!("overread-bench-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let studies = overread_core::phantom::demo_studies(n, 1024, 1024, 2027);
+    let (mut pos, mut tp, mut neg, mut tn, mut lesions, mut found, mut fp_regions) =
+        (0, 0, 0, 0, 0, 0, 0);
+    for study in &studies {
+        let path = study.write(&dir).map_err(|e| e.to_string())?;
+        let image = open(&path, &Limits::default())
+            .and_then(|i| i.display(0, None))
+            .map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&path);
+        let result = model
+            .infer(GrayImage {
+                width: image.width as usize,
+                height: image.height as usize,
+                pixels: &image.data,
+            })
+            .map_err(|e| e.to_string())?;
+        let finding = &result.findings[0];
+        let opacities = &study.spec.opacities;
+        if opacities.is_empty() {
+            neg += 1;
+            tn += usize::from(!finding.flagged);
+        } else {
+            pos += 1;
+            tp += usize::from(finding.flagged);
+        }
+        let hm = &result.heatmaps[0];
+        let to_hm = |x: f64, y: f64| {
+            let (ix, iy) = result.placement.to_input(x, y);
+            let (sx, sy) = (
+                hm.width as f64 / result.placement.input_width as f64,
+                hm.height as f64 / result.placement.input_height as f64,
+            );
+            (
+                ((ix * sx) as usize).min(hm.width - 1),
+                ((iy * sy) as usize).min(hm.height - 1),
+            )
+        };
+        let centres: Vec<(usize, usize)> = opacities.iter().map(|o| to_hm(o.x, o.y)).collect();
+        for &(x, y) in &centres {
+            lesions += 1;
+            found += usize::from(hm.values[y * hm.width + x] >= finding.threshold);
+        }
+        // Connected regions above threshold without an opacity centre.
+        let mut seen = vec![false; hm.values.len()];
+        for start in 0..hm.values.len() {
+            if seen[start] || hm.values[start] < finding.threshold {
+                continue;
+            }
+            let mut stack = vec![start];
+            seen[start] = true;
+            let mut holds_lesion = false;
+            while let Some(i) = stack.pop() {
+                let (x, y) = (i % hm.width, i / hm.width);
+                holds_lesion |= centres.iter().any(|&c| c == (x, y));
+                for (nx, ny) in [
+                    (x.wrapping_sub(1), y),
+                    (x + 1, y),
+                    (x, y.wrapping_sub(1)),
+                    (x, y + 1),
+                ] {
+                    if nx < hm.width && ny < hm.height {
+                        let j = ny * hm.width + nx;
+                        if !seen[j] && hm.values[j] >= finding.threshold {
+                            seen[j] = true;
+                            stack.push(j);
+                        }
+                    }
+                }
+            }
+            fp_regions += usize::from(!holds_lesion);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "### Demo model on {n} synthetic phantoms (1024×1024; {pos} with opacities, {neg} without)\n"
+    );
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!(
+        "| image-level sensitivity | {:.2} ({tp}/{pos}) |",
+        tp as f64 / pos.max(1) as f64
+    );
+    println!(
+        "| image-level specificity | {:.2} ({tn}/{neg}) |",
+        tn as f64 / neg.max(1) as f64
+    );
+    println!(
+        "| lesion-level sensitivity | {:.2} ({found}/{lesions}) |",
+        found as f64 / lesions.max(1) as f64
+    );
+    println!(
+        "| false-positive regions per image | {:.2} ({fp_regions}/{n}) |",
+        fp_regions as f64 / f64::from(n)
     );
     Ok(())
 }
