@@ -400,7 +400,7 @@ fn evaluate(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
             let mut holds_lesion = false;
             while let Some(i) = stack.pop() {
                 let (x, y) = (i % hm.width, i / hm.width);
-                holds_lesion |= centres.iter().any(|&c| c == (x, y));
+                holds_lesion |= centres.contains(&(x, y));
                 for (nx, ny) in [
                     (x.wrapping_sub(1), y),
                     (x + 1, y),
