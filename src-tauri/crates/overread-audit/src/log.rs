@@ -213,20 +213,7 @@ impl AuditLog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        let (mut seq, mut prev): (i64, String) = tx
-            .query_row(
-                "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .or_else(|e| {
-                if e == rusqlite::Error::QueryReturnedNoRows {
-                    Ok((0, GENESIS.to_string()))
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(db_error)?;
+        let (mut seq, mut prev) = last_row(&tx).map_err(db_error)?;
         let mut recorded = Vec::with_capacity(rows.len());
         {
             let sql = format!(
@@ -296,20 +283,7 @@ impl AuditLog {
 
     /// The last row's hash (GENESIS for an empty log) and the row count.
     pub fn head(&self) -> Result<(i64, String)> {
-        self.conn
-            .query_row(
-                "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .or_else(|e| {
-                if e == rusqlite::Error::QueryReturnedNoRows {
-                    Ok((0, GENESIS.to_string()))
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(|e| self.db_error(e))
+        last_row(&self.conn).map_err(|e| self.db_error(e))
     }
 
     /// Walks the whole chain: sequence numbers 1, 2, 3…, each row linked to
@@ -442,6 +416,22 @@ pub(crate) fn for_each_raw_row(
         f(r)?;
     }
     Ok(())
+}
+
+/// The last row's sequence number and hash; (0, GENESIS) for an empty log.
+fn last_row(conn: &Connection) -> rusqlite::Result<(i64, String)> {
+    conn.query_row(
+        "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .or_else(|e| {
+        if e == rusqlite::Error::QueryReturnedNoRows {
+            Ok((0, GENESIS.to_string()))
+        } else {
+            Err(e)
+        }
+    })
 }
 
 fn integrity_check(conn: &Connection, path: &Path) -> Result<()> {

@@ -12,62 +12,41 @@ use std::time::Instant;
 
 use overread_core::dicom::{Limits, open};
 
+/// The exit code of a subcommand: 0, or 2 with the error on one line.
+fn finish(result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("overread-bench: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("overhead") {
-        let (Some(model), Some(file)) = (args.get(1), args.get(2)) else {
-            eprintln!("overread-bench: overhead MODEL FILE [N]");
-            return std::process::ExitCode::from(2);
-        };
-        let n = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(15);
-        return match overhead(std::path::Path::new(model), std::path::Path::new(file), n) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("overread-bench: {e}");
-                std::process::ExitCode::from(2)
-            }
-        };
-    }
-    if args.first().map(String::as_str) == Some("evaluate") {
-        let model = args
-            .get(1)
+    let model_arg = |i: usize| {
+        args.get(i)
             .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("models/demo"));
-        let n = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100);
-        return match evaluate(&model, n) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("overread-bench: {e}");
-                std::process::ExitCode::from(2)
-            }
-        };
-    }
-    if args.first().map(String::as_str) == Some("triage") {
-        let model = args
-            .get(1)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("models/demo"));
-        let n = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(150);
-        return match triage(&model, n) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("overread-bench: {e}");
-                std::process::ExitCode::from(2)
-            }
-        };
-    }
-    if args.first().map(String::as_str) == Some("audit") {
-        let rows = args
-            .get(1)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1_000_000);
-        return match audit(rows) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("overread-bench: {e}");
-                std::process::ExitCode::from(2)
-            }
-        };
+            .unwrap_or_else(|| PathBuf::from("models/demo"))
+    };
+    let number =
+        |i: usize, default: u64| args.get(i).and_then(|n| n.parse().ok()).unwrap_or(default);
+    match args.first().map(String::as_str) {
+        Some("overhead") => {
+            let (Some(model), Some(file)) = (args.get(1), args.get(2)) else {
+                return finish(Err("usage: overhead MODEL FILE [N]".into()));
+            };
+            return finish(overhead(
+                std::path::Path::new(model),
+                std::path::Path::new(file),
+                number(3, 15) as usize,
+            ));
+        }
+        Some("evaluate") => return finish(evaluate(&model_arg(1), number(2, 100) as u32)),
+        Some("triage") => return finish(triage(&model_arg(1), number(2, 150) as u32)),
+        Some("audit") => return finish(audit(number(1, 1_000_000))),
+        _ => {}
     }
     let repeat = match args.iter().position(|a| a == "--repeat") {
         Some(i) if i + 1 < args.len() => {
