@@ -5,6 +5,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
-export PATH="$HOME/.cargo/bin:$PATH"
+source "$root/scripts/env.sh"
 cargo build --release --locked -p overread-cli --bins
 exec "$root/target/release/overread-bench" audit "${1:-1000000}"

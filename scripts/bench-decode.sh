@@ -7,6 +7,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
-export PATH="$HOME/.cargo/bin:$PATH"
+source "$root/scripts/env.sh"
 cargo build --release --locked -p overread-cli --bins
 exec "$root/.cache/venv/bin/python" "$root/scripts/bench/decode.py" "$root" "$@"

@@ -6,9 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
-export PATH="$HOME/.cargo/bin:$PATH"
-ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
-export ORT_DYLIB_PATH
+source "$root/scripts/env.sh"
 cargo build --release --locked -p overread-cli --bins
 "$root/.cache/venv/bin/python" "$root/scripts/bench/infer.py" "$root" "$root/.cache/models/xrv-style-densenet121" "$root/.cache/corpus/pydicom-data/RG1_UNCR.dcm"
 "$root/target/release/overread-bench" triage "$root/models/demo" "${1:-150}"

@@ -8,9 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
-export PATH="$HOME/.cargo/bin:$PATH"
-ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
-export ORT_DYLIB_PATH
+source "$root/scripts/env.sh"
 cargo build --release --locked -p overread-cli
 overread="$root/target/release/overread"
 

@@ -5,9 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
-export PATH="$HOME/.cargo/bin:$PATH"
-ORT_DYLIB_PATH=$(ls "$root"/.cache/venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -n 1)
-export ORT_DYLIB_PATH
+source "$root/scripts/env.sh"
 export OVERREAD_CORPUS="$root/.cache/corpus"
 export OVERREAD_XRV_MODEL="$root/.cache/models/xrv-style-densenet121"
 export CARGO_TERM_COLOR=never
