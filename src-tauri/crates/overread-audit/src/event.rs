@@ -140,6 +140,8 @@ pub enum EventKind {
     AuditLogUsed,
     /// PS3.15 A.5.3.17 User Authentication / identity change.
     UserIdentityChanged,
+    /// Read-first mode: the reader's impression before the AI was shown.
+    UnaidedImpression,
 }
 
 impl EventKind {
@@ -154,11 +156,12 @@ impl EventKind {
             EventKind::Export => "export",
             EventKind::AuditLogUsed => "audit_log_used",
             EventKind::UserIdentityChanged => "user_identity_changed",
+            EventKind::UnaidedImpression => "unaided_impression",
         }
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 9] = [
+        const ALL: [EventKind; 10] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -168,6 +171,7 @@ impl EventKind {
             EventKind::Export,
             EventKind::AuditLogUsed,
             EventKind::UserIdentityChanged,
+            EventKind::UnaidedImpression,
         ];
         ALL.into_iter()
             .find(|k| k.as_str() == s)
@@ -216,7 +220,7 @@ fn uid(field: &'static str, v: &str) -> Result<()> {
 }
 
 impl Reader {
-    pub(crate) fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<()> {
         text("reader id", &self.id, 64)?;
         text("reader display name", &self.display_name, 128)?;
         text("reader role", &self.role, 64)

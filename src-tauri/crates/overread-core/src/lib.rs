@@ -5,13 +5,16 @@
 //! both call these; neither talks to a layer crate for something this crate
 //! offers.
 
+pub mod api;
 pub mod audit;
 pub mod demo;
 mod error;
 pub mod infer;
 pub mod library;
+pub mod pixels;
 pub mod render;
 pub mod triage;
+pub mod workstation;
 
 pub use error::{Error, Result};
 pub use overread_dicom as dicom;

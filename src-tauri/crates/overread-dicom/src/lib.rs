@@ -38,6 +38,8 @@ pub use error::{Error, Result};
 pub use image::{ImagePixel, Photometric};
 pub use limits::Limits;
 pub use lut::{ModalityLut, Voi, VoiFunction, Window};
-pub use open::{Header, Instance, MEDIA_STORAGE_DIRECTORY, from_bytes, open, read_header};
+pub use open::{
+    Header, Instance, MEDIA_STORAGE_DIRECTORY, PixelSpacing, from_bytes, open, read_header,
+};
 pub use pixels::{Frame, Samples};
 pub use syntax::TransferSyntax;

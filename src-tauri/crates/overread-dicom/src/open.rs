@@ -122,6 +122,15 @@ impl Header {
     }
 }
 
+/// Physical spacing of pixel centres, in mm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PixelSpacing {
+    pub row: f64,
+    pub col: f64,
+    /// Imager Pixel Spacing: measured at the detector, not at the patient.
+    pub at_detector: bool,
+}
+
 /// An instance read whole, ready to decode.
 #[derive(Debug)]
 pub struct Instance {
@@ -499,6 +508,34 @@ impl Instance {
             .iter_i64()
             .map(|v| lut.apply(v as f64) as f32)
             .collect()
+    }
+
+    /// The spacing between pixel centres in mm, (row, column), for
+    /// measurements: Pixel Spacing (0028,0030) when present, else Imager
+    /// Pixel Spacing (0018,1164), which CR and DX give at the detector plane
+    /// (PS3.3 10.7.1.3), uncorrected for geometric magnification.
+    pub fn pixel_spacing(&self) -> Option<PixelSpacing> {
+        let read = |tag| {
+            let v = attrs::floats(&self.object, tag);
+            match v[..] {
+                [row, col] if row.is_finite() && col.is_finite() && row > 0.0 && col > 0.0 => {
+                    Some((row, col))
+                }
+                _ => None,
+            }
+        };
+        if let Some((row, col)) = read(tags::PIXEL_SPACING) {
+            return Some(PixelSpacing {
+                row,
+                col,
+                at_detector: false,
+            });
+        }
+        read(tags::IMAGER_PIXEL_SPACING).map(|(row, col)| PixelSpacing {
+            row,
+            col,
+            at_detector: true,
+        })
     }
 
     /// Referenced File IDs (0004,1500) of a DICOMDIR's records, as relative

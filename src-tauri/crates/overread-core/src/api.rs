@@ -1,0 +1,314 @@
+//! The types the desktop app's IPC carries. They are plain data, serialised
+//! with serde; their TypeScript declarations are generated from these
+//! definitions (`ts-rs`) into `ui/src/bindings.ts`, and a test in the app
+//! package fails when that file is stale.
+//!
+//! Numbers that may exceed 2^53 never appear here: counts and sequence
+//! numbers are `f64`/`u32` so that JavaScript reads them exactly.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Where a study's AI result stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AiStatus {
+    Queued,
+    Running,
+    Flagged,
+    NoFlags,
+    /// Outside the model's intended use: never inferred.
+    Refused,
+    Error,
+}
+
+/// Where the reader stands with a study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadingStatus {
+    Unread,
+    /// Some findings decided, others not yet.
+    InProgress,
+    /// Every AI finding has a decision.
+    Read,
+}
+
+/// One row of the worklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WorklistRow {
+    /// Opaque id for this session; the only handle the UI has on a study.
+    pub id: String,
+    pub patient_name: String,
+    pub patient_id: String,
+    pub accession: String,
+    /// YYYY-MM-DD, or empty.
+    pub study_date: String,
+    pub modality: String,
+    pub body_part: String,
+    pub view: String,
+    pub images: u32,
+    pub ai: AiStatus,
+    /// Why the AI is refused or failed.
+    pub ai_message: Option<String>,
+    pub top_finding: Option<String>,
+    pub top_score: Option<f32>,
+    pub reading: ReadingStatus,
+    /// Minutes since the study arrived on the worklist.
+    pub waited_minutes: f64,
+    /// Waited longer than the cap: moved to the top whatever the AI says.
+    pub overdue: bool,
+}
+
+/// The worklist in reading order, with the triage progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Worklist {
+    pub rows: Vec<WorklistRow>,
+    pub triage: TriageProgress,
+    pub model: Option<ModelView>,
+    /// Why the model could not be loaded (runtime missing, checksum mismatch…).
+    pub model_error: Option<String>,
+}
+
+/// Background triage progress, also sent as the `triage-progress` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TriageProgress {
+    pub done: u32,
+    pub total: u32,
+    pub running: bool,
+    /// The study this event concerns, if any.
+    pub id: Option<String>,
+}
+
+/// The model as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelView {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub licence: String,
+    /// false: demonstration model, not for clinical use.
+    pub clinical: bool,
+    pub description: String,
+    pub execution_provider: String,
+    /// Why the requested GPU provider was not used.
+    pub fallback: Option<String>,
+    pub labels: Vec<String>,
+    pub thresholds: Vec<Threshold>,
+    pub intended_use: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Threshold {
+    pub label: String,
+    pub threshold: f32,
+}
+
+/// A window (PS3.3 C.11.2.1.2) offered by the file or computed from its range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WindowPreset {
+    pub name: String,
+    pub center: f64,
+    pub width: f64,
+}
+
+/// A rectangle in image pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// One AI finding on a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingView {
+    pub label: String,
+    pub score: f32,
+    pub threshold: f32,
+    pub flagged: bool,
+    pub region: Option<Rect>,
+    pub has_heatmap: bool,
+}
+
+/// A decision recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DecisionView {
+    pub seq: f64,
+    pub finding: String,
+    /// confirm, dismiss or add_missed.
+    pub decision: String,
+    pub region: Option<Rect>,
+    pub reason: Option<String>,
+    pub recorded_at: String,
+    pub row_hash: String,
+}
+
+/// Everything the viewer needs about a study, except its pixels (those go
+/// through the `overread://` scheme).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StudyView {
+    pub id: String,
+    pub patient_name: String,
+    pub patient_id: String,
+    pub patient_sex: String,
+    pub patient_age: String,
+    pub accession: String,
+    pub study_date: String,
+    pub study_description: String,
+    pub modality: String,
+    pub body_part: String,
+    pub view: String,
+    pub manufacturer: String,
+    pub transfer_syntax: String,
+    pub image: ImageGeometry,
+    pub ai: AiStatus,
+    pub ai_message: Option<String>,
+    pub model: Option<ModelView>,
+    pub findings: Vec<FindingView>,
+    pub decisions: Vec<DecisionView>,
+    /// Read-first mode: the AI stays hidden until this is true.
+    pub impression_recorded: bool,
+}
+
+/// How the pixels fetched from `overread://localhost/pixels/{id}` map to
+/// modality values, and how to show them (PS3.3 C.11).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImageGeometry {
+    pub width: u32,
+    pub height: u32,
+    /// modality value = offset + stored × scale (stored: little-endian u16).
+    pub offset: f64,
+    pub scale: f64,
+    /// Lowest values white (MONOCHROME1 or Presentation LUT Shape INVERSE).
+    pub invert: bool,
+    pub windows: Vec<WindowPreset>,
+    /// mm between pixel centres (row, column), if the file says.
+    pub pixel_spacing: Option<[f64; 2]>,
+    /// Spacing measured at the detector (Imager Pixel Spacing): lengths are
+    /// not corrected for magnification.
+    pub spacing_at_detector: bool,
+    /// Width and height of the reduced first image (`?level=preview`).
+    pub preview_width: u32,
+    pub preview_height: u32,
+}
+
+/// The reader's call, as the UI sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DecisionRequest {
+    pub id: String,
+    pub finding: String,
+    /// confirm, dismiss or add_missed.
+    pub decision: String,
+    pub region: Option<Rect>,
+    pub reason: Option<String>,
+    /// Milliseconds from the image being shown to this decision.
+    pub display_ms: Option<f64>,
+}
+
+/// Read-first mode: the reader's impression before seeing the AI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ImpressionRequest {
+    pub id: String,
+    /// "normal" or "abnormal".
+    pub impression: String,
+    /// Findings the reader suspects, by label.
+    pub findings: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// A row of the audit screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AuditEntry {
+    pub seq: f64,
+    pub recorded_at: String,
+    pub kind: String,
+    pub reader: String,
+    pub patient_id: String,
+    pub accession: String,
+    pub finding: String,
+    pub decision: String,
+    pub ai_score: Option<f64>,
+    pub model: String,
+    pub execution_provider: String,
+    pub row_hash: String,
+}
+
+/// The chain's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChainStatus {
+    pub ok: bool,
+    pub rows: f64,
+    pub head_hash: String,
+    /// Where and why it is broken.
+    pub message: Option<String>,
+}
+
+/// The result of an export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: f64,
+    pub deidentified: bool,
+}
+
+/// Agreement for one finding (or reader).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AgreementView {
+    pub name: String,
+    pub flags_shown: f64,
+    pub confirmed: f64,
+    pub dismissed: f64,
+    pub missed_added: f64,
+    pub ppv: Option<f64>,
+    pub median_ms_to_decision: Option<f64>,
+}
+
+/// Confirmed and dismissed per day and finding, for the plots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DailyAgreement {
+    /// YYYY-MM-DD
+    pub day: String,
+    pub finding: String,
+    pub confirmed: f64,
+    pub dismissed: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StatsView {
+    pub decisions: f64,
+    pub per_finding: Vec<AgreementView>,
+    pub per_reader: Vec<AgreementView>,
+    pub daily: Vec<DailyAgreement>,
+}
+
+/// The reader using this workstation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReaderIdentity {
+    pub id: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// The settings screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Settings {
+    /// Study folders (or DICOMDIRs) on this machine.
+    pub sources: Vec<String>,
+    /// Model folder (model.onnx + manifest.toml).
+    pub model_dir: String,
+    /// auto, cpu or cuda.
+    pub execution_provider: String,
+    pub reader: ReaderIdentity,
+    /// Hide the AI until the reader has recorded an unaided impression.
+    pub read_first: bool,
+    /// No study waits longer than this before it goes to the top.
+    pub max_wait_minutes: u32,
+}
+
+/// An error the UI can branch on: `kind` is a stable code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ApiError {
+    pub kind: String,
+    pub message: String,
+}

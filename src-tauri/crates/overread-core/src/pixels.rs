@@ -1,0 +1,198 @@
+//! Pixels for the diagnostic viewer. The viewer windows on the GPU, so it
+//! gets modality values (PS3.3 C.11.1), not display values: each sample is
+//! sent as a little-endian u16 with `modality = offset + stored × scale`.
+//! For the integer data of radiographs the scale is 1 and nothing is lost.
+//! A reduced image (longest side ≤ [`PREVIEW_SIDE`]) goes first so that
+//! something is on screen while the full image travels.
+
+use std::path::Path;
+
+use overread_dicom::{Limits, PixelSpacing, Voi};
+
+use crate::error::{Error, Result};
+
+/// Longest side of the preview image.
+pub const PREVIEW_SIDE: u32 = 512;
+
+/// A grayscale image ready for GPU windowing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewerImage {
+    pub width: u32,
+    pub height: u32,
+    pub offset: f64,
+    pub scale: f64,
+    pub invert: bool,
+    /// (name, centre, width) in modality units; the first is the default.
+    pub windows: Vec<(String, f64, f64)>,
+    pub spacing: Option<PixelSpacing>,
+    pub data: Vec<u16>,
+    pub preview_width: u32,
+    pub preview_height: u32,
+    pub preview: Vec<u16>,
+}
+
+impl ViewerImage {
+    pub fn bytes(&self) -> Vec<u8> {
+        le_bytes(&self.data)
+    }
+
+    pub fn preview_bytes(&self) -> Vec<u8> {
+        le_bytes(&self.preview)
+    }
+
+    /// The modality value at a pixel.
+    pub fn value(&self, x: u32, y: u32) -> Option<f64> {
+        let i = (y as usize).checked_mul(self.width as usize)? + x as usize;
+        (x < self.width)
+            .then(|| self.data.get(i))
+            .flatten()
+            .map(|&v| self.offset + f64::from(v) * self.scale)
+    }
+}
+
+fn le_bytes(v: &[u16]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * 2);
+    for s in v {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
+/// Decodes the first frame of `path` for the viewer.
+pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
+    let dicom = |source| Error::Dicom {
+        path: path.to_path_buf(),
+        source,
+    };
+    let instance = overread_dicom::open(path, limits).map_err(dicom)?;
+    let frame = instance.frame(0).map_err(dicom)?;
+    if !frame.photometric.is_monochrome() {
+        return Err(Error::InvalidArgument {
+            message: format!(
+                "{}: {} images are not shown in the diagnostic viewer (grayscale only)",
+                path.display(),
+                frame.photometric.as_str()
+            ),
+        });
+    }
+    let values = instance.modality_values(0, &frame);
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let (lo, hi) = if lo.is_finite() {
+        (f64::from(lo), f64::from(hi))
+    } else {
+        (0.0, 0.0)
+    };
+    let integral = values.iter().all(|v| v.fract() == 0.0);
+    // Integers spanning at most 65536 values keep every value exactly.
+    let scale = if integral && hi - lo <= 65535.0 {
+        1.0
+    } else {
+        ((hi - lo) / 65535.0).max(f64::MIN_POSITIVE)
+    };
+    let data: Vec<u16> = values
+        .iter()
+        .map(|&v| ((f64::from(v) - lo) / scale).round().clamp(0.0, 65535.0) as u16)
+        .collect();
+    let mut windows: Vec<(String, f64, f64)> = instance
+        .voi_choices(0)
+        .windows
+        .into_iter()
+        .enumerate()
+        .filter(|(_, w)| w.width >= 1.0 && w.center.is_finite())
+        .map(|(i, w)| {
+            let name = w
+                .explanation
+                .clone()
+                .filter(|e| !e.trim().is_empty())
+                .unwrap_or_else(|| format!("File window {}", i + 1));
+            (name, w.center, w.width)
+        })
+        .collect();
+    if windows.is_empty() {
+        // A VOI LUT or nothing: start from the file's default, approximated
+        // by the range it maps, else the full modality range.
+        let (c, w) = match instance.default_voi(0, &frame) {
+            Voi::Window(w) => (w.center, w.width),
+            _ => ((lo + hi) / 2.0 + 0.5, (hi - lo + 1.0).max(1.0)),
+        };
+        windows.push(("Default".into(), c, w));
+    }
+    windows.push((
+        "Full range".into(),
+        (lo + hi) / 2.0 + 0.5,
+        (hi - lo + 1.0).max(1.0),
+    ));
+    let (width, height) = (frame.cols, frame.rows);
+    let (preview, preview_width, preview_height) = reduce(&data, width, height, PREVIEW_SIDE);
+    Ok(ViewerImage {
+        width,
+        height,
+        offset: lo,
+        scale,
+        invert: instance.inverted(frame.photometric),
+        windows,
+        spacing: instance.pixel_spacing(),
+        data,
+        preview_width,
+        preview_height,
+        preview,
+    })
+}
+
+/// Box-averages by the smallest integer factor that brings the longest
+/// side to `side` or below.
+fn reduce(data: &[u16], width: u32, height: u32, side: u32) -> (Vec<u16>, u32, u32) {
+    let factor = width.max(height).div_ceil(side).max(1);
+    if factor == 1 {
+        return (data.to_vec(), width, height);
+    }
+    let (w, h) = (width / factor, height / factor);
+    let (f, stride) = (factor as usize, width as usize);
+    let mut out = Vec::with_capacity(w as usize * h as usize);
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            let mut sum = 0u64;
+            for dy in 0..f {
+                let row = (y * f + dy) * stride + x * f;
+                sum += data[row..row + f].iter().map(|&v| u64::from(v)).sum::<u64>();
+            }
+            out.push((sum / (f * f) as u64) as u16);
+        }
+    }
+    (out, w, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phantom_round_trips_exactly_with_a_preview() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = crate::demo::generate(dir.path(), 1, 1024, 3).expect("phantom");
+        let img = viewer_image(&paths[0], &Limits::default()).expect("decodes");
+        assert_eq!((img.width, img.height), (1024, 1024));
+        assert_eq!(img.scale, 1.0, "integer data is kept exactly");
+        assert_eq!(img.data.len(), 1024 * 1024);
+        assert_eq!((img.preview_width, img.preview_height), (512, 512));
+        assert_eq!(img.preview.len(), 512 * 512);
+        assert!(!img.windows.is_empty());
+        let instance = overread_dicom::open(&paths[0], &Limits::default()).expect("open");
+        let frame = instance.frame(0).expect("frame");
+        let modality = instance.modality_values(0, &frame);
+        assert_eq!(img.value(10, 20), Some(f64::from(modality[20 * 1024 + 10])));
+        assert_eq!(img.bytes().len(), 2 * 1024 * 1024);
+    }
+
+    #[test]
+    fn reduce_averages_blocks() {
+        let data = vec![0, 2, 4, 6, 0, 2, 4, 6];
+        let (out, w, h) = reduce(&data, 4, 2, 2);
+        assert_eq!((w, h), (2, 1));
+        assert_eq!(out, vec![1, 5]);
+    }
+}

@@ -1,0 +1,92 @@
+//! Where the app's settings, audit log, demo studies and model come from.
+//!
+//! First launch with nothing configured opens the bundled demo worklist:
+//! synthetic phantoms (generated on first use) plus whatever else the demo
+//! folder holds (the README's run command adds RG1 from pydicom-data), with
+//! the demonstration model.
+
+use std::path::{Path, PathBuf};
+
+use overread_core::api::Settings;
+
+/// Settings file path, managed as app state for `save_settings`.
+#[derive(Debug, Clone)]
+pub struct SettingsPath(pub PathBuf);
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub settings: Settings,
+    pub settings_path: PathBuf,
+    pub audit_db: PathBuf,
+    /// libonnxruntime, when configured (else ORT_DYLIB_PATH, else beside the executable).
+    pub runtime: Option<PathBuf>,
+}
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("overread")
+}
+
+fn config_dir() -> PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("overread")
+}
+
+/// `models/demo` found by walking up from the executable (a source tree or
+/// an install with `models/` beside the binary).
+fn bundled_model() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .map(|d| d.join("models/demo"))
+        .find(|d| d.join("manifest.toml").is_file())
+}
+
+impl Config {
+    /// Environment: `OVERREAD_SETTINGS` (settings file), `OVERREAD_AUDIT_DB`,
+    /// `OVERREAD_DEMO_DIR`, `OVERREAD_MODEL_DIR`, `OVERREAD_RUNTIME`.
+    pub fn resolve() -> Result<Config, String> {
+        let settings_path = std::env::var_os("OVERREAD_SETTINGS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| config_dir().join("settings.json"));
+        let settings = match overread_core::workstation::load_settings(&settings_path) {
+            Ok(Some(s)) => s,
+            Ok(None) => demo_settings()?,
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok(Config {
+            settings,
+            settings_path,
+            audit_db: overread_core::audit::default_path(),
+            runtime: std::env::var_os("OVERREAD_RUNTIME").map(PathBuf::from),
+        })
+    }
+}
+
+/// The demo worklist, generated on first use.
+fn demo_settings() -> Result<Settings, String> {
+    let studies = std::env::var_os("OVERREAD_DEMO_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir().join("demo"));
+    ensure_demo(&studies)?;
+    let model = std::env::var_os("OVERREAD_MODEL_DIR")
+        .map(PathBuf::from)
+        .or_else(bundled_model)
+        .ok_or("the demo model (models/demo) was not found; set OVERREAD_MODEL_DIR")?;
+    Ok(Settings::demo(&studies, &model))
+}
+
+fn ensure_demo(dir: &Path) -> Result<(), String> {
+    if dir.join(overread_core::demo::TRUTH_FILE).is_file() {
+        return Ok(());
+    }
+    overread_core::demo::generate(dir, 12, 1024, 2026)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

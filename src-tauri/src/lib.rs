@@ -1,0 +1,91 @@
+//! # overread-app
+//!
+//! The desktop window: a thin Tauri shell over [`overread_core::workstation`].
+//! Each command validates its arguments, calls the core and returns a typed
+//! result or an [`ApiError`] whose `kind` the UI branches on. Pixels and
+//! heatmaps never travel as JSON: they are served as bytes by the
+//! asynchronous `overread://` scheme ([`scheme`]).
+//!
+//! This is the only package that knows Tauri.
+
+pub mod bindings;
+pub mod commands;
+pub mod config;
+pub mod scheme;
+
+use std::sync::Arc;
+
+use overread_core::api::TriageProgress;
+use overread_core::workstation::Workstation;
+use tauri::{Emitter, Manager};
+
+/// The event that carries [`TriageProgress`].
+pub const TRIAGE_EVENT: &str = "triage-progress";
+
+/// Concurrent inference jobs: one per two cores, at least one, each with one
+/// intra-op thread, so the viewer keeps a core on small machines.
+fn triage_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
+}
+
+/// Builds the app around `workstation`; the caller runs it.
+pub fn builder<R: tauri::Runtime>(workstation: Arc<Workstation>) -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .manage(workstation)
+        .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
+        .invoke_handler(commands::handler())
+}
+
+/// Starts triage of the worklist on its own thread, emitting progress.
+pub fn start_triage<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let ws = app.state::<Arc<Workstation>>().inner().clone();
+    let handle = app.clone();
+    std::thread::Builder::new()
+        .name("triage".into())
+        .spawn(move || {
+            ws.run_triage(triage_jobs(), &|p: TriageProgress| {
+                let _ = handle.emit(TRIAGE_EVENT, p);
+            });
+        })
+        .ok();
+}
+
+/// The app's entry point: configuration, the workstation, the window.
+pub fn run() {
+    let config = match config::Config::resolve() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("overread-app: {e}");
+            std::process::exit(2);
+        }
+    };
+    let ws = match Workstation::open(config.settings.clone(), &config.audit_db, config.runtime) {
+        Ok(ws) => Arc::new(ws),
+        Err(e) => {
+            eprintln!("overread-app: {e}");
+            std::process::exit(2);
+        }
+    };
+    let settings_path = config.settings_path.clone();
+    let app = builder::<tauri::Wry>(ws.clone())
+        .plugin(tauri_plugin_dialog::init())
+        .manage(config::SettingsPath(settings_path))
+        .setup(|app| {
+            start_triage(app.handle());
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(move |_, event| {
+            if let tauri::RunEvent::Exit = event {
+                ws.close();
+            }
+        }),
+        Err(e) => {
+            eprintln!("overread-app: could not start the window: {e}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! `overread://localhost/…`: pixels and heatmaps as bytes, answered off the
+//! main thread.
+//!
+//! - `/pixels/{id}` — the full image, little-endian u16 (see `ImageGeometry`);
+//!   `/pixels/{id}?level=preview` the reduced one.
+//! - `/heatmap/{id}/{label}` — one byte per image pixel, registered to the image.
+
+use std::sync::Arc;
+
+use overread_core::workstation::Workstation;
+use tauri::http::{Request, Response, StatusCode, header};
+use tauri::{Manager, UriSchemeContext, UriSchemeResponder};
+
+use crate::commands::valid_id;
+
+/// What a request asks for, after validation.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resource {
+    Pixels { id: String, preview: bool },
+    Heatmap { id: String, label: String },
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Parses and validates a request path and query.
+pub fn parse(path: &str, query: Option<&str>) -> Result<Resource, String> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts[..] {
+        ["pixels", id] => {
+            valid_id(id).map_err(|e| e.message)?;
+            let preview = match query {
+                None | Some("") | Some("level=full") => false,
+                Some("level=preview") => true,
+                Some(q) => return Err(format!("unknown query {q:?}")),
+            };
+            Ok(Resource::Pixels {
+                id: id.to_string(),
+                preview,
+            })
+        }
+        ["heatmap", id, label] => {
+            valid_id(id).map_err(|e| e.message)?;
+            let label = percent_decode(label).ok_or("label is not valid percent-encoded UTF-8")?;
+            if label.is_empty()
+                || label.chars().count() > 64
+                || label.chars().any(|c| c.is_control())
+            {
+                return Err("label must be 1 to 64 printable characters".into());
+            }
+            Ok(Resource::Heatmap {
+                id: id.to_string(),
+                label,
+            })
+        }
+        _ => Err("unknown resource".into()),
+    }
+}
+
+fn respond(status: StatusCode, kind: &str, body: Vec<u8>) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, kind)
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body)
+        .unwrap_or_else(|_| Response::new(Vec::new()))
+}
+
+/// The scheme handler: validates, then decodes on a worker thread.
+pub fn handle<R: tauri::Runtime>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
+    let ws = ctx.app_handle().state::<Arc<Workstation>>().inner().clone();
+    let resource = parse(request.uri().path(), request.uri().query());
+    std::thread::spawn(move || {
+        let result = match resource {
+            Err(message) => Err((StatusCode::BAD_REQUEST, message)),
+            Ok(Resource::Pixels { id, preview }) => ws
+                .pixels(&id, preview)
+                .map_err(|e| (StatusCode::NOT_FOUND, e.message)),
+            Ok(Resource::Heatmap { id, label }) => ws
+                .heatmap(&id, &label)
+                .map_err(|e| (StatusCode::NOT_FOUND, e.message)),
+        };
+        responder.respond(match result {
+            Ok(bytes) => respond(StatusCode::OK, "application/octet-stream", bytes),
+            Err((status, message)) => respond(status, "text/plain", message.into_bytes()),
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_validated() {
+        assert_eq!(
+            parse("/pixels/s12", Some("level=preview")),
+            Ok(Resource::Pixels {
+                id: "s12".into(),
+                preview: true
+            })
+        );
+        assert_eq!(
+            parse("/heatmap/s1/nodule%20or%20mass", None),
+            Ok(Resource::Heatmap {
+                id: "s1".into(),
+                label: "nodule or mass".into()
+            })
+        );
+        for bad in [
+            "/pixels/../etc/passwd",
+            "/pixels/s1/extra",
+            "/pixels/1",
+            "/pixels/s1234567",
+            "/heatmap/s1/%zz",
+            "/heatmap/s1/%0a",
+            "/other",
+        ] {
+            assert!(parse(bad, None).is_err(), "{bad}");
+        }
+        assert!(parse("/pixels/s1", Some("level=huge")).is_err());
+    }
+}

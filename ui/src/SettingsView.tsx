@@ -1,0 +1,73 @@
+import { useEffect, useState } from "preact/hooks";
+import type { ModelView, Settings } from "./bindings";
+import { commands, message } from "./api";
+import { label } from "./format";
+
+export function SettingsView({ active, model, setStatus, onSaved }: { active: boolean; model: ModelView | null; setStatus: (s: string) => void; onSaved: () => void }) {
+  const [s, setS] = useState<Settings | null>(null);
+  useEffect(() => {
+    if (active) commands.getSettings().then(setS).catch((e) => setStatus(message(e)));
+  }, [active]);
+  if (!s) return <section class="settings" />;
+  const save = async (e: Event) => {
+    e.preventDefault();
+    try {
+      setS(await commands.saveSettings(s));
+      setStatus("Settings saved. A new model or execution provider applies at the next start.");
+      onSaved();
+    } catch (err) {
+      setStatus(`Not saved: ${message(err)}`);
+    }
+  };
+  return (
+    <section class="settings" aria-label="Settings">
+      <form onSubmit={save}>
+        <fieldset>
+          <legend>Reader</legend>
+          <label>ID <input id="reader-id" value={s.reader.id} onInput={(e) => setS({ ...s, reader: { ...s.reader, id: (e.target as HTMLInputElement).value } })} /></label>
+          <label>Name <input value={s.reader.display_name} onInput={(e) => setS({ ...s, reader: { ...s.reader, display_name: (e.target as HTMLInputElement).value } })} /></label>
+          <label>Role
+            <select value={s.reader.role} onChange={(e) => setS({ ...s, reader: { ...s.reader, role: (e.target as HTMLSelectElement).value } })}>
+              <option value="radiologist">Radiologist</option>
+              <option value="reporting radiographer">Reporting radiographer</option>
+              <option value="trainee">Trainee</option>
+            </select>
+          </label>
+          <label class="check"><input type="checkbox" checked={s.read_first} onChange={() => setS({ ...s, read_first: !s.read_first })} /> Read first: hide the AI until I record my own impression</label>
+        </fieldset>
+        <fieldset>
+          <legend>Study sources</legend>
+          <label>Folders or DICOMDIRs, one per line
+            <textarea rows={3} value={s.sources.join("\n")} onInput={(e) => setS({ ...s, sources: (e.target as HTMLTextAreaElement).value.split("\n").map((x) => x.trim()).filter(Boolean) })} />
+          </label>
+          <label>Maximum wait before a study goes to the top (minutes)
+            <input type="number" min={1} max={10080} value={s.max_wait_minutes} onInput={(e) => setS({ ...s, max_wait_minutes: Number((e.target as HTMLInputElement).value) })} />
+          </label>
+        </fieldset>
+        <fieldset>
+          <legend>AI model</legend>
+          <label>Model folder <input value={s.model_dir} onInput={(e) => setS({ ...s, model_dir: (e.target as HTMLInputElement).value })} /></label>
+          <label>Execution provider
+            <select value={s.execution_provider} onChange={(e) => setS({ ...s, execution_provider: (e.target as HTMLSelectElement).value })}>
+              <option value="auto">Auto (GPU when available, else CPU)</option>
+              <option value="cpu">CPU</option>
+              <option value="cuda">GPU (CUDA)</option>
+            </select>
+          </label>
+          {model && (
+            <div class="model-info">
+              <p>{model.name} v{model.version} · {model.licence} · {model.clinical ? "clinical" : "demonstration, not for clinical use"} · running on {model.execution_provider}</p>
+              <p class="muted">Intended use: {model.intended_use}</p>
+              <p class="muted hash">sha256 {model.sha256}</p>
+              <table>
+                <thead><tr><th>Finding</th><th>Operating threshold</th></tr></thead>
+                <tbody>{model.thresholds.map((t) => <tr key={t.label}><td>{label(t.label)}</td><td class="num">{t.threshold.toFixed(2)}</td></tr>)}</tbody>
+              </table>
+            </div>
+          )}
+        </fieldset>
+        <button type="submit">Save</button>
+      </form>
+    </section>
+  );
+}

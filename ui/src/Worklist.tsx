@@ -1,0 +1,153 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { AiStatus, Worklist as WorklistData, WorklistRow } from "./bindings";
+import { AI_LABEL, READING_LABEL, label, score, searchText } from "./format";
+
+export type AiFilter = "all" | AiStatus | "unread";
+
+/** Rows matching the search text and status filter, in the server's reading order. */
+export function filterRows(rows: WorklistRow[], query: string, filter: AiFilter): WorklistRow[] {
+  const q = query.trim().toLowerCase();
+  return rows.filter((r) => {
+    if (filter === "unread" && r.reading === "read") return false;
+    if (filter !== "all" && filter !== "unread" && r.ai !== filter) return false;
+    if (!q) return true;
+    return searchText([r.patient_name, r.patient_id, r.accession, r.study_date, r.modality, r.body_part, r.top_finding]).includes(q);
+  });
+}
+
+interface Props {
+  data: WorklistData | null;
+  selected: string | null;
+  onSelect: (id: string) => void;
+  onOpen: (id: string) => void;
+  active: boolean;
+}
+
+export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
+  const [query, setQuery] = useState("");
+  const [filter, setFilter] = useState<AiFilter>("all");
+  const search = useRef<HTMLInputElement>(null);
+  const rows = useMemo(() => filterRows(data?.rows ?? [], query, filter), [data, query, filter]);
+
+  useEffect(() => {
+    if (!active) return;
+    const onKey = (e: KeyboardEvent) => {
+      const typing = (e.target as HTMLElement | null)?.tagName === "INPUT";
+      if (typing) {
+        if (e.key === "Escape" || e.key === "Enter") (e.target as HTMLElement).blur();
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      const i = rows.findIndex((r) => r.id === selected);
+      if (e.key === "j" || e.key === "ArrowDown") {
+        const next = rows[Math.min(rows.length - 1, i + 1)];
+        if (next) onSelect(next.id);
+        e.preventDefault();
+      } else if (e.key === "k" || e.key === "ArrowUp") {
+        const prev = rows[Math.max(0, i - 1)];
+        if (prev) onSelect(prev.id);
+        e.preventDefault();
+      } else if (e.key === "Enter" && selected) {
+        onOpen(selected);
+        e.preventDefault();
+      } else if (e.key === "/") {
+        search.current?.focus();
+        e.preventDefault();
+      } else if (e.key === "u") {
+        setFilter((f) => (f === "unread" ? "all" : "unread"));
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [active, rows, selected, onSelect, onOpen]);
+
+  useEffect(() => {
+    document.getElementById(`row-${selected}`)?.scrollIntoView({ block: "nearest" });
+  }, [selected]);
+
+  const triage = data?.triage;
+  const pct = triage && triage.total > 0 ? (100 * triage.done) / triage.total : 0;
+  return (
+    <section class="worklist" aria-label="Worklist">
+      <div class="toolbar">
+        <input
+          ref={search}
+          id="search"
+          type="search"
+          placeholder="Search patient, ID, accession, finding  ( / )"
+          value={query}
+          onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+        />
+        <select id="ai-filter" value={filter} onChange={(e) => setFilter((e.target as HTMLSelectElement).value as AiFilter)} aria-label="Filter">
+          <option value="all">All studies</option>
+          <option value="unread">Not yet read (u)</option>
+          <option value="flagged">AI flagged</option>
+          <option value="no_flags">No AI flags</option>
+          <option value="refused">Refused by the model</option>
+          <option value="error">AI error</option>
+          <option value="queued">Queued</option>
+        </select>
+        <div class="triage" id="triage-progress" title="Background AI triage">
+          <div class="bar"><div style={{ width: `${pct}%` }} /></div>
+          <span>
+            {triage?.running ? `AI triage ${triage.done}/${triage.total}` : triage && triage.total > 0 ? `AI triage done (${triage.total})` : "AI idle"}
+          </span>
+        </div>
+      </div>
+      {data?.model_error && (
+        <div class="banner error" role="alert">
+          AI unavailable: {data.model_error}
+        </div>
+      )}
+      {data?.model && !data.model.clinical && (
+        <div class="banner demo" role="note">
+          {data.model.name} {data.model.version} is a demonstration model, not for clinical use.
+        </div>
+      )}
+      <table class="rows" role="grid">
+        <thead>
+          <tr>
+            <th>Patient</th>
+            <th>ID</th>
+            <th>Accession</th>
+            <th>Date</th>
+            <th>Mod</th>
+            <th>Body part</th>
+            <th>AI</th>
+            <th>Top finding</th>
+            <th>Score</th>
+            <th>Reading</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr
+              id={`row-${r.id}`}
+              key={r.id}
+              data-id={r.id}
+              class={`${r.id === selected ? "selected" : ""} ai-${r.ai} ${r.overdue ? "overdue" : ""}`}
+              aria-selected={r.id === selected}
+              onClick={() => onSelect(r.id)}
+              onDblClick={() => onOpen(r.id)}
+            >
+              <td>{r.patient_name}</td>
+              <td>{r.patient_id}</td>
+              <td>{r.accession}</td>
+              <td>{r.study_date}</td>
+              <td>{r.modality}</td>
+              <td>{r.body_part}</td>
+              <td class="ai" title={r.ai_message ?? ""}>
+                <span class={`pill ${r.ai}`}>{AI_LABEL[r.ai]}</span>
+                {r.overdue && <span class="pill overdue" title="Waited longer than the maximum wait">Overdue</span>}
+              </td>
+              <td>{r.top_finding ? label(r.top_finding) : ""}</td>
+              <td class="num">{score(r.top_score)}</td>
+              <td>{READING_LABEL[r.reading]}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {rows.length === 0 && <p class="empty">No studies match.</p>}
+    </section>
+  );
+}

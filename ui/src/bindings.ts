@@ -1,0 +1,258 @@
+// Generated from Rust by src-tauri/src/bindings.rs (ts-rs). Do not edit:
+// OVERREAD_UPDATE_BINDINGS=1 cargo test -p overread-app bindings
+
+import { invoke } from "@tauri-apps/api/core";
+
+/**
+ * Where a study's AI result stands.
+ */
+export type AiStatus = "queued" | "running" | "flagged" | "no_flags" | "refused" | "error";
+
+/**
+ * Where the reader stands with a study.
+ */
+export type ReadingStatus = "unread" | "in_progress" | "read";
+
+/**
+ * One row of the worklist.
+ */
+export type WorklistRow = { 
+/**
+ * Opaque id for this session; the only handle the UI has on a study.
+ */
+id: string, patient_name: string, patient_id: string, accession: string, 
+/**
+ * YYYY-MM-DD, or empty.
+ */
+study_date: string, modality: string, body_part: string, view: string, images: number, ai: AiStatus, 
+/**
+ * Why the AI is refused or failed.
+ */
+ai_message: string | null, top_finding: string | null, top_score: number | null, reading: ReadingStatus, 
+/**
+ * Minutes since the study arrived on the worklist.
+ */
+waited_minutes: number, 
+/**
+ * Waited longer than the cap: moved to the top whatever the AI says.
+ */
+overdue: boolean, };
+
+/**
+ * The worklist in reading order, with the triage progress.
+ */
+export type Worklist = { rows: Array<WorklistRow>, triage: TriageProgress, model: ModelView | null, 
+/**
+ * Why the model could not be loaded (runtime missing, checksum mismatch…).
+ */
+model_error: string | null, };
+
+/**
+ * Background triage progress, also sent as the `triage-progress` event.
+ */
+export type TriageProgress = { done: number, total: number, running: boolean, 
+/**
+ * The study this event concerns, if any.
+ */
+id: string | null, };
+
+/**
+ * The model as the UI shows it.
+ */
+export type ModelView = { name: string, version: string, sha256: string, licence: string, 
+/**
+ * false: demonstration model, not for clinical use.
+ */
+clinical: boolean, description: string, execution_provider: string, 
+/**
+ * Why the requested GPU provider was not used.
+ */
+fallback: string | null, labels: Array<string>, thresholds: Array<Threshold>, intended_use: string, };
+
+export type Threshold = { label: string, threshold: number, };
+
+/**
+ * A window (PS3.3 C.11.2.1.2) offered by the file or computed from its range.
+ */
+export type WindowPreset = { name: string, center: number, width: number, };
+
+/**
+ * A rectangle in image pixels.
+ */
+export type Rect = { x: number, y: number, width: number, height: number, };
+
+/**
+ * One AI finding on a study.
+ */
+export type FindingView = { label: string, score: number, threshold: number, flagged: boolean, region: Rect | null, has_heatmap: boolean, };
+
+/**
+ * A decision recorded in the audit log.
+ */
+export type DecisionView = { seq: number, finding: string, 
+/**
+ * confirm, dismiss or add_missed.
+ */
+decision: string, region: Rect | null, reason: string | null, recorded_at: string, row_hash: string, };
+
+/**
+ * Everything the viewer needs about a study, except its pixels (those go
+ * through the `overread://` scheme).
+ */
+export type StudyView = { id: string, patient_name: string, patient_id: string, patient_sex: string, patient_age: string, accession: string, study_date: string, study_description: string, modality: string, body_part: string, view: string, manufacturer: string, transfer_syntax: string, image: ImageGeometry, ai: AiStatus, ai_message: string | null, model: ModelView | null, findings: Array<FindingView>, decisions: Array<DecisionView>, 
+/**
+ * Read-first mode: the AI stays hidden until this is true.
+ */
+impression_recorded: boolean, };
+
+/**
+ * How the pixels fetched from `overread://localhost/pixels/{id}` map to
+ * modality values, and how to show them (PS3.3 C.11).
+ */
+export type ImageGeometry = { width: number, height: number, 
+/**
+ * modality value = offset + stored × scale (stored: little-endian u16).
+ */
+offset: number, scale: number, 
+/**
+ * Lowest values white (MONOCHROME1 or Presentation LUT Shape INVERSE).
+ */
+invert: boolean, windows: Array<WindowPreset>, 
+/**
+ * mm between pixel centres (row, column), if the file says.
+ */
+pixel_spacing: [number, number] | null, 
+/**
+ * Spacing measured at the detector (Imager Pixel Spacing): lengths are
+ * not corrected for magnification.
+ */
+spacing_at_detector: boolean, 
+/**
+ * Width and height of the reduced first image (`?level=preview`).
+ */
+preview_width: number, preview_height: number, };
+
+/**
+ * The reader's call, as the UI sends it.
+ */
+export type DecisionRequest = { id: string, finding: string, 
+/**
+ * confirm, dismiss or add_missed.
+ */
+decision: string, region: Rect | null, reason: string | null, 
+/**
+ * Milliseconds from the image being shown to this decision.
+ */
+display_ms: number | null, };
+
+/**
+ * Read-first mode: the reader's impression before seeing the AI.
+ */
+export type ImpressionRequest = { id: string, 
+/**
+ * "normal" or "abnormal".
+ */
+impression: string, 
+/**
+ * Findings the reader suspects, by label.
+ */
+findings: Array<string>, note: string | null, };
+
+/**
+ * A row of the audit screen.
+ */
+export type AuditEntry = { seq: number, recorded_at: string, kind: string, reader: string, patient_id: string, accession: string, finding: string, decision: string, ai_score: number | null, model: string, execution_provider: string, row_hash: string, };
+
+/**
+ * The chain's state.
+ */
+export type ChainStatus = { ok: boolean, rows: number, head_hash: string, 
+/**
+ * Where and why it is broken.
+ */
+message: string | null, };
+
+/**
+ * The result of an export.
+ */
+export type ExportResult = { path: string, rows: number, deidentified: boolean, };
+
+/**
+ * Agreement for one finding (or reader).
+ */
+export type AgreementView = { name: string, flags_shown: number, confirmed: number, dismissed: number, missed_added: number, ppv: number | null, median_ms_to_decision: number | null, };
+
+/**
+ * Confirmed and dismissed per day and finding, for the plots.
+ */
+export type DailyAgreement = { 
+/**
+ * YYYY-MM-DD
+ */
+day: string, finding: string, confirmed: number, dismissed: number, };
+
+export type StatsView = { decisions: number, per_finding: Array<AgreementView>, per_reader: Array<AgreementView>, daily: Array<DailyAgreement>, };
+
+/**
+ * The reader using this workstation.
+ */
+export type ReaderIdentity = { id: string, display_name: string, role: string, };
+
+/**
+ * The settings screen.
+ */
+export type Settings = { 
+/**
+ * Study folders (or DICOMDIRs) on this machine.
+ */
+sources: Array<string>, 
+/**
+ * Model folder (model.onnx + manifest.toml).
+ */
+model_dir: string, 
+/**
+ * auto, cpu or cuda.
+ */
+execution_provider: string, reader: ReaderIdentity, 
+/**
+ * Hide the AI until the reader has recorded an unaided impression.
+ */
+read_first: boolean, 
+/**
+ * No study waits longer than this before it goes to the top.
+ */
+max_wait_minutes: number, };
+
+/**
+ * An error the UI can branch on: `kind` is a stable code.
+ */
+export type ApiError = { kind: string, message: string, };
+
+/** Event name of TriageProgress. */
+export const TRIAGE_EVENT = "triage-progress";
+
+/** The app's commands. Rejections carry an ApiError. */
+export const commands = {
+  /** The worklist in reading order, with triage progress. */
+  worklist: (): Promise<Worklist> => invoke("worklist"),
+  /** Opens a study: decodes it and returns what the viewer shows. */
+  openStudy: (id: string): Promise<StudyView> => invoke("open_study", { id }),
+  /** Records a decision; resolves only after the audit row is committed. */
+  decide: (request: DecisionRequest): Promise<DecisionView> => invoke("decide", { request }),
+  /** Read-first mode: records the unaided impression and reveals the AI. */
+  recordImpression: (request: ImpressionRequest): Promise<StudyView> => invoke("record_impression", { request }),
+  /** The newest audit rows, newest first. */
+  auditRecent: (limit: number): Promise<Array<AuditEntry>> => invoke("audit_recent", { limit }),
+  /** Walks the audit log's hash chain. */
+  verifyChain: (): Promise<ChainStatus> => invoke("verify_chain"),
+  /** Exports the audit log as CSV. */
+  exportAudit: (path: string, deidentify: boolean): Promise<ExportResult> => invoke("export_audit", { path, deidentify }),
+  /** Agreement statistics per finding and reader. */
+  agreementStats: (): Promise<StatsView> => invoke("agreement_stats"),
+  /** The current settings. */
+  getSettings: (): Promise<Settings> => invoke("get_settings"),
+  /** Saves settings; a changed reader is recorded. */
+  saveSettings: (settings: Settings): Promise<Settings> => invoke("save_settings", { settings }),
+  /** Stops background triage after the studies already running. */
+  cancelTriage: (): Promise<null> => invoke("cancel_triage"),
+};

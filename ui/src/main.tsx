@@ -1,0 +1,149 @@
+import { render } from "preact";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { Worklist as WorklistData } from "./bindings";
+import { commands, message, onTriage } from "./api";
+import { Audit } from "./Audit";
+import { SettingsView } from "./SettingsView";
+import { Viewer } from "./viewer/Viewer";
+import { Worklist } from "./Worklist";
+
+type Screen = "worklist" | "viewer" | "audit" | "settings";
+
+const HELP: [string, string][] = [
+  ["Alt+1 … Alt+4", "Worklist, viewer, audit, settings"],
+  ["j / k, Enter", "Next / previous study, open"],
+  ["/ , u", "Search, unread only"],
+  ["1 … 9", "Window presets; drag (left, w tool) or right-drag to window"],
+  ["+ / − , f , o", "Zoom, fit, 1:1"],
+  ["arrows, p", "Pan; pan tool"],
+  ["i, r, h, v, x", "Invert, rotate, flip, flip vertical, reset"],
+  ["l, a", "Length, angle"],
+  ["s / S", "Next / previous finding"],
+  ["m, t, , .", "Heatmap, contour, opacity"],
+  ["c, d", "Confirm, dismiss the selected finding"],
+  ["b", "Draw a box to add a missed finding"],
+  ["n / y", "Read first: normal / abnormal"],
+  ["Esc", "Back to the worklist"],
+];
+
+function App() {
+  const [screen, setScreen] = useState<Screen>("worklist");
+  const [data, setData] = useState<WorklistData | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [open, setOpen] = useState<{ id: string; at: number } | null>(null);
+  const [status, setStatus] = useState("");
+  const [help, setHelp] = useState(false);
+  const refreshing = useRef(false);
+
+  const refresh = useCallback(async () => {
+    if (refreshing.current) return;
+    refreshing.current = true;
+    try {
+      const w = await commands.worklist();
+      setData(w);
+      setSelected((s) => s ?? w.rows[0]?.id ?? null);
+    } catch (e) {
+      setStatus(message(e));
+    } finally {
+      refreshing.current = false;
+    }
+  }, []);
+
+  useEffect(() => {
+    refresh();
+    const un = onTriage(() => refresh());
+    return () => {
+      un.then((f) => f());
+    };
+  }, []);
+
+  const openStudy = useCallback((id: string) => {
+    setSelected(id);
+    setOpen({ id, at: performance.now() });
+    setScreen("viewer");
+  }, []);
+
+  const step = useCallback(
+    (delta: number) => {
+      const rows = data?.rows ?? [];
+      const i = rows.findIndex((r) => r.id === open?.id);
+      const next = rows[i + delta];
+      if (next) openStudy(next.id);
+    },
+    [data, open, openStudy],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey && /^[1-4]$/.test(e.key)) {
+        const s = (["worklist", "viewer", "audit", "settings"] as Screen[])[Number(e.key) - 1];
+        if (s !== "viewer" || open) setScreen(s);
+        e.preventDefault();
+      } else if (e.key === "?" && (e.target as HTMLElement | null)?.tagName !== "INPUT") {
+        setHelp((h) => !h);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [open]);
+
+  return (
+    <div class="app">
+      <nav class="tabs" aria-label="Screens">
+        <span class="brand">Overread</span>
+        {(["worklist", "viewer", "audit", "settings"] as Screen[]).map((s, i) => (
+          <button id={`tab-${s}`} class={screen === s ? "active" : ""} disabled={s === "viewer" && !open} onClick={() => setScreen(s)}>
+            {s[0].toUpperCase() + s.slice(1)} <kbd>Alt+{i + 1}</kbd>
+          </button>
+        ))}
+        <span class="spacer" />
+        <button class="help" onClick={() => setHelp((h) => !h)}>Keys <kbd>?</kbd></button>
+      </nav>
+      <main>
+        <div hidden={screen !== "worklist"} class="screen">
+          <Worklist data={data} selected={selected} onSelect={setSelected} onOpen={openStudy} active={screen === "worklist"} />
+        </div>
+        <div hidden={screen !== "viewer"} class="screen">
+          {open && (
+            <Viewer
+              id={open.id}
+              requestedAt={open.at}
+              active={screen === "viewer"}
+              onBack={() => setScreen("worklist")}
+              onStep={step}
+              onChanged={refresh}
+              setStatus={setStatus}
+            />
+          )}
+        </div>
+        <div hidden={screen !== "audit"} class="screen">
+          <Audit active={screen === "audit"} setStatus={setStatus} />
+        </div>
+        <div hidden={screen !== "settings"} class="screen">
+          <SettingsView active={screen === "settings"} model={data?.model ?? null} setStatus={setStatus} onSaved={refresh} />
+        </div>
+      </main>
+      <footer class="status" id="status" role="status">{status}</footer>
+      {help && (
+        <div class="help-overlay" onClick={() => setHelp(false)}>
+          <table>
+            <tbody>{HELP.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>)}</tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+// Anything unexpected is shown, never swallowed.
+window.addEventListener("error", (e) => {
+  const s = document.getElementById("status");
+  if (s) s.textContent = `Error: ${e.message}`;
+});
+window.addEventListener("unhandledrejection", (e) => {
+  const s = document.getElementById("status");
+  if (s) s.textContent = `Error: ${message(e.reason)}`;
+});
+
+const root = document.getElementById("app");
+if (root) render(<App />, root);
