@@ -30,7 +30,9 @@ function App() {
   const [screen, setScreen] = useState<Screen>("worklist");
   const [data, setData] = useState<WorklistData | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
-  const [open, setOpen] = useState<{ id: string; at: number } | null>(null);
+  // `order` is the worklist as it was when the study was opened, so j/k walk
+  // a stable list even as decisions re-sort the worklist.
+  const [open, setOpen] = useState<{ id: string; at: number; order: string[] } | null>(null);
   const [status, setStatus] = useState("");
   const [help, setHelp] = useState(false);
   const refreshing = useRef(false);
@@ -57,20 +59,22 @@ function App() {
     };
   }, []);
 
-  const openStudy = useCallback((id: string) => {
-    setSelected(id);
-    setOpen({ id, at: performance.now() });
-    setScreen("viewer");
-  }, []);
+  const openStudy = useCallback(
+    (id: string, order?: string[]) => {
+      setSelected(id);
+      setOpen({ id, at: performance.now(), order: order ?? (data?.rows ?? []).map((r) => r.id) });
+      setScreen("viewer");
+    },
+    [data],
+  );
 
   const step = useCallback(
     (delta: number) => {
-      const rows = data?.rows ?? [];
-      const i = rows.findIndex((r) => r.id === open?.id);
-      const next = rows[i + delta];
-      if (next) openStudy(next.id);
+      if (!open) return;
+      const next = open.order[open.order.indexOf(open.id) + delta];
+      if (next) openStudy(next, open.order);
     },
-    [data, open, openStudy],
+    [open, openStudy],
   );
 
   useEffect(() => {
@@ -101,7 +105,7 @@ function App() {
       </nav>
       <main>
         <div hidden={screen !== "worklist"} class="screen">
-          <Worklist data={data} selected={selected} onSelect={setSelected} onOpen={openStudy} active={screen === "worklist"} />
+          <Worklist data={data} selected={selected} onSelect={setSelected} onOpen={(id) => openStudy(id)} active={screen === "worklist"} />
         </div>
         <div hidden={screen !== "viewer"} class="screen">
           {open && (

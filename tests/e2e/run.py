@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""End-to-end test of the real Overread window.
+
+Starts Xvfb and WebKitWebDriver, launches the app binary (built with
+embedded assets) on a fresh demo worklist with the demo model and the real
+ONNX Runtime, and drives it by keyboard and mouse as a reader would:
+open the top study, check from screenshots that the image is drawn, change
+the window and see the pixels change, toggle a heatmap, confirm one finding
+and dismiss another. Then it checks through the `overread` CLI that the
+audit log holds exactly those two decisions, with the right fields, and that
+the CSV export contains them. Screenshots are kept in the artefacts folder.
+
+    python3 tests/e2e/run.py --app target/debug/overread-app \
+        --cli target/debug/overread --artefacts target/e2e
+"""
+
+import argparse
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from webdriver import Session, decode_png, region, stats  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_display():
+    for n in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
+            return n
+    raise RuntimeError("no free X display")
+
+
+class Check:
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, ok, what):
+        print(("  ok   " if ok else "  FAIL ") + what, flush=True)
+        if not ok:
+            self.failures.append(what)
+
+
+def canvas_stats(s, shot_path, png_bytes):
+    shot_path.write_bytes(png_bytes)
+    png = decode_png(png_bytes)
+    rect = s.rect("#image")
+    scale = s.execute("return window.devicePixelRatio || 1")
+    return region(png, rect, scale), png
+
+
+def diff(a, b):
+    n = min(len(a), len(b))
+    return sum(abs(sum(a[i]) - sum(b[i])) / 3 for i in range(n)) / max(1, n)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--artefacts", required=True)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = ap.parse_args()
+    app = Path(args.app).resolve()
+    cli = Path(args.cli).resolve()
+    out = Path(args.artefacts).resolve()
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix="overread-e2e-"))
+    demo = work / "demo"
+    subprocess.run([str(cli), "demo", "generate", str(demo), "--count", "12", "--size", "1024"],
+                   check=True, stdout=subprocess.DEVNULL)
+    corpus = os.environ.get("OVERREAD_CORPUS")
+    if corpus and (Path(corpus) / "pydicom-data/RG1_UNCR.dcm").is_file():
+        shutil.copy(Path(corpus) / "pydicom-data/RG1_UNCR.dcm", demo / "RG1_UNCR.dcm")
+    audit_db = work / "audit.sqlite3"
+    env = dict(os.environ)
+    env.update({
+        "TAURI_WEBVIEW_AUTOMATION": "true",
+        "XDG_DATA_HOME": str(work / "data"),
+        "XDG_CONFIG_HOME": str(work / "config"),
+        "OVERREAD_AUDIT_DB": str(audit_db),
+        "OVERREAD_DEMO_DIR": str(demo),
+        "OVERREAD_MODEL_DIR": str(ROOT / "models/demo"),
+        "OVERREAD_WORKSTATION": "e2e-workstation",
+        "NO_AT_BRIDGE": "1",
+    })
+    display = free_display()
+    env["DISPLAY"] = f":{display}"
+    procs = []
+    check = Check()
+    session = None
+    try:
+        procs.append(subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(100):
+            if Path(f"/tmp/.X11-unix/X{display}").exists():
+                break
+            time.sleep(0.05)
+        port = free_port()
+        procs.append(subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env,
+                                      stdout=open(out / "webdriver.log", "w"), stderr=subprocess.STDOUT))
+        caps = {"alwaysMatch": {"webkitgtk:browserOptions": {"binary": str(app), "args": []}}}
+        session = s = Session(f"http://127.0.0.1:{port}", caps)
+
+        print("worklist")
+        rows = s.wait("return document.querySelectorAll('tr[data-id]').length", 60, "worklist rows")
+        check(rows >= 12, f"demo worklist shows {rows} studies")
+        s.wait("const t = document.getElementById('triage-progress').innerText; return t.includes('done') ? t : null",
+               180, "background triage")
+        flagged = s.execute("return Array.from(document.querySelectorAll('tr.ai-flagged')).map(r => r.dataset.id)")
+        check(len(flagged) >= 2, f"{len(flagged)} studies flagged by the demo model")
+        order = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).map(r => r.dataset.id)")
+        check(order[:len(flagged)] == flagged, "flagged studies come first")
+        check(s.execute("return !!document.querySelector('.banner.demo')"), "worklist says the model is a demonstration model")
+        s.wait("return document.querySelector('tr.selected') ? 1 : 0", 10, "a selected row")
+
+        print("open the top study by keyboard")
+        s.keys("\ue007")  # Enter
+        s.wait("const o = window.__overread && window.__overread.opens.at(-1); return o && o.full ? 1 : 0",
+               30, "the full image")
+        time.sleep(0.3)
+        first = s.execute("return window.__overread.opens.at(-1)")
+        first_patient = s.execute("return document.querySelector('.corner.tl div:nth-child(2)').innerText.split(' ')[0]")
+        px1, _ = canvas_stats(s, out / "1-opened.png", s.screenshot())
+        st1 = stats(px1)
+        check(st1["sd"] > 15 and 10 < st1["mean"] < 245,
+              f"image drawn in the canvas (mean {st1['mean']:.0f}, sd {st1['sd']:.0f})")
+        check(s.execute("return !!document.getElementById('demo-badge')"), "demonstration-model badge shown")
+        print(f"  click-to-preview {first['preview'] - first['requested']:.0f} ms, full {first['full'] - first['requested']:.0f} ms")
+
+        print("window/level")
+        s.keys("2")  # second window preset
+        time.sleep(0.3)
+        px2, _ = canvas_stats(s, out / "2-window-preset.png", s.screenshot())
+        d2 = diff(px1, px2)
+        check(d2 > 1.5, f"window preset changes the pixels (mean |Δ| {d2:.1f})")
+        rect = s.rect("#image")
+        s.drag(rect["x"] + rect["width"] / 2, rect["y"] + rect["height"] / 2, 300, 150)
+        time.sleep(0.3)
+        px3, _ = canvas_stats(s, out / "3-window-drag.png", s.screenshot())
+        d3 = diff(px2, px3)
+        readout = s.execute("return document.getElementById('window-readout').innerText")
+        check(d3 > 3, f"window drag changes the pixels (mean |Δ| {d3:.1f}; {readout.splitlines()[0]})")
+
+        print("heatmap")
+        before = stats(px3)["coloured"]
+        s.keys("m")
+        s.wait("return document.querySelector('.heat-toggle.on') ? 1 : 0", 10, "heatmap toggle")
+        time.sleep(0.5)
+        px4, _ = canvas_stats(s, out / "4-heatmap.png", s.screenshot())
+        after = stats(px4)["coloured"]
+        check(after > before + 0.002, f"heatmap overlay drawn ({before:.3%} → {after:.3%} coloured pixels)")
+
+        print("confirm the finding on this study")
+        s.keys("c")
+        s.wait("return document.querySelector('.finding .decision.confirm') ? 1 : 0", 20, "confirmed decision")
+        check("audit row" in s.execute("return document.getElementById('status').innerText"),
+              "confirmation shown after the audit row was committed")
+
+        print("next study, dismiss its finding")
+        s.keys("j")
+        s.wait("const o = window.__overread.opens; return o.length >= 2 && o.at(-1).full ? 1 : 0", 30, "next study")
+        second_patient = s.execute("return document.querySelector('.corner.tl div:nth-child(2)').innerText.split(' ')[0]")
+        s.wait("return document.querySelector('.finding.flagged') ? 1 : 0", 10, "a flagged finding")
+        s.keys("d")
+        s.wait("return document.querySelector('.finding .decision.dismiss') ? 1 : 0", 20, "dismissed decision")
+        canvas_stats(s, out / "5-dismissed.png", s.screenshot())
+
+        print("audit screen")
+        s.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kbd2", "actions": [
+            {"type": "keyDown", "value": "\ue00a"}, {"type": "keyDown", "value": "3"},
+            {"type": "keyUp", "value": "3"}, {"type": "keyUp", "value": "\ue00a"}]}]})
+        s.cmd("DELETE", "/actions")
+        status = s.wait("const e = document.getElementById('chain-status'); return e && e.innerText.includes('intact') ? e.innerText : null",
+                        20, "chain verified on the audit screen")
+        check("intact" in status, f"audit screen: {status}")
+        (out / "6-audit.png").write_bytes(s.screenshot())
+    finally:
+        if session:
+            session.close()
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    print("audit log through the CLI")
+    verify = subprocess.run([str(cli), "audit", "verify", "--db", str(audit_db)], capture_output=True, text=True)
+    check(verify.returncode == 0, f"overread audit verify: {verify.stdout.strip() or verify.stderr.strip()}")
+    export = out / "audit.csv"
+    subprocess.run([str(cli), "audit", "export", "--db", str(audit_db), "-o", str(export)], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(export, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    decisions = [r for r in rows if r["kind"] == "decision"]
+    check(len(decisions) == 2, f"exactly two decisions in the log ({len(decisions)})")
+    if len(decisions) == 2:
+        c, d = decisions
+        check(c["decision"] == "confirm" and d["decision"] == "dismiss", "confirm then dismiss")
+        for r, patient in ((c, first_patient), (d, second_patient)):
+            check(r["patient_id"] == patient, f"{r['decision']}: patient {r['patient_id']} is the one on screen")
+            check(r["finding"] == "opacity" and r["ai_flagged"] in ("1", "true"), f"{r['decision']}: flagged opacity")
+            check(r["reader_id"] == "reader1" and r["workstation_id"] == "e2e-workstation", f"{r['decision']}: reader and workstation")
+            check(r["model_name"] == "overread-demo-opacity" and len(r["model_sha256"]) == 64, f"{r['decision']}: model and checksum")
+            check(r["execution_provider"] != "" and float(r["ai_score"]) >= float(r["threshold"]), f"{r['decision']}: EP {r['execution_provider']}, score ≥ threshold")
+            check(r["display_to_decision_ms"] != "", f"{r['decision']}: time to decision recorded")
+    kinds = {r["kind"] for r in rows}
+    for k in ("application_start", "inference_run", "study_opened", "audit_log_used"):
+        check(k in kinds, f"{k} events recorded")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    if check.failures:
+        print(f"e2e: {len(check.failures)} check(s) failed; screenshots in {out}")
+        return 1
+    print(f"e2e: all checks passed; screenshots in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
