@@ -1,36 +1,38 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Overread and opens the bundled demo
-# worklist: synthetic chest phantoms plus RG1, a public chest radiograph.
-# Until the desktop window lands, this runs the `overread` CLI over the same
-# studies: the worklist index, a header, rendered images, and the demo
-# model's findings with registered heatmaps.
+# Installs what is missing, builds Overread and opens the desktop app on the
+# bundled demo worklist: synthetic chest phantoms plus RG1 (a public chest
+# radiograph from pydicom-data), triaged by the demonstration model (not for
+# clinical use). Demo decisions go to demo/audit.sqlite3, not your real log.
+# Without a display (a server), the app runs on a virtual one for a while and
+# a screenshot of the worklist and the viewer is saved instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh --corpus
 source "$root/scripts/env.sh"
-cargo build --release --locked -p overread-cli
-overread="$root/target/release/overread"
+(cd ui && npx vite build --logLevel warn)
+cargo build --locked -p overread-cli -p overread-app --features overread-app/custom-protocol
+overread="$root/target/debug/overread"
 
 demo="$root/demo"
 if [ ! -f "$demo/studies/phantom-truth.json" ]; then
     "$overread" demo generate "$demo/studies" --count 12 --size 1024
 fi
 cp -f "$root/.cache/corpus/pydicom-data/RG1_UNCR.dcm" "$demo/studies/RG1_UNCR.dcm"
-
 echo
-echo "== Demo worklist ($demo/studies)"
+echo "== The demo worklist, headless through the CLI (same core as the app)"
 "$overread" scan "$demo/studies"
+
+export OVERREAD_DEMO_DIR="$demo/studies"
+export OVERREAD_MODEL_DIR="$root/models/demo"
+export OVERREAD_AUDIT_DB="$demo/audit.sqlite3"
+export OVERREAD_SETTINGS="$demo/settings.json"
+app="$root/target/debug/overread-app"
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    echo
+    echo "== Opening Overread (press ? in the window for the keys)"
+    exec "$app"
+fi
 echo
-echo "== RG1 (public chest radiograph, pydicom-data)"
-"$overread" info "$demo/studies/RG1_UNCR.dcm"
-mkdir -p "$demo/rendered"
-for f in "$demo"/studies/*.dcm; do
-    "$overread" render "$f" -o "$demo/rendered/$(basename "${f%.dcm}").png" --size 1024
-done
-echo
-echo "Rendered $(ls "$demo"/rendered/*.png | wc -l) display-ready images to $demo/rendered/"
-echo
-echo "== AI triage with the bundled demonstration model (not for clinical use)"
-"$overread" infer "$demo/studies" --model "$root/models/demo" --heatmaps "$demo/heatmaps"
-echo "Registered heatmaps in $demo/heatmaps/"
+echo "== No display here: running Overread on a virtual display"
+exec python3 "$root/tests/e2e/headless_demo.py" --app "$app" --out "$demo"

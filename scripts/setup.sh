@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Overread needs on Debian 12 (as root), only what is missing:
-# build tools and codecs' build dependencies from apt, the Rust toolchain if
-# absent, and the test corpus (public samples from PyPI, transcoded).
+# build tools and codecs' build dependencies from apt, WebKitGTK for the
+# desktop window, Xvfb and WebKitWebDriver for its end-to-end test, the Rust
+# toolchain if absent, the frontend's npm packages, and the test corpus
+# (public samples from PyPI, transcoded).
 # Usage: scripts/setup.sh [--corpus]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,8 +14,15 @@ apt_packages=(
     dcmtk libgdcm-tools                     # transcoding the test corpus, benchmark anchors
     libreoffice-calc-nogui                  # opening audit exports as a spreadsheet would
     ca-certificates curl
+    # The desktop app (Tauri 2 on WebKitGTK 4.1)
+    libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
+    libssl-dev libxdo-dev file
+    # Its end-to-end test: a virtual display and WebKit's WebDriver
+    xvfb xauth webkit2gtk-driver
 )
 missing=()
+# Node.js only when there is none: a newer one (NodeSource) must not be replaced.
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
@@ -50,6 +59,19 @@ fi
 xrv="$root/.cache/models/xrv-style-densenet121"
 if [ ! -f "$xrv/manifest.toml" ] || [ "$root/models/tools/make_xrv_style_densenet.py" -nt "$xrv/manifest.toml" ]; then
     "$venv/bin/python" "$root/models/tools/make_xrv_style_densenet.py" "$xrv" >/dev/null
+fi
+
+# The frontend: Node.js 20.19 or newer (Vite 7). Debian 12's own nodejs is 18;
+# a machine with an older one needs Node from nodejs.org or NodeSource.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+    echo "setup: Node.js $(node --version 2>/dev/null || echo missing) is too old for the frontend (20.19+ needed)" >&2
+    exit 1
+fi
+ui="$root/ui"
+if [ ! -d "$ui/node_modules" ] || [ "$ui/package-lock.json" -nt "$ui/node_modules/.package-lock.json" ]; then
+    echo "setup: installing the frontend's npm packages"
+    (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "${1:-}" = "--corpus" ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing, builds
-# the test corpus, checks formatting and lints, runs every test.
+# the test corpus, checks formatting and lints, runs every test, and drives
+# the real app window end to end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,11 +11,16 @@ export OVERREAD_CORPUS="$root/.cache/corpus"
 export OVERREAD_XRV_MODEL="$root/.cache/models/xrv-style-densenet121"
 export CARGO_TERM_COLOR=never
 
+echo "== frontend: types, component tests, build"
+(cd ui && npm run --silent typecheck && npx vitest run --reporter=dot && npx vite build --logLevel warn)
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
-echo "== tests"
+echo "== tests (library crates, CLI, app command layer; TypeScript bindings must be current)"
 cargo test --locked --workspace
 echo "== audit log encrypted at rest (SQLCipher build)"
 CARGO_TARGET_DIR="$root/target/sqlcipher" cargo test --locked -p overread-audit --features sqlcipher
+echo "== end to end: the real window under Xvfb through WebKitWebDriver"
+cargo build --locked -p overread-app --features custom-protocol
+python3 tests/e2e/run.py --app target/debug/overread-app --cli target/debug/overread --artefacts target/e2e

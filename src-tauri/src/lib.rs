@@ -30,9 +30,13 @@ fn triage_jobs() -> usize {
         .unwrap_or(1)
 }
 
-/// Builds the app around `workstation`; the caller runs it.
-pub fn builder<R: tauri::Runtime>(workstation: Arc<Workstation>) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
+/// Adds the workstation, the `overread://` scheme and the commands to a
+/// builder (the real one, or Tauri's mock in tests).
+pub fn configure<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    workstation: Arc<Workstation>,
+) -> tauri::Builder<R> {
+    builder
         .manage(workstation)
         .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
         .invoke_handler(commands::handler())
@@ -69,7 +73,7 @@ pub fn run() {
         }
     };
     let settings_path = config.settings_path.clone();
-    let app = builder::<tauri::Wry>(ws.clone())
+    let app = configure(tauri::Builder::<tauri::Wry>::new(), ws.clone())
         .plugin(tauri_plugin_dialog::init())
         .manage(config::SettingsPath(settings_path))
         .setup(|app| {

@@ -18,7 +18,6 @@ import argparse
 import csv
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,22 +25,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from webdriver import Session, decode_png, region, stats  # noqa: E402
+from webdriver import Harness, decode_png, region, stats  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_display():
-    for n in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display")
 
 
 class Check:
@@ -98,24 +84,11 @@ def main():
         "OVERREAD_WORKSTATION": "e2e-workstation",
         "NO_AT_BRIDGE": "1",
     })
-    display = free_display()
-    env["DISPLAY"] = f":{display}"
-    procs = []
     check = Check()
-    session = None
-    try:
-        procs.append(subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        for _ in range(100):
-            if Path(f"/tmp/.X11-unix/X{display}").exists():
-                break
-            time.sleep(0.05)
-        port = free_port()
-        procs.append(subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=env,
-                                      stdout=open(out / "webdriver.log", "w"), stderr=subprocess.STDOUT))
-        caps = {"alwaysMatch": {"webkitgtk:browserOptions": {"binary": str(app), "args": []}}}
-        session = s = Session(f"http://127.0.0.1:{port}", caps)
-
+    with Harness(app, env, out / "webdriver.log") as s:
+        href = s.execute("return location.href")
+        if not href.startswith(("tauri://", "http://tauri.localhost")):
+            raise SystemExit(f"e2e: the app loaded {href}: build it with --features custom-protocol")
         print("worklist")
         rows = s.wait("return document.querySelectorAll('tr[data-id]').length", 60, "worklist rows")
         check(rows >= 12, f"demo worklist shows {rows} studies")
@@ -189,15 +162,6 @@ def main():
                         20, "chain verified on the audit screen")
         check("intact" in status, f"audit screen: {status}")
         (out / "6-audit.png").write_bytes(s.screenshot())
-    finally:
-        if session:
-            session.close()
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
     print("audit log through the CLI")
     verify = subprocess.run([str(cli), "audit", "verify", "--db", str(audit_db)], capture_output=True, text=True)

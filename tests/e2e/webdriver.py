@@ -167,3 +167,51 @@ def stats(pixels):
     sd = (sum((v - mean) ** 2 for v in lum) / n) ** 0.5
     coloured = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 40)
     return {"mean": mean, "sd": sd, "coloured": coloured / n, "n": n}
+
+
+class Harness:
+    """Xvfb + WebKitWebDriver + a session on `app`, stopped on exit."""
+
+    def __init__(self, app, env, log_path, size="1440x900x24"):
+        self.app, self.env, self.log_path, self.size = app, dict(env), log_path, size
+        self.procs, self.session = [], None
+
+    def __enter__(self):
+        import os
+        import socket
+        import subprocess
+        from pathlib import Path
+
+        display = next(n for n in range(90, 200)
+                       if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists())
+        self.env["DISPLAY"] = f":{display}"
+        self.env.setdefault("TAURI_WEBVIEW_AUTOMATION", "true")
+        self.env.setdefault("NO_AT_BRIDGE", "1")
+        self.procs.append(subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", self.size, "-nolisten", "tcp"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(200):
+            if Path(f"/tmp/.X11-unix/X{display}").exists():
+                break
+            time.sleep(0.05)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        log = open(self.log_path, "w")
+        self.procs.append(subprocess.Popen(["WebKitWebDriver", f"--port={port}"], env=self.env,
+                                           stdout=log, stderr=subprocess.STDOUT))
+        caps = {"alwaysMatch": {"webkitgtk:browserOptions": {"binary": os.fspath(self.app), "args": []}}}
+        self.session = Session(f"http://127.0.0.1:{port}", caps)
+        return self.session
+
+    def __exit__(self, *exc):
+        import subprocess
+
+        if self.session:
+            self.session.close()
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        return False

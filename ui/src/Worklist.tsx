@@ -62,7 +62,7 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
   }, [active, rows, selected, onSelect, onOpen]);
 
   useEffect(() => {
-    document.getElementById(`row-${selected}`)?.scrollIntoView({ block: "nearest" });
+    document.getElementById(`row-${selected}`)?.scrollIntoView?.({ block: "nearest" });
   }, [selected]);
 
   const triage = data?.triage;

@@ -1,0 +1,147 @@
+//! The command layer through Tauri's IPC (mock runtime, the app's real
+//! configuration and capability), over a real workstation: phantoms on disk,
+//! a real SQLite audit log, and the demo model on the real ONNX Runtime when
+//! `ORT_DYLIB_PATH` is set (scripts/test.sh sets it).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use overread_app::config::SettingsPath;
+use overread_core::api::{
+    AuditEntry, ChainStatus, DecisionView, ExportResult, Settings, StudyView, Worklist,
+};
+use overread_core::workstation::Workstation;
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    window: WebviewWindow<MockRuntime>,
+    ws: Arc<Workstation>,
+}
+
+fn fixture(with_model: bool) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let studies = dir.path().join("studies");
+    overread_core::demo::generate(&studies, 3, 256, 11).expect("phantoms");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/demo");
+    let settings = Settings::demo(&studies, &model);
+    let ws = Arc::new(
+        Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("workstation"),
+    );
+    if with_model {
+        ws.run_triage(1, &|_| {});
+    }
+    let app = overread_app::configure(mock_builder(), ws.clone())
+        .manage(SettingsPath(dir.path().join("settings.json")))
+        .build(tauri::generate_context!())
+        .expect("app");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("window");
+    Fixture {
+        _dir: dir,
+        window,
+        ws,
+    }
+}
+
+fn invoke(f: &Fixture, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        &f.window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().expect("json"))
+}
+
+fn ok<T: serde::de::DeserializeOwned>(r: Result<Value, Value>) -> T {
+    serde_json::from_value(r.expect("command succeeds")).expect("typed result")
+}
+
+fn kind(r: Result<Value, Value>) -> String {
+    r.expect_err("command fails")["kind"]
+        .as_str()
+        .expect("kind")
+        .to_string()
+}
+
+fn have_runtime() -> bool {
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        eprintln!("ORT_DYLIB_PATH unset: the model half of this test is skipped (scripts/test.sh sets it)");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn arguments_are_validated_before_the_core_is_called() {
+    let f = fixture(false);
+    assert_eq!(kind(invoke(&f, "open_study", json!({"id": "../x"}))), "invalid_argument");
+    assert_eq!(kind(invoke(&f, "open_study", json!({"id": "s999"}))), "unknown_study");
+    assert_eq!(
+        kind(invoke(&f, "export_audit", json!({"path": "relative.csv", "deidentify": false}))),
+        "invalid_argument"
+    );
+    let bad_settings = json!({"settings": {
+        "sources": ["relative/folder"], "model_dir": "m", "execution_provider": "auto",
+        "reader": {"id": "r", "display_name": "R", "role": "radiologist"},
+        "read_first": false, "max_wait_minutes": 60}});
+    assert_eq!(kind(invoke(&f, "save_settings", bad_settings)), "invalid_argument");
+    let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+    assert_eq!(w.rows.len(), 3);
+}
+
+#[test]
+fn open_decide_verify_export_through_ipc() {
+    if !have_runtime() {
+        return;
+    }
+    let f = fixture(true);
+    let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+    assert!(w.model_error.is_none(), "{:?}", w.model_error);
+    let model = w.model.as_ref().expect("model loaded");
+    assert!(!model.clinical, "the demo model says it is not clinical");
+    let top = &w.rows[0];
+    let study: StudyView = ok(invoke(&f, "open_study", json!({"id": top.id})));
+    assert_eq!(study.image.width, 256);
+    let finding = study.findings.first().expect("a finding").label.clone();
+
+    // A finding the AI never reported is refused; a real one is recorded.
+    let bad = json!({"request": {"id": top.id, "finding": "fracture", "decision": "confirm",
+        "region": null, "reason": null, "display_ms": 1200.0}});
+    assert_eq!(kind(invoke(&f, "decide", bad)), "unknown_finding");
+    let req = json!({"request": {"id": top.id, "finding": finding, "decision": "dismiss",
+        "region": null, "reason": "artefact", "display_ms": 1500.0}});
+    let d: DecisionView = ok(invoke(&f, "decide", req));
+    assert_eq!(d.decision, "dismiss");
+    assert_eq!(d.row_hash.len(), 64);
+
+    let recent: Vec<AuditEntry> = ok(invoke(&f, "audit_recent", json!({"limit": 50})));
+    assert_eq!(recent[0].seq, d.seq, "newest first, and the decision is the newest");
+    assert_eq!(recent[0].kind, "decision");
+    let chain: ChainStatus = ok(invoke(&f, "verify_chain", json!({})));
+    assert!(chain.ok, "{chain:?}");
+
+    let out = f.ws.settings().sources[0].clone() + "/../export.csv";
+    let e: ExportResult = ok(invoke(&f, "export_audit", json!({"path": out, "deidentify": true})));
+    assert!(e.deidentified && e.rows >= chain.rows);
+    let csv = std::fs::read_to_string(&out).expect("export written");
+    assert!(csv.contains(",dismiss,"));
+    assert!(!csv.contains(&top.patient_id), "de-identified export has no patient id");
+
+    // Heatmap bytes come through the scheme, not JSON: the core serves them
+    // registered to the image grid.
+    let heat = f.ws.heatmap(&top.id, &finding).expect("heatmap");
+    assert_eq!(heat.len(), 256 * 256);
+}

@@ -1,0 +1,87 @@
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import { describe, expect, it, vi } from "vitest";
+import type { StudyView, Worklist as WorklistData, WorklistRow } from "./bindings";
+import { Findings, latest } from "./Findings";
+import { Worklist, filterRows } from "./Worklist";
+
+vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
+
+function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {
+  return {
+    id, patient_name: `PATIENT, ${id}`, patient_id: `P-${id}`, accession: `A${id}`, study_date: "2026-11-29",
+    modality: "CR", body_part: "CHEST", view: "PA", images: 1, ai: "flagged", ai_message: null,
+    top_finding: "opacity", top_score: 0.9, reading: "unread", waited_minutes: 1, overdue: false, ...over,
+  };
+}
+
+const data: WorklistData = {
+  rows: [row("s1"), row("s2", { ai: "no_flags", top_finding: null, top_score: null }), row("s3", { reading: "read" })],
+  triage: { done: 2, total: 3, running: true, id: null },
+  model: {
+    name: "demo", version: "0.1.0", sha256: "0".repeat(64), licence: "Apache-2.0", clinical: false, description: "",
+    execution_provider: "cpu", fallback: null, labels: ["opacity"], thresholds: [{ label: "opacity", threshold: 0.5 }],
+    intended_use: "CR PA of the chest",
+  },
+  model_error: null,
+};
+
+function mount(node: any): HTMLElement {
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  act(() => render(node, el)); // runs effects (the key listeners) too
+  return el;
+}
+
+describe("worklist", () => {
+  it("filters by status and searches every column a reader types", () => {
+    expect(filterRows(data.rows, "", "flagged").map((r) => r.id)).toEqual(["s1", "s3"]);
+    expect(filterRows(data.rows, "", "unread").map((r) => r.id)).toEqual(["s1", "s2"]);
+    expect(filterRows(data.rows, "as2", "all").map((r) => r.id)).toEqual(["s2"]);
+    expect(filterRows(data.rows, "OPACITY", "all").map((r) => r.id)).toEqual(["s1", "s3"]);
+  });
+
+  it("renders rows, progress and the demonstration-model banner; j/k move and Enter opens", async () => {
+    const opened: string[] = [];
+    let selected = "s1";
+    const el = mount(<Worklist data={data} selected={selected} onSelect={(id) => (selected = id)} onOpen={(id) => opened.push(id)} active={true} />);
+    expect(el.querySelectorAll("tr[data-id]").length).toBe(3);
+    expect(el.querySelector(".banner.demo")?.textContent).toContain("not for clinical use");
+    expect(el.querySelector("#triage-progress")?.textContent).toContain("2/3");
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "j" }));
+    expect(selected).toBe("s2");
+    window.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+    expect(opened).toEqual(["s1"]);
+  });
+});
+
+describe("findings panel", () => {
+  const study: StudyView = {
+    id: "s1", patient_name: "P", patient_id: "P1", patient_sex: "F", patient_age: "050Y", accession: "A1",
+    study_date: "", study_description: "", modality: "CR", body_part: "CHEST", view: "PA", manufacturer: "",
+    transfer_syntax: "", ai: "flagged", ai_message: null, model: data.model,
+    image: { width: 10, height: 10, offset: 0, scale: 1, invert: false, windows: [], pixel_spacing: null, spacing_at_detector: false, preview_width: 10, preview_height: 10 },
+    findings: [{ label: "opacity", score: 0.8, threshold: 0.5, flagged: true, region: null, has_heatmap: true }],
+    decisions: [{ seq: 7, finding: "opacity", decision: "confirm", region: null, reason: null, recorded_at: "", row_hash: "x" }],
+    impression_recorded: false,
+  };
+  const props = {
+    selected: 0, onSelect: () => {}, heat: { label: null, mode: 1 as const, opacity: 0.5 }, onHeat: () => {},
+    pending: null, reason: "", onReason: () => {}, onDecide: () => {}, readFirstPending: false, onImpression: () => {},
+    missed: null, onMissed: () => {}, onCancelMissed: () => {},
+  };
+
+  it("shows the badge, the score against the threshold, and only committed decisions", () => {
+    const el = mount(<Findings study={study} {...props} />);
+    expect(el.querySelector("#demo-badge")?.textContent).toMatch(/not for clinical use/i);
+    expect(el.querySelector(".finding")?.textContent).toContain("0.80");
+    expect(el.querySelector(".decision.confirm")?.textContent).toContain("row 7");
+    expect(latest(study.decisions, "opacity")?.seq).toBe(7);
+  });
+
+  it("read-first mode hides the AI and asks for an impression", () => {
+    const el = mount(<Findings study={{ ...study, model: null, findings: [] }} {...props} readFirstPending={true} />);
+    expect(el.querySelector("#read-first")).not.toBeNull();
+    expect(el.querySelector(".finding")).toBeNull();
+  });
+});
