@@ -30,17 +30,72 @@ fn cmd(
 
 fn commands() -> Vec<Command> {
     vec![
-        cmd("worklist", "The worklist in reading order, with triage progress.", vec![], Worklist::name()),
-        cmd("open_study", "Opens a study: decodes it and returns what the viewer shows.", vec![("id", String::name())], StudyView::name()),
-        cmd("decide", "Records a decision; resolves only after the audit row is committed.", vec![("request", DecisionRequest::name())], DecisionView::name()),
-        cmd("record_impression", "Read-first mode: records the unaided impression and reveals the AI.", vec![("request", ImpressionRequest::name())], StudyView::name()),
-        cmd("audit_recent", "The newest audit rows, newest first.", vec![("limit", u32::name())], Vec::<AuditEntry>::name()),
-        cmd("verify_chain", "Walks the audit log's hash chain.", vec![], ChainStatus::name()),
-        cmd("export_audit", "Exports the audit log as CSV.", vec![("path", String::name()), ("deidentify", bool::name())], ExportResult::name()),
-        cmd("agreement_stats", "Agreement statistics per finding and reader.", vec![], StatsView::name()),
-        cmd("get_settings", "The current settings.", vec![], Settings::name()),
-        cmd("save_settings", "Saves settings; a changed reader is recorded.", vec![("settings", Settings::name())], Settings::name()),
-        cmd("cancel_triage", "Stops background triage after the studies already running.", vec![], "null".into()),
+        cmd(
+            "worklist",
+            "The worklist in reading order, with triage progress.",
+            vec![],
+            Worklist::name(),
+        ),
+        cmd(
+            "open_study",
+            "Opens a study: decodes it and returns what the viewer shows.",
+            vec![("id", String::name())],
+            StudyView::name(),
+        ),
+        cmd(
+            "decide",
+            "Records a decision; resolves only after the audit row is committed.",
+            vec![("request", DecisionRequest::name())],
+            DecisionView::name(),
+        ),
+        cmd(
+            "record_impression",
+            "Read-first mode: records the unaided impression and reveals the AI.",
+            vec![("request", ImpressionRequest::name())],
+            StudyView::name(),
+        ),
+        cmd(
+            "audit_recent",
+            "The newest audit rows, newest first.",
+            vec![("limit", u32::name())],
+            Vec::<AuditEntry>::name(),
+        ),
+        cmd(
+            "verify_chain",
+            "Walks the audit log's hash chain.",
+            vec![],
+            ChainStatus::name(),
+        ),
+        cmd(
+            "export_audit",
+            "Exports the audit log as CSV.",
+            vec![("path", String::name()), ("deidentify", bool::name())],
+            ExportResult::name(),
+        ),
+        cmd(
+            "agreement_stats",
+            "Agreement statistics per finding and reader.",
+            vec![],
+            StatsView::name(),
+        ),
+        cmd(
+            "get_settings",
+            "The current settings.",
+            vec![],
+            Settings::name(),
+        ),
+        cmd(
+            "save_settings",
+            "Saves settings; a changed reader is recorded.",
+            vec![("settings", Settings::name())],
+            Settings::name(),
+        ),
+        cmd(
+            "cancel_triage",
+            "Stops background triage after the studies already running.",
+            vec![],
+            "null".into(),
+        ),
     ]
 }
 
@@ -96,7 +151,9 @@ pub fn typescript() -> String {
         "/** Event name of TriageProgress. */\nexport const TRIAGE_EVENT = {:?};\n\n",
         crate::TRIAGE_EVENT
     ));
-    out.push_str("/** The app's commands. Rejections carry an ApiError. */\nexport const commands = {\n");
+    out.push_str(
+        "/** The app's commands. Rejections carry an ApiError. */\nexport const commands = {\n",
+    );
     for c in commands() {
         let params: Vec<String> = c.args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
         let names: Vec<&str> = c.args.iter().map(|(n, _)| *n).collect();
@@ -161,9 +218,15 @@ mod tests {
         let build = include_str!("../build.rs");
         let capability = include_str!("../capabilities/main.json");
         for name in crate::commands::NAMES {
-            assert!(build.contains(&format!("\"{name}\"")), "{name} missing from build.rs");
+            assert!(
+                build.contains(&format!("\"{name}\"")),
+                "{name} missing from build.rs"
+            );
             let permission = format!("\"allow-{}\"", name.replace('_', "-"));
-            assert!(capability.contains(&permission), "{permission} missing from the capability");
+            assert!(
+                capability.contains(&permission),
+                "{permission} missing from the capability"
+            );
         }
     }
 }

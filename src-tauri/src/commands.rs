@@ -8,7 +8,7 @@ use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, ExportResult,
     ImpressionRequest, Settings, StatsView, StudyView, Worklist,
 };
-use overread_core::workstation::{WsError, Workstation};
+use overread_core::workstation::{Workstation, WsError};
 use tauri::State;
 
 use crate::config::SettingsPath;
@@ -132,7 +132,12 @@ pub async fn save_settings(
     path: State<'_, SettingsPath>,
     settings: Settings,
 ) -> CmdResult<Settings> {
-    if settings.sources.len() > 32 || settings.sources.iter().any(|s| !PathBuf::from(s).is_absolute()) {
+    if settings.sources.len() > 32
+        || settings
+            .sources
+            .iter()
+            .any(|s| !PathBuf::from(s).is_absolute())
+    {
         return Err(invalid("study sources must be at most 32 absolute paths"));
     }
     let ws = ws.inner().clone();
@@ -167,7 +172,8 @@ pub const NAMES: [&str; 11] = [
     "cancel_triage",
 ];
 
-pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
     tauri::generate_handler![
         worklist,
         open_study,

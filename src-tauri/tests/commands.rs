@@ -78,7 +78,9 @@ fn kind(r: Result<Value, Value>) -> String {
 
 fn have_runtime() -> bool {
     if std::env::var_os("ORT_DYLIB_PATH").is_none() {
-        eprintln!("ORT_DYLIB_PATH unset: the model half of this test is skipped (scripts/test.sh sets it)");
+        eprintln!(
+            "ORT_DYLIB_PATH unset: the model half of this test is skipped (scripts/test.sh sets it)"
+        );
         return false;
     }
     true
@@ -87,17 +89,30 @@ fn have_runtime() -> bool {
 #[test]
 fn arguments_are_validated_before_the_core_is_called() {
     let f = fixture(false);
-    assert_eq!(kind(invoke(&f, "open_study", json!({"id": "../x"}))), "invalid_argument");
-    assert_eq!(kind(invoke(&f, "open_study", json!({"id": "s999"}))), "unknown_study");
     assert_eq!(
-        kind(invoke(&f, "export_audit", json!({"path": "relative.csv", "deidentify": false}))),
+        kind(invoke(&f, "open_study", json!({"id": "../x"}))),
+        "invalid_argument"
+    );
+    assert_eq!(
+        kind(invoke(&f, "open_study", json!({"id": "s999"}))),
+        "unknown_study"
+    );
+    assert_eq!(
+        kind(invoke(
+            &f,
+            "export_audit",
+            json!({"path": "relative.csv", "deidentify": false})
+        )),
         "invalid_argument"
     );
     let bad_settings = json!({"settings": {
         "sources": ["relative/folder"], "model_dir": "m", "execution_provider": "auto",
         "reader": {"id": "r", "display_name": "R", "role": "radiologist"},
         "read_first": false, "max_wait_minutes": 60}});
-    assert_eq!(kind(invoke(&f, "save_settings", bad_settings)), "invalid_argument");
+    assert_eq!(
+        kind(invoke(&f, "save_settings", bad_settings)),
+        "invalid_argument"
+    );
     let w: Worklist = ok(invoke(&f, "worklist", json!({})));
     assert_eq!(w.rows.len(), 3);
 }
@@ -128,17 +143,27 @@ fn open_decide_verify_export_through_ipc() {
     assert_eq!(d.row_hash.len(), 64);
 
     let recent: Vec<AuditEntry> = ok(invoke(&f, "audit_recent", json!({"limit": 50})));
-    assert_eq!(recent[0].seq, d.seq, "newest first, and the decision is the newest");
+    assert_eq!(
+        recent[0].seq, d.seq,
+        "newest first, and the decision is the newest"
+    );
     assert_eq!(recent[0].kind, "decision");
     let chain: ChainStatus = ok(invoke(&f, "verify_chain", json!({})));
     assert!(chain.ok, "{chain:?}");
 
     let out = f.ws.settings().sources[0].clone() + "/../export.csv";
-    let e: ExportResult = ok(invoke(&f, "export_audit", json!({"path": out, "deidentify": true})));
+    let e: ExportResult = ok(invoke(
+        &f,
+        "export_audit",
+        json!({"path": out, "deidentify": true}),
+    ));
     assert!(e.deidentified && e.rows >= chain.rows);
     let csv = std::fs::read_to_string(&out).expect("export written");
     assert!(csv.contains(",dismiss,"));
-    assert!(!csv.contains(&top.patient_id), "de-identified export has no patient id");
+    assert!(
+        !csv.contains(&top.patient_id),
+        "de-identified export has no patient id"
+    );
 
     // Heatmap bytes come through the scheme, not JSON: the core serves them
     // registered to the image grid.

@@ -21,7 +21,7 @@ def main():
     out = Path(args.out)
     with Harness(Path(args.app).resolve(), os.environ, out / "webdriver.log") as s:
         s.wait("return document.querySelectorAll('tr[data-id]').length", 60, "the worklist")
-        progress = s.wait("const t = document.getElementById('triage-progress').innerText;"
+        progress = s.wait("const t = document.getElementById('triage-progress').innerText.trim().replace(/\\s+/g, ' ');"
                           "return t.includes('done') || t.includes('idle') ? t : null", 300, "AI triage")
         (out / "worklist.png").write_bytes(s.screenshot())
         rows = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).map(r => r.innerText.replace(/\\t/g, '  '))")

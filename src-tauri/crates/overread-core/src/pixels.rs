@@ -158,7 +158,10 @@ fn reduce(data: &[u16], width: u32, height: u32, side: u32) -> (Vec<u16>, u32, u
             let mut sum = 0u64;
             for dy in 0..f {
                 let row = (y * f + dy) * stride + x * f;
-                sum += data[row..row + f].iter().map(|&v| u64::from(v)).sum::<u64>();
+                sum += data[row..row + f]
+                    .iter()
+                    .map(|&v| u64::from(v))
+                    .sum::<u64>();
             }
             out.push((sum / (f * f) as u64) as u16);
         }

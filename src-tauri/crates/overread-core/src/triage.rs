@@ -155,11 +155,12 @@ fn run_one(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use overread_infer::{FakeBackend, Manifest, Outputs};
 
-    fn fake_model() -> Model {
+    /// The demo manifest over a fake backend: every image scores 0.9.
+    pub(crate) fn fake_model() -> Model {
         let manifest = Manifest::parse(
             &std::fs::read_to_string(concat!(
                 env!("CARGO_MANIFEST_DIR"),

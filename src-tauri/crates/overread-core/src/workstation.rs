@@ -19,8 +19,8 @@ use overread_infer::{EpChoice, Model};
 use crate::api::{
     AgreementView, AiStatus, AuditEntry, ChainStatus, DailyAgreement, DecisionRequest,
     DecisionView, ExportResult, FindingView, ImageGeometry, ImpressionRequest, ModelView,
-    ReaderIdentity, ReadingStatus, Rect, Settings, StatsView, StudyView, Threshold,
-    TriageProgress, WindowPreset, Worklist, WorklistRow,
+    ReaderIdentity, ReadingStatus, Rect, Settings, StatsView, StudyView, Threshold, TriageProgress,
+    WindowPreset, Worklist, WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::{self, ViewerImage};
@@ -300,7 +300,23 @@ impl Workstation {
     /// Runs the model over every queued study, `jobs` at a time, calling
     /// `on_progress` after each. Blocks: the app runs it on its own thread.
     pub fn run_triage(&self, jobs: usize, on_progress: &(dyn Fn(TriageProgress) + Sync)) {
-        let mut models = self.load_model(jobs);
+        let models = self.load_model(jobs);
+        self.run_triage_with(models, on_progress);
+    }
+
+    /// As [`Workstation::run_triage`], with models already loaded (one per job).
+    pub fn run_triage_with(
+        &self,
+        mut models: Vec<Model>,
+        on_progress: &(dyn Fn(TriageProgress) + Sync),
+    ) {
+        if let Some(m) = models.first() {
+            let view = model_view(m);
+            *self.model.write().unwrap_or_else(|p| p.into_inner()) = ModelSlot {
+                view: Some(view),
+                error: None,
+            };
+        }
         let queued: Vec<(String, PathBuf)> = self
             .studies
             .read()
@@ -492,7 +508,10 @@ impl Workstation {
         let settings = self.settings();
         let (view, study) = self.study(id, |s| {
             let hide_ai = settings.read_first && !s.impression_recorded;
-            (study_view(s, &image, self.model_view(), hide_ai), study_ref(&s.header))
+            (
+                study_view(s, &image, self.model_view(), hide_ai),
+                study_ref(&s.header),
+            )
         })?;
         if let Some(study) = study {
             lock(&self.audit).record_event(&OtherEvent {
@@ -559,9 +578,12 @@ impl Workstation {
         let Outcome::Inferred { inference, .. } = outcome.as_ref() else {
             return Err(err("no_result", "this study was refused by the model"));
         };
-        let reg = inference
-            .registered(label)
-            .ok_or_else(|| err("no_heatmap", format!("the model has no heatmap for {label:?}")))?;
+        let reg = inference.registered(label).ok_or_else(|| {
+            err(
+                "no_heatmap",
+                format!("the model has no heatmap for {label:?}"),
+            )
+        })?;
         Ok(reg
             .values
             .iter()
@@ -575,8 +597,12 @@ impl Workstation {
             .map_err(|e| err("invalid_argument", e.to_string()))?;
         let settings = self.settings();
         let (event, dims) = self.study(&request.id, |s| {
-            let study = study_ref(&s.header)
-                .ok_or_else(|| err("invalid_study", "the study lacks the UIDs an audit row needs"))?;
+            let study = study_ref(&s.header).ok_or_else(|| {
+                err(
+                    "invalid_study",
+                    "the study lacks the UIDs an audit row needs",
+                )
+            })?;
             if settings.read_first && !s.impression_recorded && decision != Decision::AddMissed {
                 return Err(err(
                     "impression_required",
@@ -587,11 +613,15 @@ impl Workstation {
                 Some(Outcome::Inferred { inference, .. }) => Some(inference),
                 _ => None,
             };
-            let finding = inference.and_then(|i| i.findings.iter().find(|f| f.label == request.finding));
+            let finding =
+                inference.and_then(|i| i.findings.iter().find(|f| f.label == request.finding));
             if decision != Decision::AddMissed && finding.is_none() {
                 return Err(err(
                     "unknown_finding",
-                    format!("the AI reported no finding {:?} on this study", request.finding),
+                    format!(
+                        "the AI reported no finding {:?} on this study",
+                        request.finding
+                    ),
                 ));
             }
             let event = DecisionEvent {
@@ -629,10 +659,15 @@ impl Workstation {
                     .decisions
                     .iter()
                     .rev()
-                    .find(|d| d.finding == request.finding.trim() && decision != Decision::AddMissed)
+                    .find(|d| {
+                        d.finding == request.finding.trim() && decision != Decision::AddMissed
+                    })
                     .map(|d| d.seq as u64),
             };
-            Ok((event, (s.header.cols.unwrap_or(0), s.header.rows.unwrap_or(0))))
+            Ok((
+                event,
+                (s.header.cols.unwrap_or(0), s.header.rows.unwrap_or(0)),
+            ))
         })??;
         if let Some(r) = &event.region {
             let (w, h) = (f64::from(dims.0), f64::from(dims.1));
@@ -654,15 +689,26 @@ impl Workstation {
     /// Read-first mode: records the unaided impression; the AI is shown after.
     pub fn record_impression(&self, request: &ImpressionRequest) -> WsResult<StudyView> {
         if !matches!(request.impression.as_str(), "normal" | "abnormal") {
-            return Err(err("invalid_argument", "impression must be normal or abnormal"));
+            return Err(err(
+                "invalid_argument",
+                "impression must be normal or abnormal",
+            ));
         }
         if request.findings.len() > 64 || request.findings.iter().any(|f| f.chars().count() > 64) {
-            return Err(err("invalid_argument", "too many or too long finding names"));
+            return Err(err(
+                "invalid_argument",
+                "too many or too long finding names",
+            ));
         }
         let settings = self.settings();
         let study = self
             .study(&request.id, |s| study_ref(&s.header))?
-            .ok_or_else(|| err("invalid_study", "the study lacks the UIDs an audit row needs"))?;
+            .ok_or_else(|| {
+                err(
+                    "invalid_study",
+                    "the study lacks the UIDs an audit row needs",
+                )
+            })?;
         lock(&self.audit).record_event(&OtherEvent {
             kind: EventKind::UnaidedImpression,
             reader: Some(reader_of(&settings)),
@@ -678,7 +724,9 @@ impl Workstation {
         })?;
         self.update(&request.id, |s| s.impression_recorded = true);
         let image = self.image(&request.id)?;
-        self.study(&request.id, |s| study_view(s, &image, self.model_view(), false))
+        self.study(&request.id, |s| {
+            study_view(s, &image, self.model_view(), false)
+        })
     }
 
     /// The most recent audit rows, newest first.
@@ -719,7 +767,10 @@ impl Workstation {
     /// Exports the whole log as CSV (plain or de-identified) to `path`.
     pub fn export(&self, path: &Path, deidentify: bool) -> WsResult<ExportResult> {
         if path.extension().and_then(|e| e.to_str()) != Some("csv") {
-            return Err(err("invalid_argument", "the export file name must end in .csv"));
+            return Err(err(
+                "invalid_argument",
+                "the export file name must end in .csv",
+            ));
         }
         let mut log = lock(&self.audit);
         let options = ExportOptions {
@@ -760,7 +811,9 @@ impl Workstation {
                 .filter(|r| r.get("kind").to_cell() == EventKind::Decision.as_str())
             {
                 let day = row.get("recorded_at").to_cell().chars().take(10).collect();
-                let e = daily.entry((day, row.get("finding").to_cell())).or_default();
+                let e = daily
+                    .entry((day, row.get("finding").to_cell()))
+                    .or_default();
                 match row.get("decision").to_cell().as_str() {
                     "confirm" => e.0 += 1.0,
                     "dismiss" => e.1 += 1.0,
@@ -792,7 +845,10 @@ impl Workstation {
             .validate()
             .map_err(|e| err("invalid_argument", e.to_string()))?;
         if new.max_wait_minutes == 0 || new.max_wait_minutes > 7 * 24 * 60 {
-            return Err(err("invalid_argument", "maximum wait must be 1 minute to 7 days"));
+            return Err(err(
+                "invalid_argument",
+                "maximum wait must be 1 minute to 7 days",
+            ));
         }
         EpChoice::parse(&new.execution_provider)
             .map_err(|e| err("invalid_argument", e.to_string()))?;
@@ -946,10 +1002,10 @@ fn findings(s: &Study) -> Vec<FindingView> {
                 threshold: f.threshold,
                 flagged: f.flagged,
                 region: f.bbox.map(|b| Rect {
-                    x: b.x as f64,
-                    y: b.y as f64,
-                    width: b.width as f64,
-                    height: b.height as f64,
+                    x: b.x,
+                    y: b.y,
+                    width: b.width,
+                    height: b.height,
                 }),
                 has_heatmap: inference.heatmaps.iter().any(|h| h.label == f.label),
             })
@@ -978,7 +1034,11 @@ fn worklist_row(s: &Study, now: SystemTime, cap: Duration, read_first: bool) -> 
         images: s.images,
         ai: s.ai,
         ai_message: s.ai_message.clone(),
-        top_finding: if hide { None } else { top.as_ref().map(|f| f.label.clone()) },
+        top_finding: if hide {
+            None
+        } else {
+            top.as_ref().map(|f| f.label.clone())
+        },
         top_score: if hide { None } else { top.map(|f| f.score) },
         reading: reading_status(s),
         waited_minutes: waited.as_secs_f64() / 60.0,
@@ -1124,7 +1184,6 @@ fn audit_entry(row: &overread_audit::row::Row) -> AuditEntry {
     }
 }
 
-
 /// Reads saved settings; `None` when there are none yet (first launch).
 pub fn load_settings(path: &Path) -> WsResult<Option<Settings>> {
     match std::fs::read(path) {
@@ -1144,8 +1203,7 @@ pub fn save_settings(path: &Path, settings: &Settings) -> WsResult<()> {
         .ok_or_else(|| err("settings", "the settings path has no folder"))?;
     std::fs::create_dir_all(dir).map_err(fail)?;
     let tmp = path.with_extension("json.tmp");
-    let bytes = serde_json::to_vec_pretty(settings)
-        .map_err(|e| err("settings", e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(settings).map_err(|e| err("settings", e.to_string()))?;
     {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp).map_err(fail)?;
@@ -1153,4 +1211,161 @@ pub fn save_settings(path: &Path, settings: &Settings) -> WsResult<()> {
         f.sync_all().map_err(fail)?;
     }
     std::fs::rename(&tmp, path).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::triage::tests::fake_model;
+
+    fn row(id: &str, ai: AiStatus, score: Option<f32>, waited: f64, cap: f64) -> WorklistRow {
+        WorklistRow {
+            id: id.into(),
+            patient_name: String::new(),
+            patient_id: String::new(),
+            accession: String::new(),
+            study_date: String::new(),
+            modality: String::new(),
+            body_part: String::new(),
+            view: String::new(),
+            images: 1,
+            ai,
+            ai_message: None,
+            top_finding: None,
+            top_score: score,
+            reading: ReadingStatus::Unread,
+            waited_minutes: waited,
+            overdue: waited >= cap,
+        }
+    }
+
+    #[test]
+    fn reading_order_is_ai_priority_with_a_maximum_wait() {
+        let mut rows = vec![
+            row("s1", AiStatus::NoFlags, None, 200.0, 120.0),
+            row("s2", AiStatus::Flagged, Some(0.7), 5.0, 120.0),
+            row("s3", AiStatus::Flagged, Some(0.9), 1.0, 120.0),
+            row("s4", AiStatus::NoFlags, None, 10.0, 120.0),
+            row("s5", AiStatus::Refused, None, 3.0, 120.0),
+            row("s6", AiStatus::NoFlags, None, 300.0, 120.0),
+        ];
+        rows[3].reading = ReadingStatus::Read;
+        order(&mut rows);
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        // Overdue (oldest first), flagged by score, refused, the rest, read last.
+        assert_eq!(ids, ["s6", "s1", "s3", "s2", "s5", "s4"]);
+    }
+
+    #[test]
+    fn names_and_dates_for_display() {
+        assert_eq!(person_name(Some("DOE^JANE^^DR")), "DOE, JANE");
+        assert_eq!(person_name(Some("Doe^Jane=ドウ^ジェーン")), "DOE, Jane");
+        assert_eq!(person_name(None), "");
+        assert_eq!(date(Some("20261129")), "2026-11-29");
+    }
+
+    fn workstation(dir: &Path, read_first: bool) -> Workstation {
+        let studies = dir.join("studies");
+        if !studies.exists() {
+            crate::demo::generate(&studies, 2, 128, 4).expect("phantoms");
+        }
+        let mut settings = Settings::demo(&studies, Path::new("unused-model"));
+        settings.read_first = read_first;
+        let ws = Workstation::open(settings, &dir.join("audit.sqlite3"), None).expect("open");
+        ws.run_triage_with(vec![fake_model()], &|_| {});
+        ws
+    }
+
+    fn decision(id: &str, d: &str) -> DecisionRequest {
+        DecisionRequest {
+            id: id.into(),
+            finding: "opacity".into(),
+            decision: d.into(),
+            region: None,
+            reason: None,
+            display_ms: Some(900.0),
+        }
+    }
+
+    #[test]
+    fn decisions_are_recorded_and_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ws = workstation(dir.path(), false);
+        let w = ws.worklist();
+        assert_eq!(w.rows.len(), 2);
+        assert!(w.rows.iter().all(|r| r.ai == AiStatus::Flagged), "{w:?}");
+        let id = w.rows[0].id.clone();
+        let first = ws.decide(&decision(&id, "dismiss")).expect("recorded");
+        // A change of mind is a new row that supersedes the first.
+        let second = ws.decide(&decision(&id, "confirm")).expect("recorded");
+        assert!(second.seq > first.seq);
+        assert_eq!(
+            ws.worklist().rows.last().map(|r| r.reading),
+            Some(ReadingStatus::Read)
+        );
+        let err = ws
+            .decide(&DecisionRequest {
+                region: Some(Rect {
+                    x: 100.0,
+                    y: 100.0,
+                    width: 50.0,
+                    height: 50.0,
+                }),
+                ..decision(&id, "add_missed")
+            })
+            .expect_err("outside the 128-pixel image");
+        assert_eq!(err.kind, "invalid_argument");
+        let sop = ws
+            .study(&id, |s| s.header.sop_instance_uid.clone())
+            .expect("study");
+        drop(ws);
+
+        let again = workstation(dir.path(), false);
+        let restored = again
+            .study(&again.worklist().rows[1].id, |s| {
+                (s.header.sop_instance_uid.clone(), s.decisions.len())
+            })
+            .expect("study");
+        assert_eq!(restored, (sop, 2));
+        assert!(again.verify().expect("verify").ok);
+    }
+
+    #[test]
+    fn read_first_hides_the_ai_until_the_impression_is_recorded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ws = workstation(dir.path(), true);
+        let row = ws.worklist().rows[0].clone();
+        assert_eq!(row.top_finding, None, "no AI hint on the worklist");
+        let view = ws.open_study(&row.id).expect("open");
+        assert!(view.findings.is_empty() && view.model.is_none());
+        assert_eq!(
+            ws.heatmap(&row.id, "opacity").expect_err("hidden").kind,
+            "no_result"
+        );
+        let err = ws
+            .decide(&decision(&row.id, "confirm"))
+            .expect_err("needs impression");
+        assert_eq!(err.kind, "impression_required");
+        let shown = ws
+            .record_impression(&ImpressionRequest {
+                id: row.id.clone(),
+                impression: "abnormal".into(),
+                findings: vec!["opacity".into()],
+                note: None,
+            })
+            .expect("recorded");
+        assert_eq!(shown.findings.len(), 1);
+        ws.decide(&decision(&row.id, "confirm"))
+            .expect("now allowed");
+        let kinds: Vec<String> = ws
+            .audit_recent(10)
+            .expect("rows")
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert!(
+            kinds.contains(&"unaided_impression".to_string()),
+            "{kinds:?}"
+        );
+    }
 }

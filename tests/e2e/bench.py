@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Desktop app benchmarks, on the release build, in the real window (Xvfb,
+software WebGL here), printed as a table of ratios against the issue's goals:
+
+- cold start to an interactive worklist (process start → rows on screen);
+- click in the worklist → first pixels of RG1 (reduced image drawn), and the
+  full-resolution image;
+- window/level drag: frames drawn per second while mouse moves stream in;
+- memory (RSS of the app and its WebKit processes) after opening 20 studies.
+
+    python3 tests/e2e/bench.py --app target/release/overread-app --cli target/release/overread
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from webdriver import Harness  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rss_tree_mb(root_pid):
+    """Resident memory of a process and all its descendants, in MB."""
+    children = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    total, stack, names = 0, [root_pid], []
+    while stack:
+        pid = stack.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                if line.startswith("Name:"):
+                    names.append(line.split()[1])
+        except OSError:
+            continue
+        stack += children.get(pid, [])
+    return total / 1024, names
+
+
+def app_pid(app):
+    out = subprocess.run(["pgrep", "-f", "-n", str(app)], capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    app = Path(args.app).resolve()
+    work = Path(tempfile.mkdtemp(prefix="overread-bench-"))
+    demo = work / "demo"
+    # 21 phantoms at a radiograph's size plus RG1: 20 to open, and the rest.
+    subprocess.run([args.cli, "demo", "generate", str(demo), "--count", "21", "--size", "2048"],
+                   check=True, stdout=subprocess.DEVNULL)
+    corpus = os.environ.get("OVERREAD_CORPUS", str(ROOT / ".cache/corpus"))
+    shutil.copy(Path(corpus) / "pydicom-data/RG1_UNCR.dcm", demo / "RG1_UNCR.dcm")
+    env = dict(os.environ)
+    env.update({
+        "XDG_DATA_HOME": str(work / "data"), "XDG_CONFIG_HOME": str(work / "config"),
+        "OVERREAD_AUDIT_DB": str(work / "audit.sqlite3"), "OVERREAD_DEMO_DIR": str(demo),
+        "OVERREAD_MODEL_DIR": str(ROOT / "models/demo"),
+    })
+    starts, firsts, fulls, fps_list, mem = [], [], [], [], None
+    for run in range(args.runs):
+        t0 = time.monotonic()
+        with Harness(app, env, work / "webdriver.log") as s:
+            s.wait("return document.querySelectorAll('tr[data-id]').length", 60, "worklist")
+            starts.append(time.monotonic() - t0)
+            s.wait("return document.getElementById('triage-progress').innerText.includes('done') ? 1 : 0", 300, "triage")
+            # Open RG1 by clicking its row, as a reader would.
+            rg1 = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).find(r => r.innerText.includes('9RG1')).dataset.id")
+            s.click(f"tr[data-id='{rg1}']")
+            s.keys("\ue007")
+            o = s.wait("const o = window.__overread.opens.at(-1); return o && o.full ? o : null", 60, "RG1")
+            firsts.append(o["preview"] - o["requested"])
+            fulls.append(o["full"] - o["requested"])
+            # Window/level drag: 120 mouse moves, one per animation frame.
+            fps = s.execute_async("""
+                const done = arguments[arguments.length - 1];
+                const c = document.getElementById('image');
+                const r = c.getBoundingClientRect();
+                const x0 = r.left + r.width / 2, y0 = r.top + r.height / 2;
+                c.dispatchEvent(new MouseEvent('mousedown', {bubbles: true, clientX: x0, clientY: y0, button: 0}));
+                const f0 = window.__overread.frames;
+                const t0 = performance.now();
+                let i = 0;
+                function step() {
+                  i++;
+                  c.dispatchEvent(new MouseEvent('mousemove', {bubbles: true, clientX: x0 + i * 2, clientY: y0 + i}));
+                  if (i < 120) requestAnimationFrame(step);
+                  else requestAnimationFrame(() => {
+                    const dt = (performance.now() - t0) / 1000;
+                    c.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+                    done((window.__overread.frames - f0) / dt);
+                  });
+                }
+                requestAnimationFrame(step);""")
+            fps_list.append(fps)
+            if run == 0:
+                # Memory after opening 20 studies one after another.
+                ids = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).map(r => r.dataset.id)")
+                for n in range(20):
+                    s.keys("j")
+                    s.wait(f"const o = window.__overread.opens; return o.length >= {n + 2} && o.at(-1).full ? 1 : 0", 60, "study")
+                opened = s.execute("return window.__overread.opens.length")
+                pid = app_pid(app)
+                mem = rss_tree_mb(pid) if pid else (float("nan"), [])
+                print(f"opened {opened} studies of {len(ids)}; processes {', '.join(mem[1])}", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+    def row(name, value, unit, goal, better):
+        ratio = value / goal
+        ok = ratio <= 1 if better == "lower" else ratio >= 1
+        print(f"| {name} | {value:.1f} {unit} | {goal:g} {unit} | {ratio:.2f}× | {'met' if ok else 'NOT met'} |")
+
+    med = statistics.median
+    print()
+    print(f"Overread desktop app, release build, Xvfb + software WebGL, median of {args.runs} launches")
+    print()
+    print("| measure | Overread | goal | ratio to goal | |")
+    print("|---|---|---|---|---|")
+    row("cold start → interactive worklist", med(starts) * 1000, "ms", 1500, "lower")
+    row("click → first pixels of RG1 (reduced image)", med(firsts), "ms", 100, "lower")
+    row("click → full-resolution RG1", med(fulls), "ms", 100, "lower")
+    row("window/level drag", med(fps_list), "fps", 60, "higher")
+    row("memory with 20 studies opened (RSS, app + WebKit)", mem[0], "MB", 400, "lower")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
