@@ -125,9 +125,11 @@ pub async fn get_settings(ws: Ws<'_>) -> CmdResult<Settings> {
     Ok(ws.settings())
 }
 
-/// Saves settings; a changed reader is recorded in the audit log.
+/// Saves settings; a changed reader is recorded in the audit log, and new
+/// studies from changed sources are triaged in the background.
 #[tauri::command]
-pub async fn save_settings(
+pub async fn save_settings<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     ws: Ws<'_>,
     path: State<'_, SettingsPath>,
     settings: Settings,
@@ -142,12 +144,17 @@ pub async fn save_settings(
     }
     let ws = ws.inner().clone();
     let file = path.0.clone();
-    blocking(move || {
+    let before = ws.settings().sources;
+    let saved = blocking(move || {
         let saved = ws.update_settings(settings)?;
         overread_core::workstation::save_settings(&file, &saved)?;
         Ok(saved)
     })
-    .await
+    .await?;
+    if saved.sources != before {
+        crate::start_triage(&app);
+    }
+    Ok(saved)
 }
 
 /// Stops background triage after the studies already running.

@@ -86,7 +86,10 @@ def main():
             s.wait("return document.getElementById('triage-progress').innerText.includes('done') ? 1 : 0", 300, "triage")
             # Open RG1 by clicking its row, as a reader would.
             rg1 = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).find(r => r.innerText.includes('9RG1')).dataset.id")
-            s.click(f"tr[data-id='{rg1}']")
+            # Select its row (a DOM click: WebKitWebDriver refuses rows
+            # scrolled inside the table), then open it with Enter.
+            s.execute(f"document.querySelector(\"tr[data-id='{rg1}']\").click()")
+            s.wait(f"return document.querySelector(\"tr.selected[data-id='{rg1}']\") ? 1 : 0", 10, "RG1 selected")
             s.keys("\ue007")
             o = s.wait("const o = window.__overread.opens.at(-1); return o && o.full ? o : null", 60, "RG1")
             firsts.append(o["preview"] - o["requested"])

@@ -110,6 +110,7 @@ pub struct Workstation {
     results: ResultCache,
     progress: Mutex<TriageProgress>,
     cancel: AtomicBool,
+    triaging: AtomicBool,
     images: Mutex<Vec<(String, Arc<ViewerImage>)>>,
     limits: Limits,
     runtime: Option<PathBuf>,
@@ -150,6 +151,7 @@ impl Workstation {
                 id: None,
             }),
             cancel: AtomicBool::new(false),
+            triaging: AtomicBool::new(false),
             images: Mutex::new(Vec::new()),
             limits: Limits::default(),
             runtime,
@@ -300,11 +302,17 @@ impl Workstation {
     /// Runs the model over every queued study, `jobs` at a time, calling
     /// `on_progress` after each. Blocks: the app runs it on its own thread.
     pub fn run_triage(&self, jobs: usize, on_progress: &(dyn Fn(TriageProgress) + Sync)) {
+        // One runner at a time; a running one picks up studies queued meanwhile.
+        if self.triaging.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let models = self.load_model(jobs);
         self.run_triage_with(models, on_progress);
+        self.triaging.store(false, Ordering::SeqCst);
     }
 
-    /// As [`Workstation::run_triage`], with models already loaded (one per job).
+    /// As [`Workstation::run_triage`], with models already loaded (one per
+    /// job). Runs until no study is queued or triage is cancelled.
     pub fn run_triage_with(
         &self,
         mut models: Vec<Model>,
@@ -317,55 +325,59 @@ impl Workstation {
                 error: None,
             };
         }
-        let queued: Vec<(String, PathBuf)> = self
-            .studies
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|s| s.ai == AiStatus::Queued)
-            .map(|s| (s.id.clone(), s.path.clone()))
-            .collect();
         if models.is_empty() {
             self.set_progress(0, 0, false, None, on_progress);
             return;
         }
-        let total = queued.len() as u32;
-        self.set_progress(0, total, true, None, on_progress);
-        let ids: HashMap<PathBuf, String> = queued
-            .iter()
-            .map(|(id, p)| (p.clone(), id.clone()))
-            .collect();
-        let paths: Vec<PathBuf> = queued.into_iter().map(|(_, p)| p).collect();
         self.cancel.store(false, Ordering::SeqCst);
-        let on_event = |event: TriageEvent| match event {
-            TriageEvent::Started { path } => {
-                if let Some(id) = ids.get(&path) {
-                    self.update(id, |s| s.ai = AiStatus::Running);
-                }
+        let (mut done_before, mut total) = (0u32, 0u32);
+        while !self.cancel.load(Ordering::SeqCst) {
+            let queued: Vec<(String, PathBuf)> = self
+                .studies
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .filter(|s| s.ai == AiStatus::Queued)
+                .map(|s| (s.id.clone(), s.path.clone()))
+                .collect();
+            if queued.is_empty() {
+                break;
             }
-            TriageEvent::Finished {
-                path,
-                result,
-                done,
-                total,
-            } => {
-                let id = ids.get(&path).cloned();
-                if let Some(id) = &id {
-                    self.finish(id, result);
+            total += queued.len() as u32;
+            self.set_progress(done_before, total, true, None, on_progress);
+            let ids: HashMap<PathBuf, String> = queued
+                .iter()
+                .map(|(id, p)| (p.clone(), id.clone()))
+                .collect();
+            let paths: Vec<PathBuf> = queued.into_iter().map(|(_, p)| p).collect();
+            let on_event = |event: TriageEvent| match event {
+                TriageEvent::Started { path } => {
+                    if let Some(id) = ids.get(&path) {
+                        self.update(id, |s| s.ai = AiStatus::Running);
+                    }
                 }
-                self.set_progress(done as u32, total as u32, true, id, on_progress);
-            }
-        };
-        triage::triage(
-            &paths,
-            &mut models,
-            &self.results,
-            &self.cancel,
-            None,
-            &self.limits,
-            &on_event,
-        );
-        self.set_progress(total, total, false, None, on_progress);
+                TriageEvent::Finished {
+                    path, result, done, ..
+                } => {
+                    let id = ids.get(&path).cloned();
+                    if let Some(id) = &id {
+                        self.finish(id, result);
+                    }
+                    self.set_progress(done_before + done as u32, total, true, id, on_progress);
+                }
+            };
+            triage::triage(
+                &paths,
+                &mut models,
+                &self.results,
+                &self.cancel,
+                None,
+                &self.limits,
+                &on_event,
+            );
+            done_before += paths.len() as u32;
+        }
+        self.set_progress(done_before, total, false, None, on_progress);
     }
 
     /// Stops triage after the studies already running.

@@ -248,3 +248,52 @@ fn a_torchxrayvision_style_model_loads_through_its_manifest() {
     let reg = result.registered("Nodule").expect("CAM for Nodule");
     assert_eq!((reg.width, reg.height), (w, h));
 }
+
+/// Whether this machine should have a working CUDA provider: set
+/// `OVERREAD_EXPECT_GPU=1` on a GPU machine (with the onnxruntime-gpu wheel
+/// and `--features cuda`). Elsewhere the GPU half skips and says so.
+fn gpu_expected() -> bool {
+    std::env::var_os("OVERREAD_EXPECT_GPU").is_some()
+}
+
+/// Asking for a GPU provider is never silently ignored: with CUDA it runs
+/// there and says so; without it, `cuda` is an error naming the provider and
+/// `auto` runs on the CPU and says why.
+#[test]
+fn the_execution_provider_is_explicit() {
+    if !runtime_available() {
+        return;
+    }
+    let image = vec![1000u16; 256 * 256];
+    let gray = || GrayImage {
+        width: 256,
+        height: 256,
+        pixels: &image,
+    };
+    if gpu_expected() {
+        let mut model = Model::load(&demo_dir(), None, EpChoice::Cuda, 1).expect("CUDA loads");
+        assert_eq!(model.execution_provider(), "cuda");
+        let result = model.infer(gray()).expect("infers on the GPU");
+        assert_eq!(result.execution_provider, "cuda");
+        return;
+    }
+    eprintln!("GPU half skipped: OVERREAD_EXPECT_GPU is not set (no GPU on this machine)");
+    match Model::load(&demo_dir(), None, EpChoice::Cuda, 1) {
+        Err(e) => {
+            assert_eq!(e.code(), "execution_provider");
+            assert!(e.to_string().contains("cuda"), "{e}");
+        }
+        Ok(m) => panic!(
+            "cuda was requested on a machine without it and {} was used",
+            m.execution_provider()
+        ),
+    }
+    let mut auto = Model::load(&demo_dir(), None, EpChoice::Auto, 1).expect("auto loads");
+    assert_eq!(auto.execution_provider(), "cpu");
+    assert!(
+        auto.fallback.as_deref().is_some_and(|f| f.contains("cuda")),
+        "auto says why it is on the CPU: {:?}",
+        auto.fallback
+    );
+    assert_eq!(auto.infer(gray()).expect("infers").execution_provider, "cpu");
+}
