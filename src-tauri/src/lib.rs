@@ -56,8 +56,31 @@ pub fn start_triage<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         .ok();
 }
 
+/// Memory hygiene for a process that decodes many 8–16 MB images on
+/// short-lived threads: at most two malloc arenas, and freed pages handed
+/// back to the system after each image is served (glibc only).
+pub mod memory {
+    pub fn limit_arenas() {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only changes allocator tuning; it is called once at
+        // start, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+
+    pub fn give_back() {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free heap pages; it is thread-safe.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
 /// The app's entry point: configuration, the workstation, the window.
 pub fn run() {
+    memory::limit_arenas();
     let config = match config::Config::resolve() {
         Ok(c) => c,
         Err(e) => {

@@ -103,6 +103,7 @@ pub fn handle<R: tauri::Runtime>(
             Ok(bytes) => respond(StatusCode::OK, "application/octet-stream", bytes),
             Err((status, message)) => respond(status, "text/plain", message.into_bytes()),
         });
+        crate::memory::give_back();
     });
 }
 

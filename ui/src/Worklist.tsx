@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Worklist as WorklistData, WorklistRow } from "./bindings";
+import { prefetch } from "./api";
 import { AI_LABEL, READING_LABEL, label, score, searchText } from "./format";
 
 export type AiFilter = "all" | AiStatus | "unread";
@@ -63,7 +64,11 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
 
   useEffect(() => {
     document.getElementById(`row-${selected}`)?.scrollIntoView?.({ block: "nearest" });
-  }, [selected]);
+    // Decode the selected study while the reader decides to open it.
+    if (!active || !selected) return;
+    const t = setTimeout(() => prefetch(selected), 60);
+    return () => clearTimeout(t);
+  }, [selected, active]);
 
   const triage = data?.triage;
   const pct = triage && triage.total > 0 ? (100 * triage.done) / triage.total : 0;

@@ -26,6 +26,12 @@ export async function fetchPixels(id: string, preview: boolean): Promise<Uint16A
   return new Uint16Array(buf);
 }
 
+/** Decodes a study ahead of opening it (the worklist's selection), so the
+ * viewer's first pixels come from memory. Errors are left to the open. */
+export function prefetch(id: string): void {
+  fetch(schemeUrl(`pixels/${id}?level=preview`)).then((r) => r.arrayBuffer(), () => undefined);
+}
+
 /** One finding's heatmap on the image grid, one byte per pixel. */
 export async function fetchHeatmap(id: string, label: string): Promise<Uint8Array> {
   return new Uint8Array(await bytes(`heatmap/${id}/${encodeURIComponent(label)}`));

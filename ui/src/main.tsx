@@ -36,14 +36,23 @@ function App() {
   const [status, setStatus] = useState("");
   const [help, setHelp] = useState(false);
   const refreshing = useRef(false);
+  const again = useRef(false);
 
+  // One worklist request in flight at a time; a refresh asked for meanwhile
+  // runs once after it, so the last triage event is never lost.
   const refresh = useCallback(async () => {
-    if (refreshing.current) return;
+    if (refreshing.current) {
+      again.current = true;
+      return;
+    }
     refreshing.current = true;
     try {
-      const w = await commands.worklist();
-      setData(w);
-      setSelected((s) => s ?? w.rows[0]?.id ?? null);
+      do {
+        again.current = false;
+        const w = await commands.worklist();
+        setData(w);
+        setSelected((s) => s ?? w.rows[0]?.id ?? null);
+      } while (again.current);
     } catch (e) {
       setStatus(message(e));
     } finally {

@@ -45,7 +45,11 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
   const [tool, setTool] = useState<Tool>("wl");
   const [measurements, setMeasurements] = useState<Measurement[]>([]);
   const [draft, setDraft] = useState<Point[]>([]);
-  const [probe, setProbe] = useState<string>("");
+  // The pixel probe follows the mouse; written in place, not rendered.
+  const probe = useRef<HTMLDivElement>(null);
+  const setProbe = (text: string) => {
+    if (probe.current && probe.current.textContent !== text) probe.current.textContent = text;
+  };
   const [selected, setSelected] = useState(0);
   const [heat, setHeat] = useState<{ label: string | null; mode: 1 | 2; opacity: number }>({ label: null, mode: 1, opacity: 0.5 });
   const [pending, setPending] = useState<string | null>(null);
@@ -55,6 +59,12 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
   const full = useRef<Uint16Array | null>(null);
   const shownAt = useRef(0);
   const dragState = useRef<{ x: number; y: number; view: View; win: Window; button: number } | null>(null);
+  // Window/level while dragging bypasses rendering the component: the new
+  // window is drawn on the next animation frame and the readout updated in
+  // place; the state catches up on mouse up.
+  const liveWin = useRef<Window | null>(null);
+  const framePending = useRef(false);
+  const readout = useRef<HTMLDivElement>(null);
 
   // The renderer lives as long as the canvas.
   useEffect(() => {
@@ -330,12 +340,30 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
     } else if (d.button === 2 || (d.button === 0 && tool === "wl")) {
       const range = img.scale * 65535;
       const w0 = img.windows[img.windows.length - 1];
-      setWin(drag(d.win, dx, dy, w0 ? w0.width : range, size[0]));
+      liveWin.current = drag(d.win, dx, dy, w0 ? w0.width : range, size[0]);
+      if (!framePending.current) {
+        framePending.current = true;
+        requestAnimationFrame(() => {
+          framePending.current = false;
+          const w = liveWin.current;
+          const r = renderer.current;
+          if (!w || !r || !view) return;
+          r.draw(view, w.center, w.width, { mode: heat.label ? heat.mode : 0, opacity: heat.opacity, threshold: finding?.threshold ?? 0.5 });
+          perf.frames++;
+          perf.lastFrame = performance.now();
+          const line = readout.current?.firstElementChild;
+          if (line) line.textContent = `W ${Math.round(w.width)} / C ${Math.round(w.center)}${img.invert ? "  (inverted)" : ""}`;
+        });
+      }
     }
   };
   const onUp = () => {
     const d = dragState.current;
     dragState.current = null;
+    if (liveWin.current) {
+      setWin(liveWin.current);
+      liveWin.current = null;
+    }
     if (!d || d.button !== 0 || !img) return;
     if (tool === "length" && draft.length === 2) {
       setMeasurements((m) => [...m, { kind: "length", points: draft }]);
@@ -422,12 +450,12 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
               <div>{study.modality} {study.view} {study.body_part}</div>
               <div>{study.study_description}</div>
             </div>
-            <div class="corner bl" id="window-readout">
+            <div class="corner bl" id="window-readout" ref={readout}>
               <div>W {Math.round(win.width)} / C {Math.round(win.center)}{img?.invert ? "  (inverted)" : ""}</div>
               <div>Zoom {Math.round(view.zoom * 100)}%{view.rotation ? `  Rot ${view.rotation * 90}°` : ""}{view.flipH ? "  Flip H" : ""}{view.flipV ? "  Flip V" : ""}</div>
             </div>
             <div class="corner br">
-              <div>{probe}</div>
+              <div ref={probe} id="probe" />
               <div>{spacing ? `${spacing[1].toFixed(3)} mm/px${img?.spacing_at_detector ? " (at detector)" : ""}` : "No pixel spacing: lengths in px"}</div>
               <div>Tool: {{ wl: "Window (w)", pan: "Pan (p)", length: "Length (l)", angle: "Angle (a)", box: "Missed finding box (b)" }[tool]}</div>
             </div>

@@ -116,7 +116,9 @@ export class Renderer {
   constructor(readonly canvas: HTMLCanvasElement) {
     const gl = canvas.getContext("webgl2", {
       antialias: false,
-      preserveDrawingBuffer: true, // screenshots and tests read the canvas back
+      // No copy of the drawing buffer per frame: screenshots read the
+      // composited page, not the canvas.
+      preserveDrawingBuffer: false,
       premultipliedAlpha: false,
     });
     if (!gl) throw new Error("WebGL2 is not available");
@@ -148,7 +150,9 @@ export class Renderer {
 
   setImage(img: ImageData16) {
     const gl = this.gl;
-    if (!this.imageTex) this.imageTex = gl.createTexture();
+    // A fresh texture per image, so the driver frees the previous storage.
+    if (this.imageTex) gl.deleteTexture(this.imageTex);
+    this.imageTex = gl.createTexture();
     gl.activeTexture(gl.TEXTURE0);
     gl.bindTexture(gl.TEXTURE_2D, this.imageTex);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
@@ -161,11 +165,13 @@ export class Renderer {
 
   setHeatmap(values: Uint8Array | null, width = 0, height = 0) {
     const gl = this.gl;
+    if (this.heatTex) gl.deleteTexture(this.heatTex);
+    this.heatTex = null;
     if (!values) {
       this.hasHeat = false;
       return;
     }
-    if (!this.heatTex) this.heatTex = gl.createTexture();
+    this.heatTex = gl.createTexture();
     gl.activeTexture(gl.TEXTURE1);
     gl.bindTexture(gl.TEXTURE_2D, this.heatTex);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);

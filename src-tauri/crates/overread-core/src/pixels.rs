@@ -75,27 +75,33 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
             ),
         });
     }
-    let values = instance.modality_values(0, &frame);
-    let (lo, hi) = values
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    let (lo, hi) = if lo.is_finite() {
-        (f64::from(lo), f64::from(hi))
-    } else {
-        (0.0, 0.0)
-    };
-    let integral = values.iter().all(|v| v.fract() == 0.0);
+    // Two passes over the stored values through the Modality LUT: the range
+    // (and whether it is integral), then the codes. No per-pixel float copy.
+    let lut = instance.modality_lut(0);
+    let (mut lo, mut hi, mut integral) = (f64::INFINITY, f64::NEG_INFINITY, true);
+    for v in frame.samples.iter_i64() {
+        let m = lut.apply(v as f64);
+        lo = lo.min(m);
+        hi = hi.max(m);
+        integral &= m.fract() == 0.0;
+    }
+    if !lo.is_finite() || !hi.is_finite() {
+        (lo, hi) = (0.0, 0.0);
+    }
     // Integers spanning at most 65536 values keep every value exactly.
     let scale = if integral && hi - lo <= 65535.0 {
         1.0
     } else {
         ((hi - lo) / 65535.0).max(f64::MIN_POSITIVE)
     };
-    let data: Vec<u16> = values
-        .iter()
-        .map(|&v| ((f64::from(v) - lo) / scale).round().clamp(0.0, 65535.0) as u16)
+    let data: Vec<u16> = frame
+        .samples
+        .iter_i64()
+        .map(|v| {
+            ((lut.apply(v as f64) - lo) / scale)
+                .round()
+                .clamp(0.0, 65535.0) as u16
+        })
         .collect();
     let mut windows: Vec<(String, f64, f64)> = instance
         .voi_choices(0)

@@ -56,8 +56,9 @@ impl From<overread_audit::Error> for WsError {
 
 pub type WsResult<T> = std::result::Result<T, WsError>;
 
-/// Decoded images kept for the viewer (about 8 MB each for a chest X-ray).
-const IMAGE_CACHE: usize = 6;
+/// Decoded images kept for the viewer (about 8 MB each for a chest X-ray):
+/// the one on screen and its neighbours.
+const IMAGE_CACHE: usize = 3;
 
 impl Settings {
     /// The settings for the bundled demo worklist.
@@ -112,6 +113,7 @@ pub struct Workstation {
     cancel: AtomicBool,
     triaging: AtomicBool,
     images: Mutex<Vec<(String, Arc<ViewerImage>)>>,
+    decoding: Mutex<()>,
     limits: Limits,
     runtime: Option<PathBuf>,
 }
@@ -153,6 +155,7 @@ impl Workstation {
             cancel: AtomicBool::new(false),
             triaging: AtomicBool::new(false),
             images: Mutex::new(Vec::new()),
+            decoding: Mutex::new(()),
             limits: Limits::default(),
             runtime,
         };
@@ -549,8 +552,20 @@ impl Workstation {
 
     /// The decoded image for the viewer, from the cache or the file.
     pub fn image(&self, id: &str) -> WsResult<Arc<ViewerImage>> {
-        if let Some((_, img)) = lock(&self.images).iter().find(|(k, _)| k == id) {
-            return Ok(img.clone());
+        let cached = || {
+            lock(&self.images)
+                .iter()
+                .find(|(k, _)| k == id)
+                .map(|(_, img)| img.clone())
+        };
+        if let Some(img) = cached() {
+            return Ok(img);
+        }
+        // One decode at a time: a prefetch and an open of the same study
+        // decode it once, and memory stays bounded.
+        let _decoding = lock(&self.decoding);
+        if let Some(img) = cached() {
+            return Ok(img);
         }
         let path = self.study(id, |s| s.path.clone())?;
         let image = Arc::new(

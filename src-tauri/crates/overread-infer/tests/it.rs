@@ -295,5 +295,8 @@ fn the_execution_provider_is_explicit() {
         "auto says why it is on the CPU: {:?}",
         auto.fallback
     );
-    assert_eq!(auto.infer(gray()).expect("infers").execution_provider, "cpu");
+    assert_eq!(
+        auto.infer(gray()).expect("infers").execution_provider,
+        "cpu"
+    );
 }
