@@ -1,19 +1,9 @@
+include!("src/command_names.rs");
+
 fn main() {
     // Each app command becomes a permission (`allow-<name>`); the window's
     // capability (capabilities/main.json) grants exactly the ones it uses.
-    let manifest = tauri_build::AppManifest::new().commands(&[
-        "worklist",
-        "open_study",
-        "decide",
-        "record_impression",
-        "audit_recent",
-        "verify_chain",
-        "export_audit",
-        "agreement_stats",
-        "get_settings",
-        "save_settings",
-        "cancel_triage",
-    ]);
+    let manifest = tauri_build::AppManifest::new().commands(&NAMES);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         eprintln!("tauri-build: {e:#}");
         std::process::exit(1);

@@ -215,13 +215,9 @@ mod tests {
     fn every_command_has_a_binding_and_a_permission() {
         let table: Vec<&str> = commands().iter().map(|c| c.name).collect();
         assert_eq!(table, crate::commands::NAMES.to_vec());
-        let build = include_str!("../build.rs");
+        // build.rs declares the same NAMES (it includes command_names.rs).
         let capability = include_str!("../capabilities/main.json");
         for name in crate::commands::NAMES {
-            assert!(
-                build.contains(&format!("\"{name}\"")),
-                "{name} missing from build.rs"
-            );
             let permission = format!("\"allow-{}\"", name.replace('_', "-"));
             assert!(
                 capability.contains(&permission),

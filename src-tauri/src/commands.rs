@@ -165,19 +165,7 @@ pub async fn cancel_triage(ws: Ws<'_>) -> CmdResult<()> {
 }
 
 /// Every command, for the handler, the capability and the bindings.
-pub const NAMES: [&str; 11] = [
-    "worklist",
-    "open_study",
-    "decide",
-    "record_impression",
-    "audit_recent",
-    "verify_chain",
-    "export_audit",
-    "agreement_stats",
-    "get_settings",
-    "save_settings",
-    "cancel_triage",
-];
+pub use crate::command_names::NAMES;
 
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {

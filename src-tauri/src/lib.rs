@@ -9,6 +9,7 @@
 //! This is the only package that knows Tauri.
 
 pub mod bindings;
+mod command_names;
 pub mod commands;
 pub mod config;
 pub mod scheme;

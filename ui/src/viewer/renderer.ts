@@ -93,6 +93,18 @@ export interface Overlay {
   threshold: number;
 }
 
+/** A new 2D texture on `unit`, clamped, with the given filter. */
+function texture(gl: WebGL2RenderingContext, unit: number, filter: number): WebGLTexture | null {
+  const t = gl.createTexture();
+  gl.activeTexture(unit);
+  gl.bindTexture(gl.TEXTURE_2D, t);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, filter);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, filter);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+  gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+  return t;
+}
+
 function compile(gl: WebGL2RenderingContext, type: number, src: string): WebGLShader {
   const s = gl.createShader(type);
   if (!s) throw new Error("cannot create shader");
@@ -152,13 +164,8 @@ export class Renderer {
     const gl = this.gl;
     // A fresh texture per image, so the driver frees the previous storage.
     if (this.imageTex) gl.deleteTexture(this.imageTex);
-    this.imageTex = gl.createTexture();
-    gl.activeTexture(gl.TEXTURE0);
-    gl.bindTexture(gl.TEXTURE_2D, this.imageTex);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    // Integer textures cannot be filtered: nearest, exact values.
+    this.imageTex = texture(gl, gl.TEXTURE0, gl.NEAREST);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R16UI, img.texWidth, img.texHeight, 0, gl.RED_INTEGER, gl.UNSIGNED_SHORT, img.codes);
     this.image = img;
   }
@@ -171,13 +178,7 @@ export class Renderer {
       this.hasHeat = false;
       return;
     }
-    this.heatTex = gl.createTexture();
-    gl.activeTexture(gl.TEXTURE1);
-    gl.bindTexture(gl.TEXTURE_2D, this.heatTex);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
-    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    this.heatTex = texture(gl, gl.TEXTURE1, gl.LINEAR);
     gl.texImage2D(gl.TEXTURE_2D, 0, gl.R8, width, height, 0, gl.RED, gl.UNSIGNED_BYTE, values);
     this.hasHeat = true;
   }

@@ -464,18 +464,31 @@ impl Workstation {
             TriageResult::Cancelled => s.ai = AiStatus::Queued,
         });
         if let Some((kind, ep, detail, Some(study))) = event {
-            let settings = self.settings();
-            let model = self.model_ref();
-            let _ = lock(&self.audit).record_event(&OtherEvent {
-                kind,
-                reader: Some(reader_of(&settings)),
-                workstation_id: crate::audit::workstation_id(),
-                study: Some(study),
-                model,
-                execution_provider: ep,
-                detail,
-            });
+            // A failed write shows on the audit screen's chain check; triage goes on.
+            let _ = self.record(kind, Some(study), self.model_ref(), ep, detail);
         }
+    }
+
+    /// Records a PS3.15 event by the current reader at this workstation.
+    fn record(
+        &self,
+        kind: EventKind,
+        study: Option<StudyRef>,
+        model: Option<ModelRef>,
+        execution_provider: Option<String>,
+        detail: serde_json::Value,
+    ) -> WsResult<()> {
+        let reader = Some(reader_of(&self.settings()));
+        lock(&self.audit).record_event(&OtherEvent {
+            kind,
+            reader,
+            workstation_id: crate::audit::workstation_id(),
+            study,
+            model,
+            execution_provider,
+            detail,
+        })?;
+        Ok(())
     }
 
     fn model_ref(&self) -> Option<ModelRef> {
@@ -529,15 +542,13 @@ impl Workstation {
             )
         })?;
         if let Some(study) = study {
-            lock(&self.audit).record_event(&OtherEvent {
-                kind: EventKind::StudyOpened,
-                reader: Some(reader_of(&settings)),
-                workstation_id: crate::audit::workstation_id(),
-                study: Some(study),
-                model: None,
-                execution_provider: None,
-                detail: serde_json::json!({}),
-            })?;
+            self.record(
+                EventKind::StudyOpened,
+                Some(study),
+                None,
+                None,
+                serde_json::json!({}),
+            )?;
         }
         Ok(view)
     }
@@ -727,7 +738,6 @@ impl Workstation {
                 "too many or too long finding names",
             ));
         }
-        let settings = self.settings();
         let study = self
             .study(&request.id, |s| study_ref(&s.header))?
             .ok_or_else(|| {
@@ -736,19 +746,17 @@ impl Workstation {
                     "the study lacks the UIDs an audit row needs",
                 )
             })?;
-        lock(&self.audit).record_event(&OtherEvent {
-            kind: EventKind::UnaidedImpression,
-            reader: Some(reader_of(&settings)),
-            workstation_id: crate::audit::workstation_id(),
-            study: Some(study),
-            model: None,
-            execution_provider: None,
-            detail: serde_json::json!({
+        self.record(
+            EventKind::UnaidedImpression,
+            Some(study),
+            None,
+            None,
+            serde_json::json!({
                 "impression": request.impression,
                 "findings": request.findings,
                 "note": request.note,
             }),
-        })?;
+        )?;
         self.update(&request.id, |s| s.impression_recorded = true);
         let image = self.image(&request.id)?;
         self.study(&request.id, |s| {
@@ -901,16 +909,13 @@ impl Workstation {
 
     /// Records the application stop.
     pub fn close(&self) {
-        let reader = Some(reader_of(&self.settings()));
-        let _ = lock(&self.audit).record_event(&OtherEvent {
-            kind: EventKind::ApplicationStop,
-            reader,
-            workstation_id: crate::audit::workstation_id(),
-            study: None,
-            model: None,
-            execution_provider: None,
-            detail: serde_json::json!({}),
-        });
+        let _ = self.record(
+            EventKind::ApplicationStop,
+            None,
+            None,
+            None,
+            serde_json::json!({}),
+        );
     }
 }
 
