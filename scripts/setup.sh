@@ -19,6 +19,9 @@ apt_packages=(
     libssl-dev libxdo-dev file
     # Its end-to-end test: a virtual display and WebKit's WebDriver
     xvfb xauth webkit2gtk-driver
+    # The PACS tests: a real Orthanc with its DICOMweb plugin (started by the
+    # tests themselves on 127.0.0.1 ports of their own)
+    orthanc orthanc-dicomweb
 )
 missing=()
 # Node.js only when there is none: a newer one (NodeSource) must not be replaced.

@@ -5,6 +5,7 @@
 
 mod audit;
 mod infer;
+mod pacs;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -68,6 +69,8 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Query and retrieve studies from a PACS (DICOMweb).
+    Pacs(pacs::PacsArgs),
     /// Synthetic demo studies.
     Demo {
         #[command(subcommand)]
@@ -127,8 +130,17 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Pacs(args) = cli.command {
+        return match pacs::run(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("overread: {}", message.replace('\n', " "));
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = match cli.command {
-        Command::Audit { .. } | Command::Infer(_) => Ok(()),
+        Command::Audit { .. } | Command::Infer(_) | Command::Pacs(_) => Ok(()),
         Command::Scan { path, json } => scan(&path, json, &limits),
         Command::Info { file, json } => info(&file, json, &limits),
         Command::Render {

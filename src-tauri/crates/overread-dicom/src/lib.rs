@@ -27,6 +27,7 @@ pub mod image;
 mod layout;
 mod limits;
 pub mod lut;
+pub mod net;
 mod open;
 pub mod pixels;
 pub mod scan;

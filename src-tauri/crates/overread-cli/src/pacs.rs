@@ -1,0 +1,219 @@
+//! `overread pacs echo|query|retrieve`: the PACS client from a shell.
+
+use clap::{Args, Subcommand};
+use overread_core::pacs::{
+    self, Cache, CancellationToken, Client, PacsConfig, Progress, StudyQuery, query,
+};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct PacsArgs {
+    /// The PACS configuration (TOML); default $OVERREAD_PACS_CONFIG.
+    #[arg(long, global = true, env = "OVERREAD_PACS_CONFIG")]
+    config: Option<PathBuf>,
+    /// A source named in the configuration.
+    #[arg(long, global = true)]
+    source: Option<String>,
+    #[command(subcommand)]
+    command: PacsCommand,
+}
+
+#[derive(Subcommand)]
+enum PacsCommand {
+    /// Check that the source answers.
+    Echo,
+    /// Search for studies.
+    Query {
+        #[arg(long)]
+        patient_id: Option<String>,
+        /// Wildcards * and ? allowed.
+        #[arg(long)]
+        patient_name: Option<String>,
+        /// YYYYMMDD, a range YYYYMMDD-YYYYMMDD, or "today".
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        accession: Option<String>,
+        /// e.g. --modality CR --modality DX
+        #[arg(long = "modality")]
+        modalities: Vec<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        offset: Option<u32>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retrieve studies into the local cache (resumes where a failed retrieve stopped).
+    Retrieve {
+        /// Study Instance UIDs.
+        #[arg(required = true)]
+        studies: Vec<String>,
+        /// Cache folder; default from the configuration, else ~/.cache/overread/pacs.
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn default_cache() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("overread")
+        .join("pacs")
+}
+
+/// Runs a `pacs` command; `Ok(code)` is the exit status.
+pub fn run(args: PacsArgs) -> Result<u8, String> {
+    let path = args
+        .config
+        .ok_or("no PACS configuration: pass --config FILE or set OVERREAD_PACS_CONFIG")?;
+    let config = PacsConfig::load(&path).map_err(|e| e.to_string())?;
+    let name = match args.source {
+        Some(n) => n,
+        None if config.sources.len() == 1 => config.sources[0].name.clone(),
+        None => return Err("several sources are configured: pass --source NAME".into()),
+    };
+    let source = config.source(&name).map_err(|e| e.to_string())?;
+    let client = Client::new(source).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the network runtime: {e}"))?;
+    let cancel = CancellationToken::new();
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        PacsCommand::Echo => {
+            let started = std::time::Instant::now();
+            let q = StudyQuery {
+                limit: Some(1),
+                ..StudyQuery::default()
+            };
+            runtime
+                .block_on(client.search_studies(&q, &cancel))
+                .map_err(|e| e.to_string())?;
+            let _ = writeln!(
+                out,
+                "{name}: answered in {} ms",
+                started.elapsed().as_millis()
+            );
+            Ok(0)
+        }
+        PacsCommand::Query {
+            patient_id,
+            patient_name,
+            date,
+            accession,
+            modalities,
+            limit,
+            offset,
+            json,
+        } => {
+            let q = StudyQuery {
+                patient_id,
+                patient_name,
+                study_date: date.map(|d| if d == "today" { query::today() } else { d }),
+                accession_number: accession,
+                modalities,
+                limit,
+                offset,
+                ..StudyQuery::default()
+            };
+            let studies = runtime
+                .block_on(client.search_studies(&q, &cancel))
+                .map_err(|e| e.to_string())?;
+            for s in &studies {
+                if json {
+                    let _ = writeln!(out, "{}", serde_json::to_string(s).unwrap_or_default());
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{:<10} {:<8} {:<16} {:<24} {}",
+                        s.study_date.as_deref().unwrap_or("-"),
+                        s.modalities.join(","),
+                        s.accession_number.as_deref().unwrap_or("-"),
+                        s.patient_id.as_deref().unwrap_or("-"),
+                        s.study_uid
+                    );
+                }
+            }
+            Ok(0)
+        }
+        PacsCommand::Retrieve {
+            studies,
+            cache,
+            json,
+        } => {
+            let dir = cache
+                .or(config.cache.dir.clone())
+                .unwrap_or_else(default_cache);
+            let cache = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
+            let mut code = 0;
+            for study in &studies {
+                let mut report = |p: &Progress| {
+                    if !json {
+                        eprint!("\r{study}: {}/{} instances", p.done, p.total);
+                    }
+                };
+                let result = runtime.block_on(pacs::retrieve_study(
+                    &client,
+                    &name,
+                    study,
+                    &cache,
+                    &cancel,
+                    &mut report,
+                ));
+                if !json {
+                    eprintln!();
+                }
+                let line = match &result {
+                    Ok(rec) => serde_json::json!({
+                        "study_uid": study,
+                        "complete": rec.is_complete(),
+                        "instances": rec.instances.len(),
+                        "expected": rec.expected.len(),
+                        "bytes": rec.bytes(),
+                        "files": cache.instance_paths(rec),
+                        "problems": rec.problems,
+                    }),
+                    Err(e) => serde_json::json!({
+                        "study_uid": study,
+                        "complete": false,
+                        "error": e.to_string(),
+                        "code": e.code(),
+                    }),
+                };
+                if !matches!(&result, Ok(r) if r.is_complete()) {
+                    code = 1;
+                }
+                if json {
+                    let _ = writeln!(out, "{line}");
+                } else {
+                    match &result {
+                        Ok(r) if r.is_complete() => {
+                            let _ =
+                                writeln!(out, "{study}: complete, {} instances", r.instances.len());
+                        }
+                        Ok(r) => {
+                            let _ = writeln!(
+                                out,
+                                "{study}: partial, {} of {} instances",
+                                r.instances.len(),
+                                r.expected.len()
+                            );
+                        }
+                        Err(e) => {
+                            let _ = writeln!(out, "{study}: {e}");
+                        }
+                    }
+                }
+            }
+            Ok(code)
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! `overread pacs` against a real Orthanc PACS, started by this test on
+//! 127.0.0.1 ports of its own with a throw-away storage folder, and against
+//! the faults a hospital network produces: a PACS that answers 503 with
+//! Retry-After, one that stalls (a stopped process), one that is down.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn overread(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_overread"))
+        .args(args)
+        .output()
+        .expect("run overread")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Orthanc {
+    child: Child,
+    http: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Orthanc {
+    fn start() -> Orthanc {
+        let binary = ["/usr/sbin/Orthanc", "/usr/bin/Orthanc"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("Orthanc is not installed: run scripts/setup.sh");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (http, dicom) = (free_port(), free_port());
+        let config = serde_json::json!({
+            "Name": "OverreadTest",
+            "StorageDirectory": dir.path().join("storage"),
+            "IndexDirectory": dir.path().join("index"),
+            "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+            "HttpPort": http,
+            "DicomPort": dicom,
+            "DicomAet": "ORTHANC",
+            "RemoteAccessAllowed": false,
+            "AuthenticationEnabled": false,
+            "SaveJobs": false,
+            "DicomWeb": {"Enable": true, "Root": "/dicom-web/"},
+        });
+        let path = dir.path().join("orthanc.json");
+        std::fs::write(&path, config.to_string()).expect("config");
+        let log = std::fs::File::create(dir.path().join("orthanc.log")).expect("log");
+        let child = Command::new(binary)
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start Orthanc");
+        let orthanc = Orthanc {
+            child,
+            http,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !orthanc.get("/system").starts_with(b"{") {
+            assert!(Instant::now() < deadline, "Orthanc did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        orthanc
+    }
+
+    fn get(&self, path: &str) -> Vec<u8> {
+        Command::new("curl")
+            .args(["-sf", &format!("http://127.0.0.1:{}{path}", self.http)])
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default()
+    }
+
+    fn upload(&self, file: &Path) {
+        let out = Command::new("curl")
+            .args(["-sf", "-X", "POST", "--data-binary"])
+            .arg(format!("@{}", file.display()))
+            .arg(format!("http://127.0.0.1:{}/instances", self.http))
+            .output()
+            .expect("curl");
+        assert!(out.status.success(), "upload {}", file.display());
+    }
+
+    fn signal(&self, sig: &str) {
+        Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+    }
+}
+
+impl Drop for Orthanc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A loopback proxy in front of Orthanc that answers the first `fail`
+/// requests with 503 and Retry-After: 1, then forwards.
+fn flaky_proxy(upstream: u16, fail: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut client = conn;
+                if n < fail {
+                    let mut buf = [0u8; 4096];
+                    let _ = client.read(&mut buf);
+                    let _ = client.write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    return;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    return;
+                };
+                let (mut c2, mut s2) = (
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                let up = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let mut server = server;
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+                let _ = up.join();
+            });
+        }
+    });
+    (port, served)
+}
+
+fn config(dir: &Path, sources: &[(&str, u16, f64)]) -> PathBuf {
+    let mut text = format!(
+        "[cache]\ndir = {:?}\nmax_bytes = 1000000000\n",
+        dir.join("cache")
+    );
+    for (name, port, idle) in sources {
+        text += &format!(
+            "[[source]]\nname = \"{name}\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{port}/dicom-web\"\nmax_retries = 3\n[source.timeouts]\nconnect_s = 2\nidle_s = {idle}\noverall_s = 20\n"
+        );
+    }
+    let path = dir.join("pacs.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.path().is_dir() {
+                out.extend(files_under(&e.path()));
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn query_retrieve_and_faults_against_orthanc() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let orthanc = Orthanc::start();
+
+    // Synthetic studies, plus RG1 (JPEG 2000 in the corpus when it is built).
+    let demo = work.path().join("demo");
+    let out = overread(&[
+        "demo",
+        "generate",
+        demo.to_str().expect("utf8"),
+        "--count",
+        "3",
+        "--size",
+        "256",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut uploaded: Vec<PathBuf> = files_under(&demo)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .collect();
+    if let Some(corpus) = std::env::var_os("OVERREAD_CORPUS") {
+        let rg1 = PathBuf::from(corpus).join("rg1/RG1_j2k_lossless.dcm");
+        if rg1.exists() {
+            uploaded.push(rg1);
+        }
+    }
+    for f in &uploaded {
+        orthanc.upload(f);
+    }
+
+    let (proxy, served) = flaky_proxy(orthanc.http, 2);
+    let cfg = config(
+        work.path(),
+        &[("pacs", orthanc.http, 2.0), ("flaky", proxy, 2.0)],
+    );
+    let cfg = cfg.to_str().expect("utf8");
+
+    // Echo and query.
+    let out = overread(&["pacs", "--config", cfg, "--source", "pacs", "echo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = overread(&[
+        "pacs", "--config", cfg, "--source", "pacs", "query", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let studies = json_lines(&out);
+    assert_eq!(studies.len(), uploaded.len(), "{studies:?}");
+    let out = overread(&[
+        "pacs",
+        "--config",
+        cfg,
+        "--source",
+        "pacs",
+        "query",
+        "--json",
+        "--patient-id",
+        "NO-SUCH-PATIENT",
+    ]);
+    assert!(json_lines(&out).is_empty());
+
+    // Retrieve every study: complete, and byte for byte what was stored
+    // (transfer-syntax=* keeps the stored syntax).
+    let mut cached_bytes = std::collections::BTreeSet::new();
+    for s in &studies {
+        let uid = s["study_uid"].as_str().expect("uid");
+        let out = overread(&[
+            "pacs", "--config", cfg, "--source", "pacs", "retrieve", "--json", uid,
+        ]);
+        let line = &json_lines(&out)[0];
+        assert!(out.status.success(), "{line}");
+        assert_eq!(line["complete"], true, "{line}");
+        for f in line["files"].as_array().expect("files") {
+            cached_bytes.insert(std::fs::read(f.as_str().expect("path")).expect("read"));
+        }
+    }
+    for f in &uploaded {
+        assert!(
+            cached_bytes.contains(&std::fs::read(f).expect("read")),
+            "{}",
+            f.display()
+        );
+    }
+
+    // 503 with Retry-After: retried, then served.
+    let first = studies[0]["study_uid"].as_str().expect("uid");
+    let cache2 = work.path().join("cache-flaky");
+    let out = overread(&[
+        "pacs",
+        "--config",
+        cfg,
+        "--source",
+        "flaky",
+        "retrieve",
+        "--json",
+        "--cache",
+        cache2.to_str().expect("utf8"),
+        first,
+    ]);
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["complete"], true, "{line}");
+    assert!(served.load(Ordering::SeqCst) >= 3);
+
+    // A stalled PACS (stopped process): a clear time-out, nothing half-written.
+    orthanc.signal("-STOP");
+    let cache3 = work.path().join("cache-stall");
+    let started = Instant::now();
+    let out = overread(&[
+        "pacs",
+        "--config",
+        cfg,
+        "--source",
+        "pacs",
+        "retrieve",
+        "--json",
+        "--cache",
+        cache3.to_str().expect("utf8"),
+        first,
+    ]);
+    orthanc.signal("-CONT");
+    let line = &json_lines(&out)[0];
+    assert_eq!(out.status.code(), Some(1), "{line}");
+    assert_eq!(line["code"], "timeout", "{line}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(files_under(&cache3.join("objects")).is_empty());
+    assert!(files_under(&cache3.join("tmp")).is_empty());
+
+    // The PACS down: a clear error; the cached studies stay usable offline.
+    drop(orthanc);
+    let out = overread(&["pacs", "--config", cfg, "--source", "pacs", "echo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(msg.contains("pacs: cannot connect"), "{msg}");
+    assert_eq!(msg.trim().lines().count(), 1, "{msg}");
+    let cached = files_under(&work.path().join("cache/objects"));
+    assert_eq!(cached.len(), uploaded.len());
+    for f in cached {
+        let out = overread(&["info", "--json", f.to_str().expect("utf8")]);
+        assert!(out.status.success());
+    }
+}

@@ -1,0 +1,322 @@
+//! Data sets as they travel in DIMSE messages (PS3.7 §9–10): command sets,
+//! query identifiers and the data set of a C-STORE, plus the Part-10 header
+//! that turns a received data set into a file (PS3.10 §7.1).
+//!
+//! The PACS crate speaks the upper-layer protocol; everything that encodes
+//! or parses DICOM elements stays here, so that crate never sees dicom-rs's
+//! data types.
+
+use crate::attrs;
+use crate::error::{Error, Result};
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+use dicom_core::header::Header as _;
+use dicom_core::value::PrimitiveValue;
+use dicom_core::{DataElement, Tag, VR};
+use dicom_dictionary_std::StandardDataDictionary;
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+use dicom_object::InMemDicomObject;
+use dicom_object::meta::FileMetaTableBuilder;
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Implicit VR Little Endian, the transfer syntax of every command set.
+pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
+/// Explicit VR Little Endian.
+pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
+
+/// Largest identifier or command set parsed from the network: query answers
+/// are a few hundred bytes; anything bigger is refused before parsing.
+pub const MAX_NET_DATASET: usize = 1 << 20;
+
+/// One attribute value of a network data set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetValue {
+    Text(String),
+    U16(u16),
+    U32(u32),
+}
+
+/// A flat data set of text and integer attributes, keyed by tag
+/// (`group << 16 | element`). Sequences are skipped when parsing: nothing
+/// Overread queries or commands uses them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetDataset {
+    elements: BTreeMap<u32, NetValue>,
+}
+
+impl NetDataset {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a text attribute (an empty string is a universal matching key in
+    /// a query: "return this attribute").
+    pub fn set_text(&mut self, tag: u32, value: impl Into<String>) -> &mut Self {
+        self.elements.insert(tag, NetValue::Text(value.into()));
+        self
+    }
+
+    pub fn set_u16(&mut self, tag: u32, value: u16) -> &mut Self {
+        self.elements.insert(tag, NetValue::U16(value));
+        self
+    }
+
+    pub fn set_u32(&mut self, tag: u32, value: u32) -> &mut Self {
+        self.elements.insert(tag, NetValue::U32(value));
+        self
+    }
+
+    pub fn get(&self, tag: u32) -> Option<&NetValue> {
+        self.elements.get(&tag)
+    }
+
+    /// A text attribute, trimmed; `None` when absent or empty.
+    pub fn text(&self, tag: u32) -> Option<&str> {
+        match self.elements.get(&tag)? {
+            NetValue::Text(s) => {
+                let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+                (!s.is_empty()).then_some(s)
+            }
+            _ => None,
+        }
+    }
+
+    /// An integer attribute, whether it was encoded as US, UL or a string.
+    pub fn int(&self, tag: u32) -> Option<u32> {
+        match self.elements.get(&tag)? {
+            NetValue::U16(v) => Some(u32::from(*v)),
+            NetValue::U32(v) => Some(*v),
+            NetValue::Text(s) => s.trim().parse().ok(),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &NetValue)> {
+        self.elements.iter().map(|(t, v)| (*t, v))
+    }
+
+    fn to_object(&self, skip_group_length: bool) -> Result<InMemDicomObject> {
+        let mut obj = InMemDicomObject::new_empty();
+        for (&tag, value) in &self.elements {
+            if skip_group_length && tag == 0x0000_0000 {
+                continue;
+            }
+            let t = Tag((tag >> 16) as u16, tag as u16);
+            let (vr, value) = match value {
+                NetValue::U16(v) => (VR::US, PrimitiveValue::from(*v)),
+                NetValue::U32(v) => (VR::UL, PrimitiveValue::from(*v)),
+                NetValue::Text(s) => {
+                    let vr = StandardDataDictionary
+                        .by_tag(t)
+                        .map(|e| e.vr().relaxed())
+                        .unwrap_or(VR::LO);
+                    (vr, PrimitiveValue::from(s.as_str()))
+                }
+            };
+            obj.put(DataElement::new(t, vr, value));
+        }
+        Ok(obj)
+    }
+}
+
+fn registry(ts_uid: &str) -> Result<&'static dicom_encoding::TransferSyntax> {
+    TransferSyntaxRegistry
+        .get(ts_uid)
+        .ok_or_else(|| Error::UnsupportedTransferSyntax { uid: ts_uid.into() })
+}
+
+/// Encodes a data set (a query identifier) in the given transfer syntax.
+pub fn encode(ds: &NetDataset, ts_uid: &str) -> Result<Vec<u8>> {
+    let ts = registry(ts_uid)?;
+    let mut out = Vec::new();
+    ds.to_object(false)?
+        .write_dataset_with_ts(&mut out, ts)
+        .map_err(|e| Error::Parse {
+            message: format!("cannot encode data set: {e}"),
+        })?;
+    Ok(out)
+}
+
+/// Encodes a command set (implicit VR little endian) with its Command Group
+/// Length (0000,0000) computed, as PS3.7 §6.3.1 requires.
+pub fn encode_command(ds: &NetDataset) -> Result<Vec<u8>> {
+    let body = {
+        let ts = registry(IMPLICIT_VR_LE)?;
+        let mut out = Vec::new();
+        ds.to_object(true)?
+            .write_dataset_with_ts(&mut out, ts)
+            .map_err(|e| Error::Parse {
+                message: format!("cannot encode command set: {e}"),
+            })?;
+        out
+    };
+    let length = u32::try_from(body.len()).map_err(|_| Error::Parse {
+        message: "command set too long".into(),
+    })?;
+    let mut out = Vec::with_capacity(body.len() + 12);
+    out.extend_from_slice(&[0, 0, 0, 0]); // (0000,0000)
+    out.extend_from_slice(&4u32.to_le_bytes());
+    out.extend_from_slice(&length.to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// Parses a command set or identifier received from a peer.
+pub fn decode(bytes: &[u8], ts_uid: &str) -> Result<NetDataset> {
+    if bytes.len() > MAX_NET_DATASET {
+        return Err(Error::FileTooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_NET_DATASET as u64,
+        });
+    }
+    let ts = registry(ts_uid)?;
+    let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(|e| Error::Parse {
+        message: e.to_string(),
+    })?;
+    let mut ds = NetDataset::new();
+    for elem in obj.iter() {
+        let tag = (u32::from(elem.tag().0) << 16) | u32::from(elem.tag().1);
+        let value = match elem.vr() {
+            VR::SQ => continue,
+            VR::US => match elem.value().to_int::<u16>() {
+                Ok(v) => NetValue::U16(v),
+                Err(_) => continue,
+            },
+            VR::UL => match elem.value().to_int::<u32>() {
+                Ok(v) => NetValue::U32(v),
+                Err(_) => continue,
+            },
+            VR::OB | VR::OW | VR::OF | VR::OD | VR::OL | VR::OV | VR::UN => continue,
+            _ => match attrs::string(&obj, elem.tag()) {
+                Some(s) => NetValue::Text(s),
+                None => NetValue::Text(String::new()),
+            },
+        };
+        ds.elements.insert(tag, value);
+    }
+    Ok(ds)
+}
+
+/// Writes a received data set as a Part-10 file: preamble, `DICM`, the file
+/// meta information group, then the data set bytes exactly as received (in
+/// the transfer syntax they were negotiated in).
+pub fn write_part10(
+    mut out: impl Write,
+    sop_class_uid: &str,
+    sop_instance_uid: &str,
+    ts_uid: &str,
+    dataset: &[u8],
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::Write {
+        path: "(stream)".into(),
+        message: e.to_string(),
+    };
+    let meta = FileMetaTableBuilder::new()
+        .media_storage_sop_class_uid(sop_class_uid)
+        .media_storage_sop_instance_uid(sop_instance_uid)
+        .transfer_syntax(ts_uid)
+        .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
+        .implementation_version_name("OVERREAD_01")
+        .build()
+        .map_err(|e| Error::Parse {
+            message: format!("cannot build file meta information: {e}"),
+        })?;
+    out.write_all(&[0u8; 128]).map_err(io)?;
+    out.write_all(b"DICM").map_err(io)?;
+    meta.write(&mut out).map_err(|e| Error::Parse {
+        message: format!("cannot write file meta information: {e}"),
+    })?;
+    out.write_all(dataset).map_err(io)?;
+    Ok(())
+}
+
+/// Overread's implementation class UID (a 2.25 UUID-derived root).
+pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.178342156427951339178163529847719416221";
+
+/// Whether a string is a syntactically valid UID (PS3.5 §9.1): digits and
+/// dots, components without leading zeros, at most 64 characters.
+pub fn is_valid_uid(uid: &str) -> bool {
+    !uid.is_empty()
+        && uid.len() <= 64
+        && uid.split('.').all(|c| {
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_digit())
+                && (c == "0" || !c.starts_with('0'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_set_round_trips_with_its_group_length() {
+        let mut ds = NetDataset::new();
+        ds.set_text(0x0000_0002, "1.2.840.10008.1.1")
+            .set_u16(0x0000_0100, 0x0030)
+            .set_u16(0x0000_0110, 7)
+            .set_u16(0x0000_0800, 0x0101);
+        let bytes = encode_command(&ds).expect("encode");
+        let length = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        assert_eq!(length as usize, bytes.len() - 12);
+        let back = decode(&bytes, IMPLICIT_VR_LE).expect("decode");
+        assert_eq!(back.text(0x0000_0002), Some("1.2.840.10008.1.1"));
+        assert_eq!(back.int(0x0000_0100), Some(0x30));
+        assert_eq!(back.int(0x0000_0110), Some(7));
+        assert_eq!(back.int(0x0000_0000), Some(length));
+    }
+
+    #[test]
+    fn an_identifier_round_trips_in_explicit_vr() {
+        let mut ds = NetDataset::new();
+        ds.set_text(0x0008_0052, "STUDY")
+            .set_text(0x0010_0010, "DOE^J*")
+            .set_text(0x0020_000D, "");
+        let bytes = encode(&ds, EXPLICIT_VR_LE).expect("encode");
+        let back = decode(&bytes, EXPLICIT_VR_LE).expect("decode");
+        assert_eq!(back.text(0x0008_0052), Some("STUDY"));
+        assert_eq!(back.text(0x0010_0010), Some("DOE^J*"));
+        assert!(back.get(0x0020_000D).is_some());
+        assert_eq!(back.text(0x0020_000D), None);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bytes in [&[0xffu8; 3][..], &[8, 0, 0x52, 0, 0xff, 0xff, 0xff, 0x7f]] {
+            let _ = decode(bytes, IMPLICIT_VR_LE);
+        }
+        assert!(decode(&vec![0; MAX_NET_DATASET + 1], IMPLICIT_VR_LE).is_err());
+    }
+
+    #[test]
+    fn a_received_data_set_becomes_a_readable_file() {
+        let mut ds = NetDataset::new();
+        ds.set_text(0x0008_0016, "1.2.840.10008.5.1.4.1.1.1")
+            .set_text(0x0008_0018, "1.2.3.4")
+            .set_text(0x0010_0020, "SYN-1");
+        let body = encode(&ds, EXPLICIT_VR_LE).expect("encode");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.dcm");
+        let file = std::fs::File::create(&path).expect("create");
+        write_part10(
+            file,
+            "1.2.840.10008.5.1.4.1.1.1",
+            "1.2.3.4",
+            EXPLICIT_VR_LE,
+            &body,
+        )
+        .expect("write");
+        let header = crate::read_header(&path, &crate::Limits::default()).expect("read");
+        assert_eq!(header.sop_instance_uid.as_deref(), Some("1.2.3.4"));
+        assert_eq!(header.patient_id.as_deref(), Some("SYN-1"));
+    }
+
+    #[test]
+    fn uids_are_validated() {
+        assert!(is_valid_uid("1.2.840.10008.1.2"));
+        assert!(is_valid_uid("2.25.0"));
+        for bad in ["", "1..2", "1.02", "../x", "1.2.a", &"1.".repeat(40)] {
+            assert!(!is_valid_uid(bad), "{bad}");
+        }
+    }
+}

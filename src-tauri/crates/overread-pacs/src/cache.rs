@@ -1,0 +1,460 @@
+//! The local cache of retrieved instances.
+//!
+//! Layout under the cache folder:
+//! - `objects/ab/<sha256>.dcm`: instances, content-addressed: named by the
+//!   hash of their bytes, never by a UID or a path from the peer;
+//! - `studies/<key>.json`: one record per study (what the PACS listed, what
+//!   is here, whether it is complete, when it was last used), where `key` is
+//!   a hash of the Study Instance UID;
+//! - `tmp/`: files being written. Every write goes to a temporary file, is
+//!   fsynced and renamed into place, so a crash or a killed transfer leaves
+//!   nothing half-written where a reader could see it; leftovers in `tmp/`
+//!   are removed when the cache opens.
+
+use crate::error::{Result, cache_err};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// One instance of a study as the cache knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedInstance {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// What the cache knows of one study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyRecord {
+    pub study_uid: String,
+    /// The configured source it came from.
+    pub source: String,
+    /// SOP Instance UIDs the PACS listed for the study.
+    pub expected: Vec<String>,
+    /// Instances present and checked decodable, by SOP Instance UID.
+    pub instances: BTreeMap<String, CachedInstance>,
+    /// Why instances are missing or unusable, by SOP Instance UID.
+    #[serde(default)]
+    pub problems: BTreeMap<String, String>,
+    /// Seconds since the epoch.
+    pub last_used: u64,
+}
+
+impl StudyRecord {
+    pub fn new(source: &str, study_uid: &str) -> Self {
+        StudyRecord {
+            study_uid: study_uid.to_string(),
+            source: source.to_string(),
+            expected: Vec::new(),
+            instances: BTreeMap::new(),
+            problems: BTreeMap::new(),
+            last_used: now(),
+        }
+    }
+
+    /// Complete: every instance the PACS listed is here and decodable. Only
+    /// complete studies are shown to the AI.
+    pub fn is_complete(&self) -> bool {
+        !self.expected.is_empty() && self.expected.iter().all(|u| self.instances.contains_key(u))
+    }
+
+    pub fn missing(&self) -> Vec<String> {
+        self.expected
+            .iter()
+            .filter(|u| !self.instances.contains_key(*u))
+            .cloned()
+            .collect()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.instances.values().map(|i| i.bytes).sum()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+/// An instance being written into the cache.
+#[derive(Debug)]
+pub struct ObjectWriter {
+    file: tempfile::NamedTempFile,
+    hasher: Sha256,
+    bytes: u64,
+    limit: u64,
+    objects: PathBuf,
+}
+
+/// An instance stored in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub sha256: String,
+    pub bytes: u64,
+    pub path: PathBuf,
+}
+
+/// Largest single instance accepted (a radiograph is tens of MB at most).
+pub const MAX_OBJECT_BYTES: u64 = 1 << 30;
+
+impl ObjectWriter {
+    /// Appends bytes; refuses past the per-object limit.
+    pub fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.bytes += data.len() as u64;
+        if self.bytes > self.limit {
+            return Err(std::io::Error::other(format!(
+                "instance larger than {} bytes",
+                self.limit
+            )));
+        }
+        self.hasher.update(data);
+        self.file.write_all(data)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// Syncs the file and moves it to its content address.
+    pub fn finish(self) -> Result<StoredObject> {
+        let sha = hex(&self.hasher.finalize());
+        let shard = self.objects.join(&sha[..2]);
+        fs::create_dir_all(&shard).map_err(|e| cache_err(&shard, e))?;
+        let path = shard.join(format!("{sha}.dcm"));
+        self.file
+            .as_file()
+            .sync_all()
+            .map_err(|e| cache_err(self.file.path(), e))?;
+        self.file
+            .persist(&path)
+            .map_err(|e| cache_err(&path, e.error))?;
+        sync_dir(&shard);
+        Ok(StoredObject {
+            sha256: sha,
+            bytes: self.bytes,
+            path,
+        })
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    // Makes the rename durable; best effort where a platform cannot.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// What an eviction removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Eviction {
+    pub studies: Vec<String>,
+    pub bytes_freed: u64,
+}
+
+impl Cache {
+    /// Opens (creating) a cache; removes files left in `tmp/` by an
+    /// interrupted write.
+    pub fn open(dir: &Path, max_bytes: u64) -> Result<Cache> {
+        for sub in ["objects", "studies", "tmp"] {
+            let p = dir.join(sub);
+            fs::create_dir_all(&p).map_err(|e| cache_err(&p, e))?;
+        }
+        let tmp = dir.join("tmp");
+        if let Ok(entries) = fs::read_dir(&tmp) {
+            for e in entries.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            max_bytes,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Starts writing one instance.
+    pub fn writer(&self) -> Result<ObjectWriter> {
+        let tmp = self.dir.join("tmp");
+        let file = tempfile::Builder::new()
+            .prefix("in-")
+            .suffix(".part")
+            .tempfile_in(&tmp)
+            .map_err(|e| cache_err(&tmp, e))?;
+        Ok(ObjectWriter {
+            file,
+            hasher: Sha256::new(),
+            bytes: 0,
+            limit: MAX_OBJECT_BYTES,
+            objects: self.dir.join("objects"),
+        })
+    }
+
+    /// Where an object with this hash lives (whether or not it exists).
+    pub fn object_path(&self, sha256: &str) -> Option<PathBuf> {
+        (sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())).then(|| {
+            self.dir
+                .join("objects")
+                .join(&sha256[..2])
+                .join(format!("{sha256}.dcm"))
+        })
+    }
+
+    fn record_path(&self, study_uid: &str) -> PathBuf {
+        let key = hex(&Sha256::digest(study_uid.as_bytes()))[..32].to_string();
+        self.dir.join("studies").join(format!("{key}.json"))
+    }
+
+    pub fn study(&self, study_uid: &str) -> Result<Option<StudyRecord>> {
+        let path = self.record_path(study_uid);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let mut rec: StudyRecord =
+                    serde_json::from_slice(&bytes).map_err(|e| cache_err(&path, e))?;
+                // An object deleted behind our back no longer counts.
+                rec.instances
+                    .retain(|_, i| self.object_path(&i.sha256).is_some_and(|p| p.is_file()));
+                Ok(Some(rec))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(cache_err(&path, e)),
+        }
+    }
+
+    /// Writes a study record atomically.
+    pub fn save_study(&self, record: &StudyRecord) -> Result<()> {
+        let path = self.record_path(&record.study_uid);
+        let json = serde_json::to_vec_pretty(record).map_err(|e| cache_err(&path, e))?;
+        let tmp = self.dir.join("tmp");
+        let mut f = tempfile::Builder::new()
+            .prefix("study-")
+            .tempfile_in(&tmp)
+            .map_err(|e| cache_err(&tmp, e))?;
+        f.write_all(&json).map_err(|e| cache_err(&path, e))?;
+        f.as_file().sync_all().map_err(|e| cache_err(&path, e))?;
+        f.persist(&path).map_err(|e| cache_err(&path, e.error))?;
+        sync_dir(&self.dir.join("studies"));
+        Ok(())
+    }
+
+    /// Every study record in the cache.
+    pub fn studies(&self) -> Result<Vec<StudyRecord>> {
+        let dir = self.dir.join("studies");
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir)
+            .map_err(|e| cache_err(&dir, e))?
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let bytes = fs::read(&path).map_err(|e| cache_err(&path, e))?;
+                if let Ok(rec) = serde_json::from_slice::<StudyRecord>(&bytes) {
+                    out.push(rec);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Paths of a study's cached instances.
+    pub fn instance_paths(&self, record: &StudyRecord) -> Vec<PathBuf> {
+        record
+            .instances
+            .values()
+            .filter_map(|i| self.object_path(&i.sha256))
+            .collect()
+    }
+
+    /// Marks a study as used now (for least-recently-used eviction).
+    pub fn touch(&self, study_uid: &str) -> Result<()> {
+        if let Some(mut rec) = self.study(study_uid)? {
+            rec.last_used = now();
+            self.save_study(&rec)?;
+        }
+        Ok(())
+    }
+
+    /// Bytes held by all studies' instances (shared objects counted once).
+    pub fn total_bytes(&self) -> Result<u64> {
+        let mut seen = BTreeMap::new();
+        for rec in self.studies()? {
+            for i in rec.instances.values() {
+                seen.insert(i.sha256.clone(), i.bytes);
+            }
+        }
+        Ok(seen.values().sum())
+    }
+
+    /// Removes least recently used studies until the cache is under its
+    /// limit. Studies for which `pinned` says yes (pending decisions, or
+    /// being read) are never removed; an object shared with a kept study
+    /// stays.
+    pub fn evict(&self, pinned: &dyn Fn(&str) -> bool) -> Result<Eviction> {
+        let mut studies = self.studies()?;
+        studies.sort_by_key(|r| r.last_used);
+        let mut total = self.total_bytes()?;
+        let mut out = Eviction::default();
+        let mut victims = Vec::new();
+        for rec in &studies {
+            if total <= self.max_bytes {
+                break;
+            }
+            if pinned(&rec.study_uid) {
+                continue;
+            }
+            total = total.saturating_sub(rec.bytes());
+            victims.push(rec.study_uid.clone());
+        }
+        let kept: std::collections::BTreeSet<&str> = studies
+            .iter()
+            .filter(|r| !victims.contains(&r.study_uid))
+            .flat_map(|r| r.instances.values().map(|i| i.sha256.as_str()))
+            .collect();
+        for rec in studies.iter().filter(|r| victims.contains(&r.study_uid)) {
+            let path = self.record_path(&rec.study_uid);
+            fs::remove_file(&path).map_err(|e| cache_err(&path, e))?;
+            for i in rec.instances.values() {
+                if kept.contains(i.sha256.as_str()) {
+                    continue;
+                }
+                if let Some(p) = self.object_path(&i.sha256)
+                    && fs::remove_file(&p).is_ok()
+                {
+                    out.bytes_freed += i.bytes;
+                }
+            }
+            out.studies.push(rec.study_uid.clone());
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(cache: &Cache, rec: &mut StudyRecord, sop: &str, bytes: &[u8]) {
+        let mut w = cache.writer().expect("writer");
+        w.write(bytes).expect("write");
+        let stored = w.finish().expect("finish");
+        rec.expected.push(sop.into());
+        rec.instances.insert(
+            sop.into(),
+            CachedInstance {
+                sha256: stored.sha256,
+                bytes: stored.bytes,
+            },
+        );
+    }
+
+    #[test]
+    fn objects_are_content_addressed_and_records_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path(), 1 << 20).expect("open");
+        let mut rec = StudyRecord::new("pacs", "1.2.3");
+        put(&cache, &mut rec, "1.2.3.1", b"hello");
+        let sha = &rec.instances["1.2.3.1"].sha256;
+        assert_eq!(
+            sha,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        cache.save_study(&rec).expect("save");
+        let back = cache.study("1.2.3").expect("read").expect("present");
+        assert!(back.is_complete());
+        assert_eq!(cache.instance_paths(&back).len(), 1);
+        // Nothing in the file names comes from a UID.
+        for entry in fs::read_dir(dir.path().join("studies"))
+            .expect("dir")
+            .flatten()
+        {
+            assert!(!entry.file_name().to_string_lossy().contains("1.2.3"));
+        }
+    }
+
+    #[test]
+    fn an_interrupted_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path(), 1 << 20).expect("open");
+        let mut w = cache.writer().expect("writer");
+        w.write(b"half an instance").expect("write");
+        drop(w); // the transfer died
+        let objects: Vec<_> = walk(&dir.path().join("objects"));
+        assert!(objects.is_empty(), "{objects:?}");
+        assert!(walk(&dir.path().join("tmp")).is_empty());
+    }
+
+    #[test]
+    fn a_study_with_a_missing_instance_is_partial() {
+        let mut rec = StudyRecord::new("pacs", "1.2");
+        rec.expected = vec!["1.2.1".into(), "1.2.2".into()];
+        rec.instances.insert(
+            "1.2.1".into(),
+            CachedInstance {
+                sha256: "00".repeat(32),
+                bytes: 1,
+            },
+        );
+        assert!(!rec.is_complete());
+        assert_eq!(rec.missing(), vec!["1.2.2".to_string()]);
+        assert!(!StudyRecord::new("pacs", "1.3").is_complete());
+    }
+
+    #[test]
+    fn eviction_takes_the_least_recently_used_unpinned_studies() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path(), 250).expect("open");
+        for (i, uid) in ["1.1", "1.2", "1.3"].iter().enumerate() {
+            let mut rec = StudyRecord::new("pacs", uid);
+            put(&cache, &mut rec, &format!("{uid}.1"), &[i as u8; 100]);
+            rec.last_used = 1000 + i as u64;
+            cache.save_study(&rec).expect("save");
+        }
+        // 300 bytes over a 250 limit: the oldest (1.1) is pinned, so 1.2 goes.
+        let ev = cache.evict(&|uid| uid == "1.1").expect("evict");
+        assert_eq!(ev.studies, vec!["1.2".to_string()]);
+        assert_eq!(ev.bytes_freed, 100);
+        assert!(cache.study("1.2").expect("read").is_none());
+        assert!(cache.study("1.1").expect("read").is_some());
+        assert_eq!(cache.total_bytes().expect("total"), 200);
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(rd) = fs::read_dir(dir) {
+            for e in rd.flatten() {
+                if e.path().is_dir() {
+                    out.extend(walk(&e.path()));
+                } else {
+                    out.push(e.path());
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,313 @@
+//! The PACS configuration file (TOML): named sources and the cache.
+//!
+//! ```toml
+//! [cache]
+//! dir = "/var/cache/overread"     # optional; the caller's default otherwise
+//! max_bytes = 20_000_000_000
+//!
+//! [[source]]
+//! name = "pacs-web"
+//! kind = "dicomweb"
+//! url = "http://127.0.0.1:8042/dicom-web"
+//! auth = "basic"                  # none | basic | bearer
+//! username = "reader"
+//! password_env = "PACS_PASSWORD"  # secrets come from the environment
+//! ca_bundle = "/etc/overread/ca.pem"
+//!
+//! [[source]]
+//! name = "pacs-dimse"
+//! kind = "dimse"
+//! host = "127.0.0.1"
+//! port = 4242
+//! called_ae = "ORTHANC"
+//! calling_ae = "OVERREAD"
+//! ```
+
+use crate::error::{ConfigSnafu, Error, ReadConfigSnafu, Result};
+use serde::Deserialize;
+use snafu::ResultExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PacsConfig {
+    #[serde(default)]
+    pub cache: CacheConfig,
+    #[serde(default, rename = "source")]
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    pub dir: Option<PathBuf>,
+    #[serde(default = "default_cache_bytes")]
+    pub max_bytes: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            dir: None,
+            max_bytes: default_cache_bytes(),
+        }
+    }
+}
+
+fn default_cache_bytes() -> u64 {
+    20_000_000_000
+}
+
+// No deny_unknown_fields here: serde cannot combine it with `flatten`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Source {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: SourceKind,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    #[serde(default = "default_retries")]
+    pub max_retries: u32,
+}
+
+fn default_retries() -> u32 {
+    4
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SourceKind {
+    Dicomweb(DicomWebSource),
+    Dimse(DimseSource),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DicomWebSource {
+    pub url: String,
+    #[serde(default)]
+    pub auth: AuthKind,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub token_env: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    #[default]
+    None,
+    Basic,
+    Bearer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DimseSource {
+    pub host: String,
+    pub port: u16,
+    pub called_ae: String,
+    #[serde(default = "default_ae")]
+    pub calling_ae: String,
+}
+
+fn default_ae() -> String {
+    "OVERREAD".into()
+}
+
+/// Seconds.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeouts {
+    #[serde(default = "d_connect")]
+    pub connect_s: f64,
+    #[serde(default = "d_idle")]
+    pub idle_s: f64,
+    #[serde(default = "d_overall")]
+    pub overall_s: f64,
+}
+
+fn d_connect() -> f64 {
+    5.0
+}
+fn d_idle() -> f64 {
+    30.0
+}
+fn d_overall() -> f64 {
+    600.0
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect_s: d_connect(),
+            idle_s: d_idle(),
+            overall_s: d_overall(),
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn connect(&self) -> Duration {
+        Duration::from_secs_f64(self.connect_s)
+    }
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs_f64(self.idle_s)
+    }
+    pub fn overall(&self) -> Duration {
+        Duration::from_secs_f64(self.overall_s)
+    }
+}
+
+fn valid_ae(ae: &str) -> bool {
+    !ae.trim().is_empty()
+        && ae.len() <= 16
+        && ae.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+}
+
+impl PacsConfig {
+    pub fn load(path: &Path) -> Result<PacsConfig> {
+        let text = std::fs::read_to_string(path).context(ReadConfigSnafu { path })?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<PacsConfig> {
+        let config: PacsConfig = toml::from_str(text).map_err(|e| Error::Config {
+            reason: e.message().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let mut names = std::collections::BTreeSet::new();
+        for s in &self.sources {
+            let bad = |reason: String| ConfigSnafu { reason }.fail();
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return bad(format!(
+                    "source name {:?}: use letters, digits, - _ .",
+                    s.name
+                ));
+            }
+            if !names.insert(&s.name) {
+                return bad(format!("source {:?} is defined twice", s.name));
+            }
+            let t = s.timeouts;
+            if !(t.connect_s > 0.0 && t.idle_s > 0.0 && t.overall_s > 0.0)
+                || [t.connect_s, t.idle_s, t.overall_s]
+                    .iter()
+                    .any(|v| *v > 86_400.0)
+            {
+                return bad(format!("source {:?}: timeouts must be 0–86400 s", s.name));
+            }
+            match &s.kind {
+                SourceKind::Dicomweb(w) => {
+                    if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                        return bad(format!("source {:?}: url must be http(s)://", s.name));
+                    }
+                    if w.auth == AuthKind::Basic
+                        && (w.username.is_none() || w.password_env.is_none())
+                    {
+                        return bad(format!(
+                            "source {:?}: basic auth needs username and password_env",
+                            s.name
+                        ));
+                    }
+                    if w.auth == AuthKind::Bearer && w.token_env.is_none() {
+                        return bad(format!("source {:?}: bearer auth needs token_env", s.name));
+                    }
+                }
+                SourceKind::Dimse(d) => {
+                    if !valid_ae(&d.called_ae) || !valid_ae(&d.calling_ae) {
+                        return bad(format!(
+                            "source {:?}: AE titles are 1–16 printable characters",
+                            s.name
+                        ));
+                    }
+                    if d.host.is_empty() || d.port == 0 {
+                        return bad(format!("source {:?}: host and port are required", s.name));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn source(&self, name: &str) -> Result<&Source> {
+        self.sources
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| Error::UnknownSource { name: name.into() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_kinds_parse() {
+        let c = PacsConfig::parse(
+            r#"
+            [cache]
+            max_bytes = 1000
+            [[source]]
+            name = "web"
+            kind = "dicomweb"
+            url = "http://127.0.0.1:8042/dicom-web"
+            [source.timeouts]
+            idle_s = 2
+            [[source]]
+            name = "dimse"
+            kind = "dimse"
+            host = "127.0.0.1"
+            port = 4242
+            called_ae = "ORTHANC"
+            "#,
+        )
+        .expect("parse");
+        assert_eq!(c.cache.max_bytes, 1000);
+        assert!(matches!(
+            c.source("web").expect("web").kind,
+            SourceKind::Dicomweb(_)
+        ));
+        assert_eq!(c.source("web").expect("web").timeouts.idle_s, 2.0);
+        match &c.source("dimse").expect("dimse").kind {
+            SourceKind::Dimse(d) => assert_eq!(d.calling_ae, "OVERREAD"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.source("nope").expect_err("unknown").code(), "config");
+    }
+
+    #[test]
+    fn mistakes_are_one_line_errors() {
+        for (text, needle) in [
+            (
+                "[[source]]\nname='a'\nkind='dicomweb'\nurl='ftp://x'",
+                "http",
+            ),
+            (
+                "[[source]]\nname='a b'\nkind='dicomweb'\nurl='http://x'",
+                "source name",
+            ),
+            (
+                "[[source]]\nname='a'\nkind='dimse'\nhost='h'\nport=1\ncalled_ae='WAY_TOO_LONG_AE_TITLE'",
+                "AE titles",
+            ),
+            (
+                "[[source]]\nname='a'\nkind='dicomweb'\nurl='http://x'\nauth='basic'",
+                "basic",
+            ),
+            ("[[source]]\nname='a'\nkind='smb'", "smb"),
+        ] {
+            let e = PacsConfig::parse(text).expect_err(text).to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}

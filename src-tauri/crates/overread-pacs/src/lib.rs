@@ -1,0 +1,173 @@
+//! # overread-pacs
+//!
+//! Overread's PACS client. It queries and retrieves studies over DICOMweb
+//! (PS3.18: QIDO-RS, WADO-RS, STOW-RS) into a content-addressed local
+//! [`cache`], and keeps working when the PACS is slow or down: cached
+//! studies stay usable, transient failures are retried where that is safe,
+//! and a study counts complete only when every instance the PACS listed is
+//! present and decodable, so the AI never runs on half a study.
+//!
+//! This crate knows the network; DICOM data sets are parsed and written by
+//! `overread-dicom`.
+
+pub mod cache;
+pub mod config;
+pub mod dicomweb;
+mod error;
+pub mod multipart;
+pub mod query;
+pub mod retry;
+
+pub use cache::{Cache, StudyRecord};
+pub use config::{PacsConfig, Source, SourceKind};
+pub use dicomweb::DicomWebClient;
+pub use error::{Error, Result};
+pub use query::{InstanceRef, StudyMatch, StudyQuery};
+pub use tokio_util::sync::CancellationToken;
+
+use cache::CachedInstance;
+use serde::Serialize;
+
+/// Progress of a retrieve, reported after each instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub bytes: u64,
+}
+
+/// A configured source, ready to use.
+#[derive(Debug, Clone)]
+pub enum Client {
+    DicomWeb(DicomWebClient),
+}
+
+impl Client {
+    pub fn new(source: &Source) -> Result<Client> {
+        match &source.kind {
+            SourceKind::Dicomweb(w) => Ok(Client::DicomWeb(DicomWebClient::new(source, w)?)),
+            SourceKind::Dimse(_) => Err(Error::Config {
+                reason: format!("{}: DIMSE sources are not supported yet", source.name),
+            }),
+        }
+    }
+
+    pub async fn search_studies(
+        &self,
+        q: &StudyQuery,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<StudyMatch>> {
+        if let Some(d) = &q.study_date
+            && !query::valid_date_range(d)
+        {
+            return Err(Error::Config {
+                reason: format!("study date {d:?} is not YYYYMMDD or a range of them"),
+            });
+        }
+        match self {
+            Client::DicomWeb(c) => c.search_studies(q, cancel).await,
+        }
+    }
+
+    pub async fn list_instances(
+        &self,
+        study_uid: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<InstanceRef>> {
+        match self {
+            Client::DicomWeb(c) => c.search_instances(study_uid, cancel).await,
+        }
+    }
+}
+
+/// Checks a cached file is the instance asked for and that its pixels decode.
+fn verify(path: &std::path::Path, sop_uid: &str) -> std::result::Result<(), String> {
+    let limits = overread_dicom::Limits::default();
+    let inst = overread_dicom::open(path, &limits).map_err(|e| e.to_string())?;
+    if inst.header().sop_instance_uid.as_deref() != Some(sop_uid) {
+        return Err("the server sent a different instance".into());
+    }
+    if inst.header().has_pixel_data {
+        inst.frame(0).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Retrieves a study into the cache, instance by instance: instances already
+/// cached are kept (a retrieve interrupted by a PACS failure resumes where it
+/// stopped), each one is checked decodable, and the study record is saved
+/// after every instance. Returns the record; check
+/// [`StudyRecord::is_complete`].
+pub async fn retrieve_study(
+    client: &Client,
+    source_name: &str,
+    study_uid: &str,
+    cache: &Cache,
+    cancel: &CancellationToken,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<StudyRecord> {
+    let listed = client.list_instances(study_uid, cancel).await?;
+    let mut record = cache
+        .study(study_uid)?
+        .unwrap_or_else(|| StudyRecord::new(source_name, study_uid));
+    record.expected = listed.iter().map(|i| i.sop_uid.clone()).collect();
+    record.problems.clear();
+    record
+        .instances
+        .retain(|sop, _| record.expected.contains(sop));
+    cache.save_study(&record)?;
+    let total = listed.len();
+    let mut bytes = record.bytes();
+    let mut first_error = None;
+    for inst in &listed {
+        if record.instances.contains_key(&inst.sop_uid) {
+            continue;
+        }
+        let stored = match client {
+            Client::DicomWeb(c) => c.retrieve_instance(inst, cache, cancel).await,
+        };
+        match stored {
+            Ok(obj) => match verify(&obj.path, &inst.sop_uid) {
+                Ok(()) => {
+                    bytes += obj.bytes;
+                    record.instances.insert(
+                        inst.sop_uid.clone(),
+                        CachedInstance {
+                            sha256: obj.sha256,
+                            bytes: obj.bytes,
+                        },
+                    );
+                }
+                Err(why) => {
+                    record.problems.insert(inst.sop_uid.clone(), why);
+                }
+            },
+            Err(Error::Cancelled) => {
+                cache.save_study(&record)?;
+                return Err(Error::Cancelled);
+            }
+            // The PACS went away: keep what we have, report the failure.
+            Err(e) if e.is_transient() || matches!(e, Error::Protocol { .. }) => {
+                record.problems.insert(inst.sop_uid.clone(), e.to_string());
+                cache.save_study(&record)?;
+                first_error.get_or_insert(e);
+                break;
+            }
+            Err(e) => {
+                record.problems.insert(inst.sop_uid.clone(), e.to_string());
+                first_error.get_or_insert(e);
+            }
+        }
+        cache.save_study(&record)?;
+        progress(&Progress {
+            done: record.instances.len(),
+            total,
+            bytes,
+        });
+    }
+    cache.save_study(&record)?;
+    match first_error {
+        Some(e) if !record.is_complete() => Err(e),
+        _ => Ok(record),
+    }
+}
