@@ -90,12 +90,8 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
     match args.command {
         PacsCommand::Echo => {
             let started = std::time::Instant::now();
-            let q = StudyQuery {
-                limit: Some(1),
-                ..StudyQuery::default()
-            };
             runtime
-                .block_on(client.search_studies(&q, &cancel))
+                .block_on(client.echo(&cancel))
                 .map_err(|e| e.to_string())?;
             let _ = writeln!(
                 out,

@@ -28,6 +28,7 @@ fn free_port() -> u16 {
 struct Orthanc {
     child: Child,
     http: u16,
+    dicom: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -47,6 +48,10 @@ impl Orthanc {
             "HttpPort": http,
             "DicomPort": dicom,
             "DicomAet": "ORTHANC",
+            "DicomCheckCalledAet": true,
+            "DicomAlwaysAllowEcho": true,
+            "DicomAlwaysAllowFind": true,
+            "DicomAlwaysAllowGet": true,
             "RemoteAccessAllowed": false,
             "AuthenticationEnabled": false,
             "SaveJobs": false,
@@ -64,6 +69,7 @@ impl Orthanc {
         let orthanc = Orthanc {
             child,
             http,
+            dicom,
             _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -148,11 +154,16 @@ fn flaky_proxy(upstream: u16, fail: usize) -> (u16, Arc<AtomicUsize>) {
     (port, served)
 }
 
-fn config(dir: &Path, sources: &[(&str, u16, f64)]) -> PathBuf {
+fn config(dir: &Path, sources: &[(&str, u16, f64)], dimse_port: u16) -> PathBuf {
     let mut text = format!(
         "[cache]\ndir = {:?}\nmax_bytes = 1000000000\n",
         dir.join("cache")
     );
+    for (name, called) in [("dimse", "ORTHANC"), ("wrong-ae", "NOT-ORTHANC")] {
+        text += &format!(
+            "[[source]]\nname = \"{name}\"\nkind = \"dimse\"\nhost = \"127.0.0.1\"\nport = {dimse_port}\ncalled_ae = \"{called}\"\n[source.timeouts]\nidle_s = 10\n"
+        );
+    }
     for (name, port, idle) in sources {
         text += &format!(
             "[[source]]\nname = \"{name}\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{port}/dicom-web\"\nmax_retries = 3\n[source.timeouts]\nconnect_s = 2\nidle_s = {idle}\noverall_s = 20\n"
@@ -223,6 +234,7 @@ fn query_retrieve_and_faults_against_orthanc() {
     let cfg = config(
         work.path(),
         &[("pacs", orthanc.http, 2.0), ("flaky", proxy, 2.0)],
+        orthanc.dicom,
     );
     let cfg = cfg.to_str().expect("utf8");
 
@@ -278,6 +290,67 @@ fn query_retrieve_and_faults_against_orthanc() {
             f.display()
         );
     }
+
+    // DIMSE: C-ECHO, C-FIND, C-GET of every instance of the first study
+    // (in its stored transfer syntax), and a rejected association in words.
+    let out = overread(&["pacs", "--config", cfg, "--source", "dimse", "echo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = overread(&[
+        "pacs", "--config", cfg, "--source", "dimse", "query", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut found: Vec<_> = json_lines(&out)
+        .iter()
+        .map(|s| s["study_uid"].clone())
+        .collect();
+    let mut expected: Vec<_> = studies.iter().map(|s| s["study_uid"].clone()).collect();
+    found.sort_by_key(|v| v.to_string());
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(found, expected);
+    let cache_dimse = work.path().join("cache-dimse");
+    for s in &studies {
+        let uid = s["study_uid"].as_str().expect("uid");
+        let out = overread(&[
+            "pacs",
+            "--config",
+            cfg,
+            "--source",
+            "dimse",
+            "retrieve",
+            "--json",
+            "--cache",
+            cache_dimse.to_str().expect("utf8"),
+            uid,
+        ]);
+        let line = &json_lines(&out)[0];
+        assert_eq!(line["complete"], true, "{line}");
+        for f in line["files"].as_array().expect("files") {
+            let got = overread(&["info", "--json", f.as_str().expect("path")]);
+            let got: serde_json::Value = serde_json::from_slice(&got.stdout).expect("info");
+            let original = uploaded
+                .iter()
+                .map(|p| overread(&["info", "--json", p.to_str().expect("utf8")]))
+                .map(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("info"))
+                .find(|o| o["sop_uid"] == got["sop_uid"])
+                .expect("an uploaded instance");
+            assert_eq!(got["transfer_syntax"], original["transfer_syntax"]);
+        }
+    }
+    let out = overread(&["pacs", "--config", cfg, "--source", "wrong-ae", "echo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("refused the association") && msg.contains("called AE title"),
+        "{msg}"
+    );
 
     // 503 with Retry-After: retried, then served.
     let first = studies[0]["study_uid"].as_str().expect("uid");

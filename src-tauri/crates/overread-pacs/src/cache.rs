@@ -102,6 +102,16 @@ pub struct ObjectWriter {
     objects: PathBuf,
 }
 
+impl Write for ObjectWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        ObjectWriter::write(self, buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// An instance stored in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {

@@ -1,7 +1,8 @@
 //! # overread-pacs
 //!
 //! Overread's PACS client. It queries and retrieves studies over DICOMweb
-//! (PS3.18: QIDO-RS, WADO-RS, STOW-RS) into a content-addressed local
+//! (PS3.18: QIDO-RS, WADO-RS, STOW-RS) and DIMSE (PS3.7: C-ECHO, C-FIND,
+//! C-GET) into a content-addressed local
 //! [`cache`], and keeps working when the PACS is slow or down: cached
 //! studies stay usable, transient failures are retried where that is safe,
 //! and a study counts complete only when every instance the PACS listed is
@@ -13,6 +14,7 @@
 pub mod cache;
 pub mod config;
 pub mod dicomweb;
+pub mod dimse;
 mod error;
 pub mod multipart;
 pub mod query;
@@ -21,6 +23,7 @@ pub mod retry;
 pub use cache::{Cache, StudyRecord};
 pub use config::{PacsConfig, Source, SourceKind};
 pub use dicomweb::DicomWebClient;
+pub use dimse::DimseClient;
 pub use error::{Error, Result};
 pub use query::{InstanceRef, StudyMatch, StudyQuery};
 pub use tokio_util::sync::CancellationToken;
@@ -40,15 +43,62 @@ pub struct Progress {
 #[derive(Debug, Clone)]
 pub enum Client {
     DicomWeb(DicomWebClient),
+    Dimse(DimseClient),
+}
+
+/// Runs a blocking DIMSE call off the async runtime, cancellable (the
+/// association is dropped, closing its connection, when the call returns).
+async fn blocking<T: Send + 'static>(
+    cancel: &CancellationToken,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let task = tokio::task::spawn_blocking(f);
+    tokio::select! {
+        _ = cancel.cancelled() => Err(Error::Cancelled),
+        r = task => r.unwrap_or_else(|e| Err(Error::Protocol {
+            source_name: String::new(),
+            message: format!("DIMSE worker failed: {e}"),
+        })),
+    }
 }
 
 impl Client {
     pub fn new(source: &Source) -> Result<Client> {
         match &source.kind {
             SourceKind::Dicomweb(w) => Ok(Client::DicomWeb(DicomWebClient::new(source, w)?)),
-            SourceKind::Dimse(_) => Err(Error::Config {
-                reason: format!("{}: DIMSE sources are not supported yet", source.name),
-            }),
+            SourceKind::Dimse(d) => Ok(Client::Dimse(DimseClient::new(source, d))),
+        }
+    }
+
+    /// Checks the source answers: C-ECHO, or a one-study QIDO search.
+    pub async fn echo(&self, cancel: &CancellationToken) -> Result<()> {
+        match self {
+            Client::DicomWeb(c) => {
+                let q = StudyQuery {
+                    limit: Some(1),
+                    ..StudyQuery::default()
+                };
+                c.search_studies(&q, cancel).await.map(|_| ())
+            }
+            Client::Dimse(c) => {
+                let c = c.clone();
+                blocking(cancel, move || c.echo()).await
+            }
+        }
+    }
+
+    async fn retrieve_instance(
+        &self,
+        inst: &InstanceRef,
+        cache: &Cache,
+        cancel: &CancellationToken,
+    ) -> Result<cache::StoredObject> {
+        match self {
+            Client::DicomWeb(c) => c.retrieve_instance(inst, cache, cancel).await,
+            Client::Dimse(c) => {
+                let (c, inst, cache) = (c.clone(), inst.clone(), cache.clone());
+                blocking(cancel, move || c.get_instance(&inst, &cache)).await
+            }
         }
     }
 
@@ -66,6 +116,10 @@ impl Client {
         }
         match self {
             Client::DicomWeb(c) => c.search_studies(q, cancel).await,
+            Client::Dimse(c) => {
+                let (c, q) = (c.clone(), q.clone());
+                blocking(cancel, move || c.search_studies(&q)).await
+            }
         }
     }
 
@@ -76,6 +130,10 @@ impl Client {
     ) -> Result<Vec<InstanceRef>> {
         match self {
             Client::DicomWeb(c) => c.search_instances(study_uid, cancel).await,
+            Client::Dimse(c) => {
+                let (c, uid) = (c.clone(), study_uid.to_string());
+                blocking(cancel, move || c.search_instances(&uid)).await
+            }
         }
     }
 }
@@ -123,9 +181,7 @@ pub async fn retrieve_study(
         if record.instances.contains_key(&inst.sop_uid) {
             continue;
         }
-        let stored = match client {
-            Client::DicomWeb(c) => c.retrieve_instance(inst, cache, cancel).await,
-        };
+        let stored = client.retrieve_instance(inst, cache, cancel).await;
         match stored {
             Ok(obj) => match verify(&obj.path, &inst.sop_uid) {
                 Ok(()) => {

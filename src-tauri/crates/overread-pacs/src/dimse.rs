@@ -1,0 +1,567 @@
+//! DIMSE client (PS3.7, PS3.4 Annex C) on dicom-ul: C-ECHO, C-FIND at
+//! study, series and image level (Study Root), and C-GET of single
+//! instances, whose C-STORE sub-operations arrive on the same association
+//! and are streamed into the cache. Data sets are encoded and parsed by
+//! `overread-dicom::net`; this module only moves PDUs.
+//!
+//! Calls block; the async [`Client`](crate::Client) runs them on tokio's
+//! blocking pool.
+
+use crate::cache::{Cache, StoredObject};
+use crate::config::{DimseSource, Source};
+use crate::error::{Error, Result};
+use crate::query::*;
+use dicom_ul::ClientAssociationOptions;
+use dicom_ul::association::client::ClientAssociation;
+use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
+use overread_dicom::net::{self, EXPLICIT_VR_LE, IMPLICIT_VR_LE, NetDataset};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::Duration;
+
+const VERIFICATION: &str = "1.2.840.10008.1.1";
+const FIND_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.1";
+const GET_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.3";
+/// Storage SOP classes accepted from C-GET: CR, DX (presentation and
+/// processing), secondary capture.
+const STORAGE: [&str; 4] = [
+    "1.2.840.10008.5.1.4.1.1.1",
+    "1.2.840.10008.5.1.4.1.1.1.1",
+    "1.2.840.10008.5.1.4.1.1.1.1.1",
+    "1.2.840.10008.5.1.4.1.1.7",
+];
+/// One presentation context per group, so the PACS can send each instance
+/// in the syntax it is stored in instead of transcoding it.
+const SYNTAX_GROUPS: [&[&str]; 12] = [
+    &[EXPLICIT_VR_LE, IMPLICIT_VR_LE],
+    &["1.2.840.10008.1.2.4.90"],
+    &["1.2.840.10008.1.2.4.91"],
+    &["1.2.840.10008.1.2.4.50"],
+    &["1.2.840.10008.1.2.4.51"],
+    &["1.2.840.10008.1.2.4.57"],
+    &["1.2.840.10008.1.2.4.70"],
+    &["1.2.840.10008.1.2.4.80"],
+    &["1.2.840.10008.1.2.4.81"],
+    &["1.2.840.10008.1.2.5"],
+    &["1.2.840.10008.1.2.1.99"],
+    &["1.2.840.10008.1.2.2"],
+];
+
+/// Receives a message's data set fragments: (its command, context id, bytes).
+type DataSink<'a> = dyn FnMut(&NetDataset, u8, &[u8]) -> Result<()> + 'a;
+
+/// Largest PDU we accept.
+const MAX_PDU: u32 = 65_536;
+
+// Command set attributes (PS3.7 §E.1).
+const AFFECTED_SOP_CLASS: u32 = 0x0000_0002;
+const COMMAND_FIELD: u32 = 0x0000_0100;
+const MESSAGE_ID: u32 = 0x0000_0110;
+const RESPONDED_TO: u32 = 0x0000_0120;
+const PRIORITY: u32 = 0x0000_0700;
+const DATA_SET_TYPE: u32 = 0x0000_0800;
+const STATUS: u32 = 0x0000_0900;
+const AFFECTED_SOP_INSTANCE: u32 = 0x0000_1000;
+const NO_DATA_SET: u16 = 0x0101;
+const QR_LEVEL: u32 = 0x0008_0052;
+
+#[derive(Debug, Clone)]
+pub struct DimseClient {
+    name: String,
+    source: DimseSource,
+    connect: Duration,
+    idle: Duration,
+}
+
+/// The plain-words meaning of a DIMSE status (PS3.7 Annex C, PS3.4 C.4).
+pub fn status_meaning(status: u16) -> &'static str {
+    match status {
+        0x0000 => "success",
+        0xFF00 | 0xFF01 => "pending",
+        0xFE00 => "cancelled",
+        0xA700 => "out of resources",
+        0xA701 => "out of resources: unable to calculate the number of matches",
+        0xA702 => "out of resources: unable to perform sub-operations",
+        0xA801 => "move destination unknown",
+        0xA900 => "identifier does not match SOP class",
+        0xB000 => "some sub-operations failed",
+        0x0122 => "SOP class not supported",
+        0x0124 => "not authorised",
+        0x0211 => "unrecognised operation",
+        s if s & 0xF000 == 0xC000 => "unable to process",
+        _ => "failure",
+    }
+}
+
+impl DimseClient {
+    pub fn new(source: &Source, dimse: &DimseSource) -> Self {
+        DimseClient {
+            name: source.name.clone(),
+            source: dimse.clone(),
+            connect: source.timeouts.connect(),
+            idle: source.timeouts.idle(),
+        }
+    }
+
+    fn ul_error(&self, e: dicom_ul::association::Error) -> Error {
+        use dicom_ul::association::Error as E;
+        let name = self.name.clone();
+        match e {
+            E::Rejected { association_rj, .. } => Error::Rejected {
+                source_name: name,
+                reason: association_rj.source.to_string(),
+            },
+            E::Connect { source, .. } | E::ToAddress { source, .. } => {
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) {
+                    Error::Timeout {
+                        source_name: name,
+                        phase: "connecting",
+                    }
+                } else {
+                    Error::Unreachable {
+                        source_name: name,
+                        message: source.to_string(),
+                    }
+                }
+            }
+            E::NoAcceptedPresentationContexts { .. } => Error::Rejected {
+                source_name: name,
+                reason: "no presentation context accepted".into(),
+            },
+            E::Aborted { .. } => Error::Protocol {
+                source_name: name,
+                message: "the PACS aborted the association".into(),
+            },
+            other => {
+                let text = chain(&other);
+                if text.contains("timed out") || text.contains("Resource temporarily unavailable") {
+                    Error::Timeout {
+                        source_name: name,
+                        phase: "waiting for data",
+                    }
+                } else if text.contains("reset")
+                    || text.contains("closed")
+                    || text.contains("end of file")
+                {
+                    Error::Unreachable {
+                        source_name: name,
+                        message: text,
+                    }
+                } else {
+                    Error::Protocol {
+                        source_name: name,
+                        message: text,
+                    }
+                }
+            }
+        }
+    }
+
+    fn protocol(&self, message: impl Into<String>) -> Error {
+        Error::Protocol {
+            source_name: self.name.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn associate(
+        &self,
+        contexts: &[(&str, &[&str])],
+        scp_roles: &[&str],
+    ) -> Result<ClientAssociation<TcpStream>> {
+        let mut opts = ClientAssociationOptions::new()
+            .calling_ae_title(self.source.calling_ae.clone())
+            .called_ae_title(self.source.called_ae.clone())
+            .max_pdu_length(MAX_PDU)
+            .connection_timeout(self.connect)
+            .read_timeout(self.idle)
+            .write_timeout(self.idle);
+        for (abstract_syntax, syntaxes) in contexts {
+            opts = opts.with_presentation_context(*abstract_syntax, syntaxes.to_vec());
+        }
+        for sop in scp_roles {
+            opts = opts.with_role_selection(*sop, false, true);
+        }
+        opts.establish((self.source.host.as_str(), self.source.port))
+            .map_err(|e| self.ul_error(e))
+    }
+
+    fn context_id(
+        &self,
+        assoc: &ClientAssociation<TcpStream>,
+        abstract_syntax: &str,
+    ) -> Result<(u8, String)> {
+        assoc
+            .presentation_contexts()
+            .iter()
+            .find(|pc| {
+                pc.abstract_syntax == abstract_syntax
+                    && pc.reason == dicom_ul::pdu::PresentationContextResultReason::Acceptance
+            })
+            .map(|pc| (pc.id, pc.transfer_syntax.clone()))
+            .ok_or_else(|| Error::Rejected {
+                source_name: self.name.clone(),
+                reason: format!("the PACS does not accept {abstract_syntax}"),
+            })
+    }
+
+    fn send(
+        &self,
+        assoc: &mut ClientAssociation<TcpStream>,
+        pc: u8,
+        command: &NetDataset,
+        data: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let cmd = net::encode_command(command).map_err(|e| self.protocol(e.to_string()))?;
+        let pdv = |value_type, data| PDataValue {
+            presentation_context_id: pc,
+            value_type,
+            is_last: true,
+            data,
+        };
+        assoc
+            .send(&Pdu::PData {
+                data: vec![pdv(PDataValueType::Command, cmd)],
+            })
+            .map_err(|e| self.ul_error(e))?;
+        if let Some(d) = data {
+            assoc
+                .send(&Pdu::PData {
+                    data: vec![pdv(PDataValueType::Data, d)],
+                })
+                .map_err(|e| self.ul_error(e))?;
+        }
+        Ok(())
+    }
+
+    /// Receives one message: its command set, and its data set when it has
+    /// one, handed to `data` fragment by fragment.
+    fn receive(
+        &self,
+        assoc: &mut ClientAssociation<TcpStream>,
+        data: &mut DataSink<'_>,
+    ) -> Result<NetDataset> {
+        let mut command_bytes = Vec::new();
+        let mut command: Option<NetDataset> = None;
+        loop {
+            let pdu = assoc.receive().map_err(|e| self.ul_error(e))?;
+            let values = match pdu {
+                Pdu::PData { data } => data,
+                Pdu::AbortRQ { .. } => {
+                    return Err(self.protocol("the PACS aborted the association"));
+                }
+                Pdu::ReleaseRQ => {
+                    return Err(self.protocol("the PACS released the association mid-operation"));
+                }
+                other => {
+                    return Err(self.protocol(format!("unexpected {}", other.short_description())));
+                }
+            };
+            for v in values {
+                match (v.value_type, &command) {
+                    (PDataValueType::Command, None) => {
+                        if command_bytes.len() + v.data.len() > net::MAX_NET_DATASET {
+                            return Err(self.protocol("command set too large"));
+                        }
+                        command_bytes.extend_from_slice(&v.data);
+                        if v.is_last {
+                            let c = net::decode(&command_bytes, IMPLICIT_VR_LE)
+                                .map_err(|e| self.protocol(format!("bad command set: {e}")))?;
+                            if c.int(DATA_SET_TYPE) == Some(u32::from(NO_DATA_SET)) {
+                                return Ok(c);
+                            }
+                            command = Some(c);
+                        }
+                    }
+                    (PDataValueType::Data, Some(c)) => {
+                        data(c, v.presentation_context_id, &v.data)?;
+                        if v.is_last {
+                            return Ok(command.take().unwrap_or_default());
+                        }
+                    }
+                    _ => return Err(self.protocol("data before its command")),
+                }
+            }
+        }
+    }
+
+    fn release(&self, assoc: ClientAssociation<TcpStream>) {
+        let _ = assoc.release();
+    }
+
+    /// C-ECHO.
+    pub fn echo(&self) -> Result<()> {
+        let mut assoc = self.associate(&[(VERIFICATION, &[IMPLICIT_VR_LE])], &[])?;
+        let (pc, _) = self.context_id(&assoc, VERIFICATION)?;
+        let mut cmd = NetDataset::new();
+        cmd.set_text(AFFECTED_SOP_CLASS, VERIFICATION)
+            .set_u16(COMMAND_FIELD, 0x0030)
+            .set_u16(MESSAGE_ID, 1)
+            .set_u16(DATA_SET_TYPE, NO_DATA_SET);
+        self.send(&mut assoc, pc, &cmd, None)?;
+        let rsp = self.receive(&mut assoc, &mut |_, _, _| Ok(()))?;
+        self.release(assoc);
+        self.check_status("C-ECHO", &rsp)
+    }
+
+    fn check_status(&self, operation: &'static str, rsp: &NetDataset) -> Result<()> {
+        let status = rsp.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
+        if status == 0 {
+            Ok(())
+        } else {
+            Err(Error::Dimse {
+                source_name: self.name.clone(),
+                operation,
+                status,
+                meaning: status_meaning(status).into(),
+            })
+        }
+    }
+
+    /// C-FIND (Study Root) with an identifier; returns the matches.
+    pub fn find(&self, identifier: &NetDataset) -> Result<Vec<NetDataset>> {
+        let mut assoc =
+            self.associate(&[(FIND_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?;
+        let (pc, ts) = self.context_id(&assoc, FIND_STUDY_ROOT)?;
+        let mut cmd = NetDataset::new();
+        cmd.set_text(AFFECTED_SOP_CLASS, FIND_STUDY_ROOT)
+            .set_u16(COMMAND_FIELD, 0x0020)
+            .set_u16(MESSAGE_ID, 1)
+            .set_u16(PRIORITY, 0)
+            .set_u16(DATA_SET_TYPE, 0x0000);
+        let id = net::encode(identifier, &ts).map_err(|e| self.protocol(e.to_string()))?;
+        self.send(&mut assoc, pc, &cmd, Some(id))?;
+        let mut matches = Vec::new();
+        loop {
+            let mut buf = Vec::new();
+            let rsp = self.receive(&mut assoc, &mut |_, _, bytes| {
+                if buf.len() + bytes.len() > net::MAX_NET_DATASET {
+                    return Err(self.protocol("C-FIND answer too large"));
+                }
+                buf.extend_from_slice(bytes);
+                Ok(())
+            })?;
+            let status = rsp.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
+            if status == 0xFF00 || status == 0xFF01 {
+                matches.push(
+                    net::decode(&buf, &ts)
+                        .map_err(|e| self.protocol(format!("bad C-FIND answer: {e}")))?,
+                );
+                if matches.len() > 100_000 {
+                    return Err(self.protocol("too many C-FIND matches"));
+                }
+                continue;
+            }
+            self.release(assoc);
+            self.check_status("C-FIND", &rsp)?;
+            return Ok(matches);
+        }
+    }
+
+    pub fn search_studies(&self, q: &StudyQuery) -> Result<Vec<StudyMatch>> {
+        let mut id = NetDataset::new();
+        id.set_text(QR_LEVEL, "STUDY");
+        for (tag, v) in [
+            (PATIENT_ID, &q.patient_id),
+            (PATIENT_NAME, &q.patient_name),
+            (STUDY_DATE, &q.study_date),
+            (ACCESSION, &q.accession_number),
+            (STUDY_UID, &q.study_uid),
+        ] {
+            id.set_text(tag, v.clone().unwrap_or_default());
+        }
+        id.set_text(MODALITIES, q.modalities.join("\\"))
+            .set_text(DESCRIPTION, "")
+            .set_text(N_SERIES, "")
+            .set_text(N_INSTANCES, "");
+        let mut out: Vec<StudyMatch> = self
+            .find(&id)?
+            .iter()
+            .filter_map(|m| {
+                Some(StudyMatch {
+                    study_uid: m.text(STUDY_UID)?.to_string(),
+                    patient_id: m.text(PATIENT_ID).map(str::to_string),
+                    patient_name: m.text(PATIENT_NAME).map(str::to_string),
+                    study_date: m.text(STUDY_DATE).map(str::to_string),
+                    accession_number: m.text(ACCESSION).map(str::to_string),
+                    description: m.text(DESCRIPTION).map(str::to_string),
+                    modalities: m
+                        .text(MODALITIES)
+                        .map(|s| s.split('\\').map(|p| p.trim().to_string()).collect())
+                        .unwrap_or_default(),
+                    series: m.int(N_SERIES),
+                    instances: m.int(N_INSTANCES),
+                })
+            })
+            .collect();
+        let offset = q.offset.unwrap_or(0) as usize;
+        out.drain(..offset.min(out.len()));
+        if let Some(limit) = q.limit {
+            out.truncate(limit as usize);
+        }
+        Ok(out)
+    }
+
+    /// Every instance of a study: C-FIND at series level, then image level.
+    pub fn search_instances(&self, study_uid: &str) -> Result<Vec<InstanceRef>> {
+        crate::dicomweb::check_uid(&self.name, study_uid)?;
+        let mut id = NetDataset::new();
+        id.set_text(QR_LEVEL, "SERIES")
+            .set_text(STUDY_UID, study_uid)
+            .set_text(SERIES_UID, "");
+        let mut out = Vec::new();
+        for series in self.find(&id)? {
+            let Some(series_uid) = series.text(SERIES_UID) else {
+                continue;
+            };
+            let mut id = NetDataset::new();
+            id.set_text(QR_LEVEL, "IMAGE")
+                .set_text(STUDY_UID, study_uid)
+                .set_text(SERIES_UID, series_uid)
+                .set_text(SOP_UID, "")
+                .set_text(SOP_CLASS_UID, "");
+            for inst in self.find(&id)? {
+                let Some(sop) = inst.text(SOP_UID) else {
+                    continue;
+                };
+                out.push(InstanceRef {
+                    study_uid: study_uid.to_string(),
+                    series_uid: series_uid.to_string(),
+                    sop_uid: sop.to_string(),
+                    sop_class_uid: inst.text(SOP_CLASS_UID).map(str::to_string),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// C-GET of one instance; its C-STORE sub-operation is written to the
+    /// cache as a Part-10 file, in the transfer syntax it arrived in.
+    pub fn get_instance(&self, inst: &InstanceRef, cache: &Cache) -> Result<StoredObject> {
+        for uid in [&inst.study_uid, &inst.series_uid, &inst.sop_uid] {
+            crate::dicomweb::check_uid(&self.name, uid)?;
+        }
+        let mut contexts: Vec<(&str, &[&str])> =
+            vec![(GET_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])];
+        for sop in STORAGE {
+            for group in SYNTAX_GROUPS {
+                contexts.push((sop, group));
+            }
+        }
+        let mut assoc = self.associate(&contexts, &STORAGE)?;
+        let (pc, ts) = self.context_id(&assoc, GET_STUDY_ROOT)?;
+        let syntax_of: Vec<(u8, String)> = assoc
+            .presentation_contexts()
+            .iter()
+            .map(|p| (p.id, p.transfer_syntax.clone()))
+            .collect();
+        let mut cmd = NetDataset::new();
+        cmd.set_text(AFFECTED_SOP_CLASS, GET_STUDY_ROOT)
+            .set_u16(COMMAND_FIELD, 0x0010)
+            .set_u16(MESSAGE_ID, 1)
+            .set_u16(PRIORITY, 0)
+            .set_u16(DATA_SET_TYPE, 0x0000);
+        let mut id = NetDataset::new();
+        id.set_text(QR_LEVEL, "IMAGE")
+            .set_text(STUDY_UID, inst.study_uid.clone())
+            .set_text(SERIES_UID, inst.series_uid.clone())
+            .set_text(SOP_UID, inst.sop_uid.clone());
+        let id = net::encode(&id, &ts).map_err(|e| self.protocol(e.to_string()))?;
+        self.send(&mut assoc, pc, &cmd, Some(id))?;
+        let mut stored: Option<StoredObject> = None;
+        loop {
+            let mut writer: Option<crate::cache::ObjectWriter> = None;
+            let mut failure: Option<Error> = None;
+            let msg = self.receive(&mut assoc, &mut |c, pcid, bytes| {
+                if writer.is_none() && failure.is_none() {
+                    let class = c.text(AFFECTED_SOP_CLASS).unwrap_or_default();
+                    let sop = c.text(AFFECTED_SOP_INSTANCE).unwrap_or_default();
+                    let syntax = syntax_of
+                        .iter()
+                        .find(|(i, _)| *i == pcid)
+                        .map(|(_, t)| t.as_str());
+                    match syntax {
+                        Some(ts) if net::is_valid_uid(sop) && net::is_valid_uid(class) => {
+                            let mut w = cache.writer()?;
+                            net::write_part10(&mut w, class, sop, ts, &[])
+                                .map_err(|e| self.protocol(e.to_string()))?;
+                            writer = Some(w);
+                        }
+                        _ => {
+                            failure = Some(self.protocol("a C-STORE with invalid UIDs or context"))
+                        }
+                    }
+                }
+                if let Some(w) = &mut writer {
+                    w.write_all(bytes)
+                        .map_err(|e| crate::error::cache_err(cache.dir(), e))?;
+                }
+                Ok(())
+            })?;
+            match msg.int(COMMAND_FIELD) {
+                // C-STORE-RQ: keep the instance, answer it.
+                Some(0x0001) => {
+                    let ok = match (writer, failure) {
+                        (Some(w), None) => {
+                            stored = Some(w.finish()?);
+                            true
+                        }
+                        _ => false,
+                    };
+                    let mut rsp = NetDataset::new();
+                    rsp.set_text(
+                        AFFECTED_SOP_CLASS,
+                        msg.text(AFFECTED_SOP_CLASS).unwrap_or_default(),
+                    )
+                    .set_u16(COMMAND_FIELD, 0x8001)
+                    .set_u16(RESPONDED_TO, msg.int(MESSAGE_ID).unwrap_or(0) as u16)
+                    .set_u16(DATA_SET_TYPE, NO_DATA_SET)
+                    .set_u16(STATUS, if ok { 0x0000 } else { 0xC000 })
+                    .set_text(
+                        AFFECTED_SOP_INSTANCE,
+                        msg.text(AFFECTED_SOP_INSTANCE).unwrap_or_default(),
+                    );
+                    // Answer on the context the sub-operation came in on.
+                    let store_pc = assoc
+                        .presentation_contexts()
+                        .iter()
+                        .find(|p| Some(p.abstract_syntax.as_str()) == msg.text(AFFECTED_SOP_CLASS))
+                        .map(|p| p.id)
+                        .unwrap_or(pc);
+                    self.send(&mut assoc, store_pc, &rsp, None)?;
+                }
+                // C-GET-RSP.
+                Some(0x8010) => {
+                    let status = msg.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
+                    if status == 0xFF00 {
+                        continue;
+                    }
+                    self.release(assoc);
+                    self.check_status("C-GET", &msg)?;
+                    return stored
+                        .ok_or_else(|| self.protocol("C-GET succeeded but sent no instance"));
+                }
+                other => {
+                    return Err(
+                        self.protocol(format!("unexpected command 0x{:04X}", other.unwrap_or(0)))
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An error and its sources on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
