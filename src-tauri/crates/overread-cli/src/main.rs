@@ -69,7 +69,7 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
-    /// Query and retrieve studies from a PACS (DICOMweb).
+    /// Query and retrieve studies from a PACS (DICOMweb or DIMSE).
     Pacs(pacs::PacsArgs),
     /// Synthetic demo studies.
     Demo {

@@ -19,7 +19,7 @@ pub mod workstation;
 pub use error::{Error, Result};
 pub use overread_dicom as dicom;
 
-/// The PACS client (DICOMweb; the network layer).
+/// The PACS client (DICOMweb and DIMSE; the network layer).
 pub use overread_pacs as pacs;
 /// Synthetic phantoms with ground truth (tests, demo, benchmarks).
 pub use overread_phantom as phantom;
