@@ -114,8 +114,11 @@ impl Drop for Orthanc {
 }
 
 /// A loopback proxy in front of Orthanc that answers the first `fail`
-/// requests with 503 and Retry-After: 1, then forwards.
-fn flaky_proxy(upstream: u16, fail: usize) -> (u16, Arc<AtomicUsize>) {
+/// requests with 503 and Retry-After: 1, then forwards; the first `cuts`
+/// answers longer than 64 KiB are cut off in the middle (a PACS killed
+/// mid-transfer, as the client sees it).
+fn flaky_proxy(upstream: u16, fail: usize, cuts: usize) -> (u16, Arc<AtomicUsize>) {
+    let cuts = Arc::new(AtomicUsize::new(cuts));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let served = Arc::new(AtomicUsize::new(0));
@@ -123,6 +126,7 @@ fn flaky_proxy(upstream: u16, fail: usize) -> (u16, Arc<AtomicUsize>) {
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let n = count.fetch_add(1, Ordering::SeqCst);
+            let cuts = cuts.clone();
             std::thread::spawn(move || {
                 let mut client = conn;
                 if n < fail {
@@ -145,7 +149,22 @@ fn flaky_proxy(upstream: u16, fail: usize) -> (u16, Arc<AtomicUsize>) {
                     let _ = s2.shutdown(std::net::Shutdown::Write);
                 });
                 let mut server = server;
-                let _ = std::io::copy(&mut server, &mut client);
+                let (mut total, mut buf) = (0usize, vec![0u8; 16384]);
+                while let Ok(k) = server.read(&mut buf) {
+                    if k == 0 || client.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                    total += k;
+                    if total > 65_536
+                        && cuts
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| c.checked_sub(1))
+                            .is_ok()
+                    {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                }
                 let _ = client.shutdown(std::net::Shutdown::Write);
                 let _ = up.join();
             });
@@ -230,10 +249,15 @@ fn query_retrieve_and_faults_against_orthanc() {
         orthanc.upload(f);
     }
 
-    let (proxy, served) = flaky_proxy(orthanc.http, 2);
+    let (proxy, served) = flaky_proxy(orthanc.http, 2, 0);
+    let (cutter, _) = flaky_proxy(orthanc.http, 0, 1);
     let cfg = config(
         work.path(),
-        &[("pacs", orthanc.http, 2.0), ("flaky", proxy, 2.0)],
+        &[
+            ("pacs", orthanc.http, 2.0),
+            ("flaky", proxy, 2.0),
+            ("cut", cutter, 2.0),
+        ],
         orthanc.dicom,
     );
     let cfg = cfg.to_str().expect("utf8");
@@ -370,6 +394,32 @@ fn query_retrieve_and_faults_against_orthanc() {
     let line = &json_lines(&out)[0];
     assert_eq!(line["complete"], true, "{line}");
     assert!(served.load(Ordering::SeqCst) >= 3);
+
+    // The transfer cut off in the middle: reported, nothing half-written;
+    // the next retrieve completes the study.
+    let cache_cut = work.path().join("cache-cut");
+    let cut_args = [
+        "pacs",
+        "--config",
+        cfg,
+        "--source",
+        "cut",
+        "retrieve",
+        "--json",
+        "--cache",
+        cache_cut.to_str().expect("utf8"),
+        first,
+    ];
+    let out = overread(&cut_args);
+    let line = &json_lines(&out)[0];
+    assert_eq!(out.status.code(), Some(1), "{line}");
+    assert_eq!(line["complete"], false, "{line}");
+    assert!(files_under(&cache_cut.join("objects")).is_empty());
+    assert!(files_under(&cache_cut.join("tmp")).is_empty());
+    let out = overread(&cut_args);
+    let line = &json_lines(&out)[0];
+    assert!(out.status.success(), "{line}");
+    assert_eq!(line["complete"], true, "{line}");
 
     // A stalled PACS (stopped process): a clear time-out, nothing half-written.
     orthanc.signal("-STOP");
