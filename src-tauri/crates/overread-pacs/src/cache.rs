@@ -312,13 +312,7 @@ impl Cache {
 
     /// Bytes held by all studies' instances (shared objects counted once).
     pub fn total_bytes(&self) -> Result<u64> {
-        let mut seen = BTreeMap::new();
-        for rec in self.studies()? {
-            for i in rec.instances.values() {
-                seen.insert(i.sha256.clone(), i.bytes);
-            }
-        }
-        Ok(seen.values().sum())
+        Ok(distinct_bytes(&self.studies()?))
     }
 
     /// Removes least recently used studies until the cache is under its
@@ -328,7 +322,7 @@ impl Cache {
     pub fn evict(&self, pinned: &dyn Fn(&str) -> bool) -> Result<Eviction> {
         let mut studies = self.studies()?;
         studies.sort_by_key(|r| r.last_used);
-        let mut total = self.total_bytes()?;
+        let mut total = distinct_bytes(&studies);
         let mut out = Eviction::default();
         let mut victims = Vec::new();
         for rec in &studies {
@@ -363,6 +357,16 @@ impl Cache {
         }
         Ok(out)
     }
+}
+
+fn distinct_bytes(studies: &[StudyRecord]) -> u64 {
+    let mut seen = BTreeMap::new();
+    for rec in studies {
+        for i in rec.instances.values() {
+            seen.insert(i.sha256.as_str(), i.bytes);
+        }
+    }
+    seen.values().sum()
 }
 
 #[cfg(test)]

@@ -194,7 +194,29 @@ impl DicomWebClient {
         }
     }
 
-    /// Reads a whole (bounded) body, with the idle time-out per chunk.
+    /// The next chunk of a response body, or `None` at its end; waits at
+    /// most the idle time-out, and gives up at once when cancelled.
+    async fn next_chunk(
+        &self,
+        stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+        cancel: &CancellationToken,
+    ) -> Result<Option<bytes::Bytes>> {
+        let next = tokio::select! {
+            _ = cancel.cancelled() => return Err(Error::Cancelled),
+            n = tokio::time::timeout(self.idle, stream.next()) => n,
+        };
+        match next {
+            Err(_) => Err(Error::Timeout {
+                source_name: self.name.clone(),
+                phase: "waiting for data",
+            }),
+            Ok(None) => Ok(None),
+            Ok(Some(Err(e))) => Err(self.unreachable(&e)),
+            Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        }
+    }
+
+    /// Reads a whole (bounded) body.
     async fn body(
         &self,
         resp: reqwest::Response,
@@ -203,32 +225,17 @@ impl DicomWebClient {
     ) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         let mut stream = resp.bytes_stream();
-        loop {
-            let next = tokio::select! {
-                _ = cancel.cancelled() => return Err(Error::Cancelled),
-                n = tokio::time::timeout(self.idle, stream.next()) => n,
-            };
-            match next {
-                Err(_) => {
-                    return Err(Error::Timeout {
-                        source_name: self.name.clone(),
-                        phase: "waiting for data",
-                    });
-                }
-                Ok(None) => return Ok(out),
-                Ok(Some(Err(e))) => return Err(self.unreachable(&e)),
-                Ok(Some(Ok(chunk))) => {
-                    if (out.len() + chunk.len()) as u64 > limit {
-                        return Err(Error::TooLarge {
-                            source_name: self.name.clone(),
-                            what: "the answer",
-                            limit,
-                        });
-                    }
-                    out.extend_from_slice(&chunk);
-                }
+        while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(Error::TooLarge {
+                    source_name: self.name.clone(),
+                    what: "the answer",
+                    limit,
+                });
             }
+            out.extend_from_slice(&chunk);
         }
+        Ok(out)
     }
 
     async fn json(
@@ -434,22 +441,7 @@ impl DicomWebClient {
                 done: Vec::new(),
             };
             let mut stream = resp.bytes_stream();
-            loop {
-                let next = tokio::select! {
-                    _ = cancel.cancelled() => return Err(Error::Cancelled),
-                    n = tokio::time::timeout(self.idle, stream.next()) => n,
-                };
-                let chunk = match next {
-                    Err(_) => {
-                        return Err(Error::Timeout {
-                            source_name: self.name.clone(),
-                            phase: "waiting for data",
-                        });
-                    }
-                    Ok(None) => break,
-                    Ok(Some(Err(e))) => return Err(self.unreachable(&e)),
-                    Ok(Some(Ok(chunk))) => chunk,
-                };
+            while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
                 parser
                     .feed(&chunk, &mut sink)
                     .map_err(|e| self.multipart_error(e))?;

@@ -475,7 +475,9 @@ impl DimseClient {
         loop {
             let mut writer: Option<crate::cache::ObjectWriter> = None;
             let mut failure: Option<Error> = None;
+            let mut data_pc = pc;
             let msg = self.receive(&mut assoc, &mut |c, pcid, bytes| {
+                data_pc = pcid;
                 if writer.is_none() && failure.is_none() {
                     let class = c.text(AFFECTED_SOP_CLASS).unwrap_or_default();
                     let sop = c.text(AFFECTED_SOP_INSTANCE).unwrap_or_default();
@@ -525,13 +527,7 @@ impl DimseClient {
                         msg.text(AFFECTED_SOP_INSTANCE).unwrap_or_default(),
                     );
                     // Answer on the context the sub-operation came in on.
-                    let store_pc = assoc
-                        .presentation_contexts()
-                        .iter()
-                        .find(|p| Some(p.abstract_syntax.as_str()) == msg.text(AFFECTED_SOP_CLASS))
-                        .map(|p| p.id)
-                        .unwrap_or(pc);
-                    self.send(&mut assoc, store_pc, &rsp, None)?;
+                    self.send(&mut assoc, data_pc, &rsp, None)?;
                 }
                 // C-GET-RSP.
                 Some(0x8010) => {

@@ -56,8 +56,8 @@ async fn blocking<T: Send + 'static>(
     tokio::select! {
         _ = cancel.cancelled() => Err(Error::Cancelled),
         r = task => r.unwrap_or_else(|e| Err(Error::Protocol {
-            source_name: String::new(),
-            message: format!("DIMSE worker failed: {e}"),
+            source_name: "dimse".into(),
+            message: format!("the worker stopped: {e}"),
         })),
     }
 }
