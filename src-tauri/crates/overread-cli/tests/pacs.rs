@@ -18,6 +18,13 @@ fn overread(args: &[&str]) -> Output {
         .expect("run overread")
 }
 
+/// `overread pacs --config CFG --source SOURCE ARGS...`
+fn pacs(cfg: &str, source: &str, args: &[&str]) -> Output {
+    let mut all = vec!["pacs", "--config", cfg, "--source", source];
+    all.extend_from_slice(args);
+    overread(&all)
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -263,15 +270,13 @@ fn query_retrieve_and_faults_against_orthanc() {
     let cfg = cfg.to_str().expect("utf8");
 
     // Echo and query.
-    let out = overread(&["pacs", "--config", cfg, "--source", "pacs", "echo"]);
+    let out = pacs(cfg, "pacs", &["echo"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = overread(&[
-        "pacs", "--config", cfg, "--source", "pacs", "query", "--json",
-    ]);
+    let out = pacs(cfg, "pacs", &["query", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -279,17 +284,11 @@ fn query_retrieve_and_faults_against_orthanc() {
     );
     let studies = json_lines(&out);
     assert_eq!(studies.len(), uploaded.len(), "{studies:?}");
-    let out = overread(&[
-        "pacs",
-        "--config",
+    let out = pacs(
         cfg,
-        "--source",
         "pacs",
-        "query",
-        "--json",
-        "--patient-id",
-        "NO-SUCH-PATIENT",
-    ]);
+        &["query", "--json", "--patient-id", "NO-SUCH-PATIENT"],
+    );
     assert!(json_lines(&out).is_empty());
 
     // Retrieve every study: complete, and byte for byte what was stored
@@ -297,9 +296,7 @@ fn query_retrieve_and_faults_against_orthanc() {
     let mut cached_bytes = std::collections::BTreeSet::new();
     for s in &studies {
         let uid = s["study_uid"].as_str().expect("uid");
-        let out = overread(&[
-            "pacs", "--config", cfg, "--source", "pacs", "retrieve", "--json", uid,
-        ]);
+        let out = pacs(cfg, "pacs", &["retrieve", "--json", uid]);
         let line = &json_lines(&out)[0];
         assert!(out.status.success(), "{line}");
         assert_eq!(line["complete"], true, "{line}");
@@ -317,15 +314,13 @@ fn query_retrieve_and_faults_against_orthanc() {
 
     // DIMSE: C-ECHO, C-FIND, C-GET of every instance of the first study
     // (in its stored transfer syntax), and a rejected association in words.
-    let out = overread(&["pacs", "--config", cfg, "--source", "dimse", "echo"]);
+    let out = pacs(cfg, "dimse", &["echo"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = overread(&[
-        "pacs", "--config", cfg, "--source", "dimse", "query", "--json",
-    ]);
+    let out = pacs(cfg, "dimse", &["query", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -342,18 +337,17 @@ fn query_retrieve_and_faults_against_orthanc() {
     let cache_dimse = work.path().join("cache-dimse");
     for s in &studies {
         let uid = s["study_uid"].as_str().expect("uid");
-        let out = overread(&[
-            "pacs",
-            "--config",
+        let out = pacs(
             cfg,
-            "--source",
             "dimse",
-            "retrieve",
-            "--json",
-            "--cache",
-            cache_dimse.to_str().expect("utf8"),
-            uid,
-        ]);
+            &[
+                "retrieve",
+                "--json",
+                "--cache",
+                cache_dimse.to_str().expect("utf8"),
+                uid,
+            ],
+        );
         let line = &json_lines(&out)[0];
         assert_eq!(line["complete"], true, "{line}");
         for f in line["files"].as_array().expect("files") {
@@ -368,7 +362,7 @@ fn query_retrieve_and_faults_against_orthanc() {
             assert_eq!(got["transfer_syntax"], original["transfer_syntax"]);
         }
     }
-    let out = overread(&["pacs", "--config", cfg, "--source", "wrong-ae", "echo"]);
+    let out = pacs(cfg, "wrong-ae", &["echo"]);
     assert_eq!(out.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -379,18 +373,17 @@ fn query_retrieve_and_faults_against_orthanc() {
     // 503 with Retry-After: retried, then served.
     let first = studies[0]["study_uid"].as_str().expect("uid");
     let cache2 = work.path().join("cache-flaky");
-    let out = overread(&[
-        "pacs",
-        "--config",
+    let out = pacs(
         cfg,
-        "--source",
         "flaky",
-        "retrieve",
-        "--json",
-        "--cache",
-        cache2.to_str().expect("utf8"),
-        first,
-    ]);
+        &[
+            "retrieve",
+            "--json",
+            "--cache",
+            cache2.to_str().expect("utf8"),
+            first,
+        ],
+    );
     let line = &json_lines(&out)[0];
     assert_eq!(line["complete"], true, "{line}");
     assert!(served.load(Ordering::SeqCst) >= 3);
@@ -399,24 +392,19 @@ fn query_retrieve_and_faults_against_orthanc() {
     // the next retrieve completes the study.
     let cache_cut = work.path().join("cache-cut");
     let cut_args = [
-        "pacs",
-        "--config",
-        cfg,
-        "--source",
-        "cut",
         "retrieve",
         "--json",
         "--cache",
         cache_cut.to_str().expect("utf8"),
         first,
     ];
-    let out = overread(&cut_args);
+    let out = pacs(cfg, "cut", &cut_args);
     let line = &json_lines(&out)[0];
     assert_eq!(out.status.code(), Some(1), "{line}");
     assert_eq!(line["complete"], false, "{line}");
     assert!(files_under(&cache_cut.join("objects")).is_empty());
     assert!(files_under(&cache_cut.join("tmp")).is_empty());
-    let out = overread(&cut_args);
+    let out = pacs(cfg, "cut", &cut_args);
     let line = &json_lines(&out)[0];
     assert!(out.status.success(), "{line}");
     assert_eq!(line["complete"], true, "{line}");
@@ -425,18 +413,17 @@ fn query_retrieve_and_faults_against_orthanc() {
     orthanc.signal("-STOP");
     let cache3 = work.path().join("cache-stall");
     let started = Instant::now();
-    let out = overread(&[
-        "pacs",
-        "--config",
+    let out = pacs(
         cfg,
-        "--source",
         "pacs",
-        "retrieve",
-        "--json",
-        "--cache",
-        cache3.to_str().expect("utf8"),
-        first,
-    ]);
+        &[
+            "retrieve",
+            "--json",
+            "--cache",
+            cache3.to_str().expect("utf8"),
+            first,
+        ],
+    );
     orthanc.signal("-CONT");
     let line = &json_lines(&out)[0];
     assert_eq!(out.status.code(), Some(1), "{line}");
@@ -447,7 +434,7 @@ fn query_retrieve_and_faults_against_orthanc() {
 
     // The PACS down: a clear error; the cached studies stay usable offline.
     drop(orthanc);
-    let out = overread(&["pacs", "--config", cfg, "--source", "pacs", "echo"]);
+    let out = pacs(cfg, "pacs", &["echo"]);
     assert_eq!(out.status.code(), Some(2));
     let msg = String::from_utf8_lossy(&out.stderr);
     assert!(msg.contains("pacs: cannot connect"), "{msg}");
