@@ -151,10 +151,12 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             let cache = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
             let mut code = 0;
             for study in &studies {
+                let mut last = Progress::default();
                 let mut report = |p: &Progress| {
                     if !json {
                         eprint!("\r{study}: {}/{} instances", p.done, p.total);
                     }
+                    last = p.clone();
                 };
                 let result = runtime.block_on(pacs::retrieve_study(
                     &client,
@@ -173,6 +175,8 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
                         "complete": rec.is_complete(),
                         "instances": rec.instances.len(),
                         "expected": rec.expected.len(),
+                        "fetched": last.fetched,
+                        "reused": last.reused,
                         "bytes": rec.bytes(),
                         "files": cache.instance_paths(rec),
                         "problems": rec.problems,
@@ -180,6 +184,9 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
                     Err(e) => serde_json::json!({
                         "study_uid": study,
                         "complete": false,
+                        "instances": last.done,
+                        "expected": last.total,
+                        "fetched": last.fetched,
                         "error": e.to_string(),
                         "code": e.code(),
                     }),

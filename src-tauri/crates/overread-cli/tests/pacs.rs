@@ -1,7 +1,9 @@
 //! `overread pacs` against a real Orthanc PACS, started by this test on
-//! 127.0.0.1 ports of its own with a throw-away storage folder, and against
-//! the faults a hospital network produces: a PACS that answers 503 with
-//! Retry-After, one that stalls (a stopped process), one that is down.
+//! 127.0.0.1 ports of its own with a throw-away storage folder, over
+//! DICOMweb, C-GET and C-MOVE, and against the faults a hospital network
+//! produces: a PACS that answers 503 with Retry-After, one that dies in the
+//! middle of a transfer, one that stalls (a stopped process), one that is
+//! down.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -40,7 +42,9 @@ struct Orthanc {
 }
 
 impl Orthanc {
-    fn start() -> Orthanc {
+    /// Starts Orthanc; `move_to` is our storage SCP's port, known to it as
+    /// the modality OVERREAD on 127.0.0.1.
+    fn start(move_to: u16) -> Orthanc {
         let binary = ["/usr/sbin/Orthanc", "/usr/bin/Orthanc"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -59,6 +63,8 @@ impl Orthanc {
             "DicomAlwaysAllowEcho": true,
             "DicomAlwaysAllowFind": true,
             "DicomAlwaysAllowGet": true,
+            "DicomAlwaysAllowMove": true,
+            "DicomModalities": {"overread": ["OVERREAD", "127.0.0.1", move_to]},
             "RemoteAccessAllowed": false,
             "AuthenticationEnabled": false,
             "SaveJobs": false,
@@ -121,11 +127,12 @@ impl Drop for Orthanc {
 }
 
 /// A loopback proxy in front of Orthanc that answers the first `fail`
-/// requests with 503 and Retry-After: 1, then forwards; the first `cuts`
-/// answers longer than 64 KiB are cut off in the middle (a PACS killed
-/// mid-transfer, as the client sees it).
-fn flaky_proxy(upstream: u16, fail: usize, cuts: usize) -> (u16, Arc<AtomicUsize>) {
-    let cuts = Arc::new(AtomicUsize::new(cuts));
+/// requests with 503 and Retry-After: 1, then forwards; once `cut_at` bytes
+/// have come back through it, the answer under way is cut off in the
+/// middle, once (a PACS killed mid-transfer, as the client sees it).
+fn flaky_proxy(upstream: u16, fail: usize, cut_at: Option<usize>) -> (u16, Arc<AtomicUsize>) {
+    let forwarded = Arc::new(AtomicUsize::new(0));
+    let cut_done = Arc::new(AtomicUsize::new(0));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let served = Arc::new(AtomicUsize::new(0));
@@ -133,7 +140,7 @@ fn flaky_proxy(upstream: u16, fail: usize, cuts: usize) -> (u16, Arc<AtomicUsize
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
             let n = count.fetch_add(1, Ordering::SeqCst);
-            let cuts = cuts.clone();
+            let (forwarded, cut_done) = (forwarded.clone(), cut_done.clone());
             std::thread::spawn(move || {
                 let mut client = conn;
                 if n < fail {
@@ -156,16 +163,14 @@ fn flaky_proxy(upstream: u16, fail: usize, cuts: usize) -> (u16, Arc<AtomicUsize
                     let _ = s2.shutdown(std::net::Shutdown::Write);
                 });
                 let mut server = server;
-                let (mut total, mut buf) = (0usize, vec![0u8; 16384]);
+                let mut buf = vec![0u8; 16384];
                 while let Ok(k) = server.read(&mut buf) {
                     if k == 0 || client.write_all(&buf[..k]).is_err() {
                         break;
                     }
-                    total += k;
-                    if total > 65_536
-                        && cuts
-                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| c.checked_sub(1))
-                            .is_ok()
+                    let total = forwarded.fetch_add(k, Ordering::SeqCst) + k;
+                    if cut_at.is_some_and(|at| total > at)
+                        && cut_done.fetch_add(1, Ordering::SeqCst) == 0
                     {
                         let _ = client.shutdown(std::net::Shutdown::Both);
                         let _ = server.shutdown(std::net::Shutdown::Both);
@@ -180,14 +185,21 @@ fn flaky_proxy(upstream: u16, fail: usize, cuts: usize) -> (u16, Arc<AtomicUsize
     (port, served)
 }
 
-fn config(dir: &Path, sources: &[(&str, u16, f64)], dimse_port: u16) -> PathBuf {
+fn config(dir: &Path, sources: &[(&str, u16, f64)], dimse_port: u16, scp_port: u16) -> PathBuf {
     let mut text = format!(
         "[cache]\ndir = {:?}\nmax_bytes = 1000000000\n",
         dir.join("cache")
     );
-    for (name, called) in [("dimse", "ORTHANC"), ("wrong-ae", "NOT-ORTHANC")] {
+    let scp = format!(
+        "retrieve = \"move\"\nstorage_scp = {{ port = {scp_port}, bind = \"127.0.0.1\" }}\n"
+    );
+    for (name, called, extra) in [
+        ("dimse", "ORTHANC", ""),
+        ("wrong-ae", "NOT-ORTHANC", ""),
+        ("dimse-move", "ORTHANC", scp.as_str()),
+    ] {
         text += &format!(
-            "[[source]]\nname = \"{name}\"\nkind = \"dimse\"\nhost = \"127.0.0.1\"\nport = {dimse_port}\ncalled_ae = \"{called}\"\n[source.timeouts]\nidle_s = 10\n"
+            "[[source]]\nname = \"{name}\"\nkind = \"dimse\"\nhost = \"127.0.0.1\"\nport = {dimse_port}\ncalled_ae = \"{called}\"\n{extra}[source.timeouts]\nidle_s = 10\n"
         );
     }
     for (name, port, idle) in sources {
@@ -224,7 +236,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn query_retrieve_and_faults_against_orthanc() {
     let work = tempfile::tempdir().expect("tempdir");
-    let orthanc = Orthanc::start();
+    let scp_port = free_port();
+    let orthanc = Orthanc::start(scp_port);
 
     // Synthetic studies, plus RG1 (JPEG 2000 in the corpus when it is built).
     let demo = work.path().join("demo");
@@ -252,20 +265,38 @@ fn query_retrieve_and_faults_against_orthanc() {
             uploaded.push(rg1);
         }
     }
+    // A study of three instances (PA, AP and lateral of one visit).
+    let multi = overread_phantom::PhantomStudy::new(40, 7, 256, 256, 1);
+    let mut multi_files = Vec::new();
+    for (i, view) in ["PA", "AP", "LL"].into_iter().enumerate() {
+        let mut inst = multi.clone();
+        inst.view_position = view.into();
+        inst.sop_instance_uid = format!("{}.{}", multi.sop_instance_uid, i + 1);
+        let dir = work.path().join(format!("multi-{i}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        multi_files.push(inst.write(&dir).expect("write"));
+    }
+    uploaded.extend(multi_files.iter().cloned());
+    let n_studies = uploaded.len() - multi_files.len() + 1;
     for f in &uploaded {
         orthanc.upload(f);
     }
 
-    let (proxy, served) = flaky_proxy(orthanc.http, 2, 0);
-    let (cutter, _) = flaky_proxy(orthanc.http, 0, 1);
+    let (proxy, served) = flaky_proxy(orthanc.http, 2, None);
+    let (cutter, _) = flaky_proxy(orthanc.http, 0, Some(65_536));
+    // Lets the first instance of the multi-instance study through, then
+    // dies in the middle of the second.
+    let (cutter2, _) = flaky_proxy(orthanc.http, 0, Some(200_000));
     let cfg = config(
         work.path(),
         &[
             ("pacs", orthanc.http, 2.0),
             ("flaky", proxy, 2.0),
             ("cut", cutter, 2.0),
+            ("cut-multi", cutter2, 2.0),
         ],
         orthanc.dicom,
+        scp_port,
     );
     let cfg = cfg.to_str().expect("utf8");
 
@@ -283,7 +314,7 @@ fn query_retrieve_and_faults_against_orthanc() {
         String::from_utf8_lossy(&out.stderr)
     );
     let studies = json_lines(&out);
-    assert_eq!(studies.len(), uploaded.len(), "{studies:?}");
+    assert_eq!(studies.len(), n_studies, "{studies:?}");
     let out = pacs(
         cfg,
         "pacs",
@@ -334,32 +365,53 @@ fn query_retrieve_and_faults_against_orthanc() {
     found.sort_by_key(|v| v.to_string());
     expected.sort_by_key(|v| v.to_string());
     assert_eq!(found, expected);
-    let cache_dimse = work.path().join("cache-dimse");
-    for s in &studies {
-        let uid = s["study_uid"].as_str().expect("uid");
-        let out = pacs(
-            cfg,
-            "dimse",
-            &[
-                "retrieve",
-                "--json",
-                "--cache",
-                cache_dimse.to_str().expect("utf8"),
-                uid,
-            ],
-        );
-        let line = &json_lines(&out)[0];
-        assert_eq!(line["complete"], true, "{line}");
-        for f in line["files"].as_array().expect("files") {
-            let got = overread(&["info", "--json", f.as_str().expect("path")]);
-            let got: serde_json::Value = serde_json::from_slice(&got.stdout).expect("info");
-            let original = uploaded
-                .iter()
-                .map(|p| overread(&["info", "--json", p.to_str().expect("utf8")]))
-                .map(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("info"))
-                .find(|o| o["sop_uid"] == got["sop_uid"])
-                .expect("an uploaded instance");
-            assert_eq!(got["transfer_syntax"], original["transfer_syntax"]);
+    let info = |p: &str| -> serde_json::Value {
+        serde_json::from_slice(&overread(&["info", "--json", p]).stdout).expect("info")
+    };
+    let originals: Vec<serde_json::Value> = uploaded
+        .iter()
+        .map(|p| info(p.to_str().expect("utf8")))
+        .collect();
+    for source in ["dimse", "dimse-move"] {
+        let cache_dimse = work.path().join(format!("cache-{source}"));
+        let mut got_instances = 0;
+        for s in &studies {
+            let uid = s["study_uid"].as_str().expect("uid");
+            let out = pacs(
+                cfg,
+                source,
+                &[
+                    "retrieve",
+                    "--json",
+                    "--cache",
+                    cache_dimse.to_str().expect("utf8"),
+                    uid,
+                ],
+            );
+            let line = &json_lines(&out)[0];
+            assert_eq!(line["complete"], true, "{source}: {line}");
+            for f in line["files"].as_array().expect("files") {
+                let got = info(f.as_str().expect("path"));
+                let original = originals
+                    .iter()
+                    .find(|o| o["sop_uid"] == got["sop_uid"])
+                    .expect("an uploaded instance");
+                assert_eq!(got["transfer_syntax"], original["transfer_syntax"]);
+                got_instances += 1;
+            }
+        }
+        assert_eq!(got_instances, uploaded.len(), "{source}");
+        // Only what the cache names: content hashes, never a UID or a
+        // name from the peer.
+        for f in files_under(&cache_dimse) {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let (stem, ext) = name.rsplit_once('.').unwrap_or_default();
+            assert!(
+                matches!((stem.len(), ext), (64, "dcm") | (32, "json"))
+                    && stem.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}",
+                f.display()
+            );
         }
     }
     let out = pacs(cfg, "wrong-ae", &["echo"]);
@@ -408,6 +460,32 @@ fn query_retrieve_and_faults_against_orthanc() {
     let line = &json_lines(&out)[0];
     assert!(out.status.success(), "{line}");
     assert_eq!(line["complete"], true, "{line}");
+
+    // The PACS dies in the middle of the second of three instances: the
+    // first is kept, the study is marked partial, and the next retrieve
+    // fetches only the two missing.
+    let multi_uid = multi.study_instance_uid.as_str();
+    let cache_multi = work.path().join("cache-multi");
+    let multi_args = [
+        "retrieve",
+        "--json",
+        "--cache",
+        cache_multi.to_str().expect("utf8"),
+        multi_uid,
+    ];
+    let out = pacs(cfg, "cut-multi", &multi_args);
+    let line = &json_lines(&out)[0];
+    assert_eq!(out.status.code(), Some(1), "{line}");
+    assert_eq!(line["complete"], false, "{line}");
+    assert_eq!(line["instances"], 1, "{line}");
+    assert_eq!(line["expected"], 3, "{line}");
+    assert!(files_under(&cache_multi.join("tmp")).is_empty());
+    let out = pacs(cfg, "pacs", &multi_args);
+    let line = &json_lines(&out)[0];
+    assert!(out.status.success(), "{line}");
+    assert_eq!(line["complete"], true, "{line}");
+    assert_eq!(line["reused"], 1, "{line}");
+    assert_eq!(line["fetched"], 2, "{line}");
 
     // A stalled PACS (stopped process): a clear time-out, nothing half-written.
     orthanc.signal("-STOP");

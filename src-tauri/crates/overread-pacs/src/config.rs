@@ -21,6 +21,10 @@
 //! port = 4242
 //! called_ae = "ORTHANC"
 //! calling_ae = "OVERREAD"
+//! retrieve = "move"               # get (default) | move
+//! # C-MOVE sends to our own storage SCP, listening only during a retrieve;
+//! # the PACS must know this AE title, address and port.
+//! storage_scp = { port = 11112, bind = "0.0.0.0", ae_title = "OVERREAD" }
 //! ```
 
 use crate::error::{ConfigSnafu, Error, ReadConfigSnafu, Result};
@@ -109,10 +113,45 @@ pub struct DimseSource {
     pub called_ae: String,
     #[serde(default = "default_ae")]
     pub calling_ae: String,
+    #[serde(default)]
+    pub retrieve: DimseRetrieve,
+    pub storage_scp: Option<StorageScp>,
 }
 
 fn default_ae() -> String {
     "OVERREAD".into()
+}
+
+/// How a DIMSE source sends instances: C-GET on our association, or C-MOVE
+/// to our storage SCP (for PACSs that do not offer C-GET).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DimseRetrieve {
+    #[default]
+    Get,
+    Move,
+}
+
+/// Our storage SCP, the C-MOVE destination.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageScp {
+    /// Our AE title as the PACS knows it; the calling AE title otherwise.
+    pub ae_title: Option<String>,
+    pub port: u16,
+    /// The address to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+}
+
+fn default_bind() -> String {
+    "0.0.0.0".into()
+}
+
+impl StorageScp {
+    pub fn ae_title<'a>(&'a self, source: &'a DimseSource) -> &'a str {
+        self.ae_title.as_deref().unwrap_or(&source.calling_ae)
+    }
 }
 
 /// Seconds.
@@ -232,6 +271,29 @@ impl PacsConfig {
                     if d.host.is_empty() || d.port == 0 {
                         return bad(format!("source {:?}: host and port are required", s.name));
                     }
+                    match (&d.storage_scp, d.retrieve) {
+                        (None, DimseRetrieve::Move) => {
+                            return bad(format!(
+                                "source {:?}: retrieve = \"move\" needs storage_scp = {{ port = ... }}",
+                                s.name
+                            ));
+                        }
+                        (Some(scp), _) => {
+                            if scp.port == 0 || scp.bind.parse::<std::net::IpAddr>().is_err() {
+                                return bad(format!(
+                                    "source {:?}: storage_scp needs a port and an IP address to bind",
+                                    s.name
+                                ));
+                            }
+                            if !valid_ae(scp.ae_title(d)) {
+                                return bad(format!(
+                                    "source {:?}: AE titles are 1–16 printable characters",
+                                    s.name
+                                ));
+                            }
+                        }
+                        (None, DimseRetrieve::Get) => {}
+                    }
                 }
             }
         }
@@ -278,7 +340,10 @@ mod tests {
         ));
         assert_eq!(c.source("web").expect("web").timeouts.idle_s, 2.0);
         match &c.source("dimse").expect("dimse").kind {
-            SourceKind::Dimse(d) => assert_eq!(d.calling_ae, "OVERREAD"),
+            SourceKind::Dimse(d) => {
+                assert_eq!(d.calling_ae, "OVERREAD");
+                assert_eq!(d.retrieve, DimseRetrieve::Get);
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(c.source("nope").expect_err("unknown").code(), "config");
@@ -304,6 +369,14 @@ mod tests {
                 "basic",
             ),
             ("[[source]]\nname='a'\nkind='smb'", "smb"),
+            (
+                "[[source]]\nname='a'\nkind='dimse'\nhost='h'\nport=1\ncalled_ae='P'\nretrieve='move'",
+                "storage_scp",
+            ),
+            (
+                "[[source]]\nname='a'\nkind='dimse'\nhost='h'\nport=1\ncalled_ae='P'\nstorage_scp={port=104,bind='everywhere'}",
+                "IP address",
+            ),
         ] {
             let e = PacsConfig::parse(text).expect_err(text).to_string();
             assert!(e.contains(needle), "{e}");

@@ -1,8 +1,9 @@
 //! DIMSE client (PS3.7, PS3.4 Annex C) on dicom-ul: C-ECHO, C-FIND at
-//! study, series and image level (Study Root), and C-GET of single
-//! instances, whose C-STORE sub-operations arrive on the same association
-//! and are streamed into the cache. Data sets are encoded and parsed by
-//! `overread-dicom::net`; this module only moves PDUs.
+//! study, series and image level (Study Root), C-GET of single instances,
+//! whose C-STORE sub-operations arrive on the same association, and C-MOVE
+//! of single instances to our own storage SCP ([`crate::scp`]). Either way
+//! the instance is streamed into the cache. Data sets are encoded and
+//! parsed by `overread-dicom::net`; this module only moves PDUs.
 //!
 //! Calls block; the async [`Client`](crate::Client) runs them on tokio's
 //! blocking pool.
@@ -12,6 +13,7 @@ use crate::config::{DimseSource, Source};
 use crate::error::{Error, Result};
 use crate::query::*;
 use dicom_ul::ClientAssociationOptions;
+use dicom_ul::association::SyncAssociation;
 use dicom_ul::association::client::ClientAssociation;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
 use overread_dicom::net::{self, EXPLICIT_VR_LE, IMPLICIT_VR_LE, NetDataset};
@@ -19,12 +21,13 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-const VERIFICATION: &str = "1.2.840.10008.1.1";
+pub(crate) const VERIFICATION: &str = "1.2.840.10008.1.1";
 const FIND_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.1";
 const GET_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.3";
-/// Storage SOP classes accepted from C-GET: CR, DX (presentation and
-/// processing), secondary capture.
-const STORAGE: [&str; 4] = [
+const MOVE_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.2";
+/// Storage SOP classes accepted from C-GET and C-MOVE: CR, DX (presentation
+/// and processing), secondary capture.
+pub(crate) const STORAGE: [&str; 4] = [
     "1.2.840.10008.5.1.4.1.1.1",
     "1.2.840.10008.5.1.4.1.1.1.1",
     "1.2.840.10008.5.1.4.1.1.1.1.1",
@@ -32,7 +35,7 @@ const STORAGE: [&str; 4] = [
 ];
 /// One presentation context per group, so the PACS can send each instance
 /// in the syntax it is stored in instead of transcoding it.
-const SYNTAX_GROUPS: [&[&str]; 12] = [
+pub(crate) const SYNTAX_GROUPS: [&[&str]; 12] = [
     &[EXPLICIT_VR_LE, IMPLICIT_VR_LE],
     &["1.2.840.10008.1.2.4.90"],
     &["1.2.840.10008.1.2.4.91"],
@@ -51,26 +54,43 @@ const SYNTAX_GROUPS: [&[&str]; 12] = [
 type DataSink<'a> = dyn FnMut(&NetDataset, u8, &[u8]) -> Result<()> + 'a;
 
 /// Largest PDU we accept.
-const MAX_PDU: u32 = 65_536;
+pub(crate) const MAX_PDU: u32 = 65_536;
+
+/// What arrived on an association.
+pub(crate) enum Incoming {
+    /// A message: its command set and the context it came on.
+    Message(NetDataset, u8),
+    /// The peer asked to release the association.
+    Released,
+}
+
+/// A message received by [`DimseClient::receive_storing`]: a C-STORE-RQ's
+/// data set has been streamed into the cache (`stored`).
+pub(crate) struct StoreMessage {
+    pub command: NetDataset,
+    pub pc: u8,
+    pub stored: Option<Result<StoredObject>>,
+}
 
 // Command set attributes (PS3.7 §E.1).
 const AFFECTED_SOP_CLASS: u32 = 0x0000_0002;
-const COMMAND_FIELD: u32 = 0x0000_0100;
+pub(crate) const COMMAND_FIELD: u32 = 0x0000_0100;
 const MESSAGE_ID: u32 = 0x0000_0110;
 const RESPONDED_TO: u32 = 0x0000_0120;
 const PRIORITY: u32 = 0x0000_0700;
 const DATA_SET_TYPE: u32 = 0x0000_0800;
 const STATUS: u32 = 0x0000_0900;
 const AFFECTED_SOP_INSTANCE: u32 = 0x0000_1000;
+const MOVE_DESTINATION: u32 = 0x0000_0600;
 const NO_DATA_SET: u16 = 0x0101;
 const QR_LEVEL: u32 = 0x0008_0052;
 
 #[derive(Debug, Clone)]
 pub struct DimseClient {
-    name: String,
-    source: DimseSource,
+    pub(crate) name: String,
+    pub(crate) source: DimseSource,
     connect: Duration,
-    idle: Duration,
+    pub(crate) idle: Duration,
 }
 
 /// The plain-words meaning of a DIMSE status (PS3.7 Annex C, PS3.4 C.4).
@@ -103,7 +123,11 @@ impl DimseClient {
         }
     }
 
-    fn ul_error(&self, e: dicom_ul::association::Error) -> Error {
+    pub fn retrieve_mode(&self) -> crate::config::DimseRetrieve {
+        self.source.retrieve
+    }
+
+    pub(crate) fn ul_error(&self, e: dicom_ul::association::Error) -> Error {
         use dicom_ul::association::Error as E;
         let name = self.name.clone();
         match e {
@@ -160,7 +184,7 @@ impl DimseClient {
         }
     }
 
-    fn protocol(&self, message: impl Into<String>) -> Error {
+    pub(crate) fn protocol(&self, message: impl Into<String>) -> Error {
         Error::Protocol {
             source_name: self.name.clone(),
             message: message.into(),
@@ -210,7 +234,7 @@ impl DimseClient {
 
     fn send(
         &self,
-        assoc: &mut ClientAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<TcpStream>,
         pc: u8,
         command: &NetDataset,
         data: Option<Vec<u8>>,
@@ -222,39 +246,51 @@ impl DimseClient {
             is_last: true,
             data,
         };
-        assoc
-            .send(&Pdu::PData {
-                data: vec![pdv(PDataValueType::Command, cmd)],
-            })
-            .map_err(|e| self.ul_error(e))?;
+        let pdu = Pdu::PData {
+            data: vec![pdv(PDataValueType::Command, cmd)],
+        };
+        SyncAssociation::send(assoc, &pdu).map_err(|e| self.ul_error(e))?;
         if let Some(d) = data {
-            assoc
-                .send(&Pdu::PData {
-                    data: vec![pdv(PDataValueType::Data, d)],
-                })
-                .map_err(|e| self.ul_error(e))?;
+            let pdu = Pdu::PData {
+                data: vec![pdv(PDataValueType::Data, d)],
+            };
+            SyncAssociation::send(assoc, &pdu).map_err(|e| self.ul_error(e))?;
         }
         Ok(())
     }
 
     /// Receives one message: its command set, and its data set when it has
-    /// one, handed to `data` fragment by fragment.
+    /// one, handed to `data` fragment by fragment. A release request from
+    /// the peer is an error here (the operation was not finished).
     fn receive(
         &self,
-        assoc: &mut ClientAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<TcpStream>,
         data: &mut DataSink<'_>,
     ) -> Result<NetDataset> {
+        match self.receive_any(assoc, data)? {
+            Incoming::Message(command, _) => Ok(command),
+            Incoming::Released => {
+                Err(self.protocol("the PACS released the association mid-operation"))
+            }
+        }
+    }
+
+    pub(crate) fn receive_any(
+        &self,
+        assoc: &mut impl SyncAssociation<TcpStream>,
+        data: &mut DataSink<'_>,
+    ) -> Result<Incoming> {
         let mut command_bytes = Vec::new();
-        let mut command: Option<NetDataset> = None;
+        let mut command: Option<(NetDataset, u8)> = None;
         loop {
-            let pdu = assoc.receive().map_err(|e| self.ul_error(e))?;
+            let pdu = SyncAssociation::receive(assoc).map_err(|e| self.ul_error(e))?;
             let values = match pdu {
                 Pdu::PData { data } => data,
                 Pdu::AbortRQ { .. } => {
-                    return Err(self.protocol("the PACS aborted the association"));
+                    return Err(self.protocol("the peer aborted the association"));
                 }
-                Pdu::ReleaseRQ => {
-                    return Err(self.protocol("the PACS released the association mid-operation"));
+                Pdu::ReleaseRQ if command.is_none() && command_bytes.is_empty() => {
+                    return Ok(Incoming::Released);
                 }
                 other => {
                     return Err(self.protocol(format!("unexpected {}", other.short_description())));
@@ -271,21 +307,133 @@ impl DimseClient {
                             let c = net::decode(&command_bytes, IMPLICIT_VR_LE)
                                 .map_err(|e| self.protocol(format!("bad command set: {e}")))?;
                             if c.int(DATA_SET_TYPE) == Some(u32::from(NO_DATA_SET)) {
-                                return Ok(c);
+                                return Ok(Incoming::Message(c, v.presentation_context_id));
                             }
-                            command = Some(c);
+                            command = Some((c, v.presentation_context_id));
                         }
                     }
-                    (PDataValueType::Data, Some(c)) => {
+                    (PDataValueType::Data, Some((c, _))) => {
                         data(c, v.presentation_context_id, &v.data)?;
                         if v.is_last {
-                            return Ok(command.take().unwrap_or_default());
+                            let (c, pc) = command.take().unwrap_or_default();
+                            return Ok(Incoming::Message(c, pc));
                         }
                     }
                     _ => return Err(self.protocol("data before its command")),
                 }
             }
         }
+    }
+
+    /// Receives one message; the data set of a C-STORE-RQ is streamed into
+    /// the cache as a Part-10 file in the transfer syntax of its context,
+    /// provided its SOP Instance UID passes `wanted`.
+    pub(crate) fn receive_storing(
+        &self,
+        assoc: &mut impl SyncAssociation<TcpStream>,
+        cache: &Cache,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<StoreMessage>> {
+        let syntax_of: Vec<(u8, String)> = assoc
+            .presentation_contexts()
+            .iter()
+            .map(|p| (p.id, p.transfer_syntax.clone()))
+            .collect();
+        let mut writer: Option<crate::cache::ObjectWriter> = None;
+        let mut failure: Option<Error> = None;
+        let incoming = self.receive_any(assoc, &mut |c, pcid, bytes| {
+            if writer.is_none() && failure.is_none() {
+                let class = c.text(AFFECTED_SOP_CLASS).unwrap_or_default();
+                let sop = c.text(AFFECTED_SOP_INSTANCE).unwrap_or_default();
+                let syntax = syntax_of
+                    .iter()
+                    .find(|(i, _)| *i == pcid)
+                    .map(|(_, t)| t.as_str());
+                match syntax {
+                    _ if c.int(COMMAND_FIELD) != Some(0x0001) => {}
+                    Some(ts) if net::is_valid_uid(sop) && net::is_valid_uid(class) => {
+                        if wanted(sop) {
+                            let mut w = cache.writer()?;
+                            net::write_part10(&mut w, class, sop, ts, &[])
+                                .map_err(|e| self.protocol(e.to_string()))?;
+                            writer = Some(w);
+                        } else {
+                            failure = Some(self.protocol(format!("{sop} was not asked for")));
+                        }
+                    }
+                    _ => failure = Some(self.protocol("a C-STORE with invalid UIDs or context")),
+                }
+            }
+            if let Some(w) = &mut writer {
+                w.write_all(bytes)
+                    .map_err(|e| crate::error::cache_err(cache.dir(), e))?;
+            }
+            Ok(())
+        })?;
+        let Incoming::Message(command, pc) = incoming else {
+            return Ok(None);
+        };
+        let stored =
+            (command.int(COMMAND_FIELD) == Some(0x0001)).then(|| match (writer, failure) {
+                (_, Some(e)) => Err(e),
+                (Some(w), None) => w.finish(),
+                (None, None) => Err(self.protocol("a C-STORE without a data set")),
+            });
+        Ok(Some(StoreMessage {
+            command,
+            pc,
+            stored,
+        }))
+    }
+
+    /// Answers a C-ECHO-RQ (a PACS may check its C-MOVE destination first).
+    pub(crate) fn answer_echo(
+        &self,
+        assoc: &mut impl SyncAssociation<TcpStream>,
+        msg: &StoreMessage,
+    ) -> Result<()> {
+        let mut rsp = NetDataset::new();
+        rsp.set_text(AFFECTED_SOP_CLASS, VERIFICATION)
+            .set_u16(COMMAND_FIELD, 0x8030)
+            .set_u16(
+                RESPONDED_TO,
+                msg.command.int(MESSAGE_ID).unwrap_or(0) as u16,
+            )
+            .set_u16(DATA_SET_TYPE, NO_DATA_SET)
+            .set_u16(STATUS, 0x0000);
+        self.send(assoc, msg.pc, &rsp, None)
+    }
+
+    /// Answers a C-STORE-RQ on the context it came in on.
+    pub(crate) fn answer_store(
+        &self,
+        assoc: &mut impl SyncAssociation<TcpStream>,
+        msg: &StoreMessage,
+    ) -> Result<()> {
+        let rq = &msg.command;
+        let mut rsp = NetDataset::new();
+        rsp.set_text(
+            AFFECTED_SOP_CLASS,
+            rq.text(AFFECTED_SOP_CLASS).unwrap_or_default(),
+        )
+        .set_u16(COMMAND_FIELD, 0x8001)
+        .set_u16(RESPONDED_TO, rq.int(MESSAGE_ID).unwrap_or(0) as u16)
+        .set_u16(DATA_SET_TYPE, NO_DATA_SET)
+        // 0xA700: out of resources (we could not keep it); 0xC000: cannot
+        // understand (not a valid or wanted instance).
+        .set_u16(
+            STATUS,
+            match &msg.stored {
+                Some(Ok(_)) => 0x0000,
+                Some(Err(Error::Cache { .. })) => 0xA700,
+                _ => 0xC000,
+            },
+        )
+        .set_text(
+            AFFECTED_SOP_INSTANCE,
+            rq.text(AFFECTED_SOP_INSTANCE).unwrap_or_default(),
+        );
+        self.send(assoc, msg.pc, &rsp, None)
     }
 
     fn release(&self, assoc: ClientAssociation<TcpStream>) {
@@ -438,12 +586,46 @@ impl DimseClient {
         Ok(out)
     }
 
-    /// C-GET of one instance; its C-STORE sub-operation is written to the
-    /// cache as a Part-10 file, in the transfer syntax it arrived in.
-    pub fn get_instance(&self, inst: &InstanceRef, cache: &Cache) -> Result<StoredObject> {
+    /// The Study Root identifier of one instance, at image level.
+    fn image_identifier(&self, inst: &InstanceRef) -> Result<NetDataset> {
         for uid in [&inst.study_uid, &inst.series_uid, &inst.sop_uid] {
             crate::dicomweb::check_uid(&self.name, uid)?;
         }
+        let mut id = NetDataset::new();
+        id.set_text(QR_LEVEL, "IMAGE")
+            .set_text(STUDY_UID, inst.study_uid.clone())
+            .set_text(SERIES_UID, inst.series_uid.clone())
+            .set_text(SOP_UID, inst.sop_uid.clone());
+        Ok(id)
+    }
+
+    /// Sends a C-GET or C-MOVE request for one instance on `assoc`.
+    fn request_instance(
+        &self,
+        assoc: &mut ClientAssociation<TcpStream>,
+        sop_class: &str,
+        command_field: u16,
+        destination: Option<&str>,
+        inst: &InstanceRef,
+    ) -> Result<()> {
+        let id = self.image_identifier(inst)?;
+        let (pc, ts) = self.context_id(assoc, sop_class)?;
+        let mut cmd = NetDataset::new();
+        cmd.set_text(AFFECTED_SOP_CLASS, sop_class)
+            .set_u16(COMMAND_FIELD, command_field)
+            .set_u16(MESSAGE_ID, 1)
+            .set_u16(PRIORITY, 0)
+            .set_u16(DATA_SET_TYPE, 0x0000);
+        if let Some(ae) = destination {
+            cmd.set_text(MOVE_DESTINATION, ae);
+        }
+        let id = net::encode(&id, &ts).map_err(|e| self.protocol(e.to_string()))?;
+        self.send(assoc, pc, &cmd, Some(id))
+    }
+
+    /// C-GET of one instance; its C-STORE sub-operation is written to the
+    /// cache as a Part-10 file, in the transfer syntax it arrived in.
+    pub fn get_instance(&self, inst: &InstanceRef, cache: &Cache) -> Result<StoredObject> {
         let mut contexts: Vec<(&str, &[&str])> =
             vec![(GET_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])];
         for sop in STORAGE {
@@ -452,91 +634,29 @@ impl DimseClient {
             }
         }
         let mut assoc = self.associate(&contexts, &STORAGE)?;
-        let (pc, ts) = self.context_id(&assoc, GET_STUDY_ROOT)?;
-        let syntax_of: Vec<(u8, String)> = assoc
-            .presentation_contexts()
-            .iter()
-            .map(|p| (p.id, p.transfer_syntax.clone()))
-            .collect();
-        let mut cmd = NetDataset::new();
-        cmd.set_text(AFFECTED_SOP_CLASS, GET_STUDY_ROOT)
-            .set_u16(COMMAND_FIELD, 0x0010)
-            .set_u16(MESSAGE_ID, 1)
-            .set_u16(PRIORITY, 0)
-            .set_u16(DATA_SET_TYPE, 0x0000);
-        let mut id = NetDataset::new();
-        id.set_text(QR_LEVEL, "IMAGE")
-            .set_text(STUDY_UID, inst.study_uid.clone())
-            .set_text(SERIES_UID, inst.series_uid.clone())
-            .set_text(SOP_UID, inst.sop_uid.clone());
-        let id = net::encode(&id, &ts).map_err(|e| self.protocol(e.to_string()))?;
-        self.send(&mut assoc, pc, &cmd, Some(id))?;
+        self.request_instance(&mut assoc, GET_STUDY_ROOT, 0x0010, None, inst)?;
         let mut stored: Option<StoredObject> = None;
+        let wanted = |sop: &str| sop == inst.sop_uid;
         loop {
-            let mut writer: Option<crate::cache::ObjectWriter> = None;
-            let mut failure: Option<Error> = None;
-            let mut data_pc = pc;
-            let msg = self.receive(&mut assoc, &mut |c, pcid, bytes| {
-                data_pc = pcid;
-                if writer.is_none() && failure.is_none() {
-                    let class = c.text(AFFECTED_SOP_CLASS).unwrap_or_default();
-                    let sop = c.text(AFFECTED_SOP_INSTANCE).unwrap_or_default();
-                    let syntax = syntax_of
-                        .iter()
-                        .find(|(i, _)| *i == pcid)
-                        .map(|(_, t)| t.as_str());
-                    match syntax {
-                        Some(ts) if net::is_valid_uid(sop) && net::is_valid_uid(class) => {
-                            let mut w = cache.writer()?;
-                            net::write_part10(&mut w, class, sop, ts, &[])
-                                .map_err(|e| self.protocol(e.to_string()))?;
-                            writer = Some(w);
-                        }
-                        _ => {
-                            failure = Some(self.protocol("a C-STORE with invalid UIDs or context"))
-                        }
-                    }
-                }
-                if let Some(w) = &mut writer {
-                    w.write_all(bytes)
-                        .map_err(|e| crate::error::cache_err(cache.dir(), e))?;
-                }
-                Ok(())
-            })?;
-            match msg.int(COMMAND_FIELD) {
+            let Some(mut msg) = self.receive_storing(&mut assoc, cache, &wanted)? else {
+                return Err(self.protocol("the PACS released the association mid-operation"));
+            };
+            match msg.command.int(COMMAND_FIELD) {
                 // C-STORE-RQ: keep the instance, answer it.
                 Some(0x0001) => {
-                    let ok = match (writer, failure) {
-                        (Some(w), None) => {
-                            stored = Some(w.finish()?);
-                            true
-                        }
-                        _ => false,
-                    };
-                    let mut rsp = NetDataset::new();
-                    rsp.set_text(
-                        AFFECTED_SOP_CLASS,
-                        msg.text(AFFECTED_SOP_CLASS).unwrap_or_default(),
-                    )
-                    .set_u16(COMMAND_FIELD, 0x8001)
-                    .set_u16(RESPONDED_TO, msg.int(MESSAGE_ID).unwrap_or(0) as u16)
-                    .set_u16(DATA_SET_TYPE, NO_DATA_SET)
-                    .set_u16(STATUS, if ok { 0x0000 } else { 0xC000 })
-                    .set_text(
-                        AFFECTED_SOP_INSTANCE,
-                        msg.text(AFFECTED_SOP_INSTANCE).unwrap_or_default(),
-                    );
-                    // Answer on the context the sub-operation came in on.
-                    self.send(&mut assoc, data_pc, &rsp, None)?;
+                    self.answer_store(&mut assoc, &msg)?;
+                    if let Some(Ok(obj)) = msg.stored.take() {
+                        stored = Some(obj);
+                    }
                 }
                 // C-GET-RSP.
                 Some(0x8010) => {
-                    let status = msg.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
+                    let status = msg.command.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
                     if status == 0xFF00 {
                         continue;
                     }
                     self.release(assoc);
-                    self.check_status("C-GET", &msg)?;
+                    self.check_status("C-GET", &msg.command)?;
                     return stored
                         .ok_or_else(|| self.protocol("C-GET succeeded but sent no instance"));
                 }
@@ -546,6 +666,58 @@ impl DimseClient {
                     );
                 }
             }
+        }
+    }
+
+    /// C-MOVE of one instance to our own storage SCP, which is listening
+    /// only for the length of the call and keeps only the instance asked
+    /// for, from the PACS's AE title.
+    pub fn move_instance(&self, inst: &InstanceRef, cache: &Cache) -> Result<StoredObject> {
+        let Some(dest) = &self.source.storage_scp else {
+            return Err(Error::Config {
+                reason: format!(
+                    "source {:?}: C-MOVE needs a storage_scp (AE title and port)",
+                    self.name
+                ),
+            });
+        };
+        self.image_identifier(inst)?;
+        let scp = crate::scp::StorageScp::start(self, cache, &inst.sop_uid)?;
+        let mut assoc =
+            self.associate(&[(MOVE_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?;
+        let ae = dest.ae_title(&self.source);
+        self.request_instance(&mut assoc, MOVE_STUDY_ROOT, 0x0021, Some(ae), inst)?;
+        loop {
+            let rsp = self.receive(&mut assoc, &mut |_, _, _| Ok(()))?;
+            let status = rsp.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
+            if status == 0xFF00 {
+                continue;
+            }
+            self.release(assoc);
+            return match status {
+                0x0000 => scp.take(),
+                0xA801 => Err(Error::Dimse {
+                    source_name: self.name.clone(),
+                    operation: "C-MOVE",
+                    status,
+                    meaning: format!(
+                        "the PACS does not know our AE title {ae}: add it, with this machine's address and port {}, to its DICOM nodes",
+                        dest.port
+                    ),
+                }),
+                // The sub-operation failed: say why, from our side when we can.
+                _ => match scp.take() {
+                    Err(Error::Protocol { message, .. }) if !message.is_empty() => {
+                        Err(Error::Dimse {
+                            source_name: self.name.clone(),
+                            operation: "C-MOVE",
+                            status,
+                            meaning: format!("{}: {message}", status_meaning(status)),
+                        })
+                    }
+                    _ => self.check_status("C-MOVE", &rsp).and_then(|()| scp.take()),
+                },
+            };
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Overread's PACS client. It queries and retrieves studies over DICOMweb
 //! (PS3.18: QIDO-RS, WADO-RS, STOW-RS) and DIMSE (PS3.7: C-ECHO, C-FIND,
-//! C-GET) into a content-addressed local
+//! C-GET, C-MOVE to our own storage SCP) into a content-addressed local
 //! [`cache`], and keeps working when the PACS is slow or down: cached
 //! studies stay usable, transient failures are retried where that is safe,
 //! and a study counts complete only when every instance the PACS listed is
@@ -19,9 +19,10 @@ mod error;
 pub mod multipart;
 pub mod query;
 pub mod retry;
+mod scp;
 
 pub use cache::{Cache, StudyRecord};
-pub use config::{PacsConfig, Source, SourceKind};
+pub use config::{DimseRetrieve, PacsConfig, Source, SourceKind};
 pub use dicomweb::DicomWebClient;
 pub use dimse::DimseClient;
 pub use error::{Error, Result};
@@ -31,12 +32,19 @@ pub use tokio_util::sync::CancellationToken;
 use cache::CachedInstance;
 use serde::Serialize;
 
-/// Progress of a retrieve, reported after each instance.
-#[derive(Debug, Clone, Serialize)]
+/// Progress of a retrieve, reported before the first transfer and after
+/// each instance.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Progress {
+    /// Instances present in the cache.
     pub done: usize,
+    /// Instances the PACS listed.
     pub total: usize,
     pub bytes: u64,
+    /// Of `done`, those already cached before this retrieve (resumed).
+    pub reused: usize,
+    /// Instances transferred by this retrieve.
+    pub fetched: usize,
 }
 
 /// A configured source, ready to use.
@@ -97,7 +105,11 @@ impl Client {
             Client::DicomWeb(c) => c.retrieve_instance(inst, cache, cancel).await,
             Client::Dimse(c) => {
                 let (c, inst, cache) = (c.clone(), inst.clone(), cache.clone());
-                blocking(cancel, move || c.get_instance(&inst, &cache)).await
+                blocking(cancel, move || match c.retrieve_mode() {
+                    DimseRetrieve::Get => c.get_instance(&inst, &cache),
+                    DimseRetrieve::Move => c.move_instance(&inst, &cache),
+                })
+                .await
             }
         }
     }
@@ -176,6 +188,15 @@ pub async fn retrieve_study(
     cache.save_study(&record)?;
     let total = listed.len();
     let mut bytes = record.bytes();
+    let reused = record.instances.len();
+    let mut fetched = 0;
+    progress(&Progress {
+        done: reused,
+        total,
+        bytes,
+        reused,
+        fetched,
+    });
     let mut first_error = None;
     for inst in &listed {
         if record.instances.contains_key(&inst.sop_uid) {
@@ -186,6 +207,7 @@ pub async fn retrieve_study(
             Ok(obj) => match verify(&obj.path, &inst.sop_uid) {
                 Ok(()) => {
                     bytes += obj.bytes;
+                    fetched += 1;
                     record.instances.insert(
                         inst.sop_uid.clone(),
                         CachedInstance {
@@ -219,6 +241,8 @@ pub async fn retrieve_study(
             done: record.instances.len(),
             total,
             bytes,
+            reused,
+            fetched,
         });
     }
     cache.save_study(&record)?;

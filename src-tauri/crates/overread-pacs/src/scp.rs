@@ -1,0 +1,247 @@
+//! Our storage SCP (PS3.4 Annex B), the destination of a C-MOVE.
+//!
+//! It listens only while one C-MOVE runs, accepts associations only from
+//! the PACS's AE title to ours, accepts the storage SOP classes in every
+//! syntax Overread reads (so nothing is transcoded), and keeps only the
+//! instance asked for, written to the cache like any other. A PACS may open
+//! several associations for one move; each is served on its own thread.
+//! Files are named by the cache (a SHA-256 of their content), never by a
+//! UID or a name from the peer.
+
+use crate::cache::{Cache, StoredObject};
+use crate::dimse::{DimseClient, MAX_PDU, STORAGE, SYNTAX_GROUPS};
+use crate::error::{Error, Result};
+use dicom_ul::ServerAssociationOptions;
+use dicom_ul::association::server::AccessControl;
+use dicom_ul::pdu::{AssociationRJServiceUserReason, Pdu, UserIdentity};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long the received instance may trail the final C-MOVE response.
+const TRAIL: Duration = Duration::from_secs(3);
+
+/// Associations are accepted only from the PACS to our AE title.
+struct OnlyFrom {
+    pacs_ae: String,
+}
+
+impl AccessControl for OnlyFrom {
+    fn check_access(
+        &self,
+        this_ae_title: &str,
+        calling_ae_title: &str,
+        called_ae_title: &str,
+        _user_identity: Option<&UserIdentity>,
+    ) -> std::result::Result<(), AssociationRJServiceUserReason> {
+        if called_ae_title.trim() != this_ae_title.trim() {
+            Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized)
+        } else if calling_ae_title.trim() != self.pacs_ae.trim() {
+            Err(AssociationRJServiceUserReason::CallingAETitleNotRecognized)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A storage SCP listening for the length of one C-MOVE; it stops when
+/// dropped.
+pub(crate) struct StorageScp {
+    wake: SocketAddr,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+    received: mpsc::Receiver<Result<StoredObject>>,
+    client: DimseClient,
+    ae_title: String,
+}
+
+impl StorageScp {
+    /// Starts listening on the source's `storage_scp` address for `sop_uid`.
+    pub fn start(client: &DimseClient, cache: &Cache, sop_uid: &str) -> Result<StorageScp> {
+        let Some(dest) = &client.source.storage_scp else {
+            return Err(Error::Config {
+                reason: format!("source {:?} has no storage_scp", client.name),
+            });
+        };
+        let ip: IpAddr = dest.bind.parse().map_err(|_| Error::Config {
+            reason: format!("storage_scp bind {:?} is not an IP address", dest.bind),
+        })?;
+        let listener = TcpListener::bind((ip, dest.port)).map_err(|e| Error::Config {
+            reason: format!(
+                "cannot listen on {}:{} for C-MOVE: {e}",
+                dest.bind, dest.port
+            ),
+        })?;
+        let wake = if ip.is_unspecified() {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), dest.port)
+        } else {
+            SocketAddr::new(ip, dest.port)
+        };
+        let ae_title = dest.ae_title(&client.source).to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, received) = mpsc::channel();
+        let source_name = client.name.clone();
+        let accept = {
+            let (stop, client, cache) = (stop.clone(), client.clone(), cache.clone());
+            let (sop, ae) = (sop_uid.to_string(), ae_title.clone());
+            std::thread::Builder::new()
+                .name("overread-scp".into())
+                .spawn(move || {
+                    for conn in listener.incoming() {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let Ok(stream) = conn else { continue };
+                        let (client, cache, sop, ae, tx) = (
+                            client.clone(),
+                            cache.clone(),
+                            sop.clone(),
+                            ae.clone(),
+                            tx.clone(),
+                        );
+                        let _ = std::thread::Builder::new()
+                            .name("overread-scp-assoc".into())
+                            .spawn(move || serve(&client, &ae, stream, &cache, &sop, &tx));
+                    }
+                })
+                .map_err(|e| Error::Protocol {
+                    source_name,
+                    message: format!("cannot start the storage SCP: {e}"),
+                })?
+        };
+        Ok(StorageScp {
+            wake,
+            stop,
+            accept: Some(accept),
+            received,
+            client: client.clone(),
+            ae_title,
+        })
+    }
+
+    /// The instance received, waiting briefly for it; otherwise why not.
+    pub fn take(&self) -> Result<StoredObject> {
+        let deadline = Instant::now() + TRAIL;
+        let mut why = None;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.received.recv_timeout(left) {
+                Ok(Ok(obj)) => return Ok(obj),
+                Ok(Err(e)) => why = Some(e),
+                Err(_) => {
+                    return Err(why.unwrap_or_else(|| {
+                        self.client.protocol(format!(
+                            "nothing arrived at our storage SCP ({}, port {}): check the address the PACS has for it",
+                            self.ae_title,
+                            self.wake.port()
+                        ))
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for StorageScp {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and closes the socket.
+        let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Serves one association: C-STORE requests (kept when they are the
+/// instance asked for) and C-ECHO, until the PACS releases it.
+fn serve(
+    client: &DimseClient,
+    ae_title: &str,
+    stream: TcpStream,
+    cache: &Cache,
+    sop_uid: &str,
+    tx: &mpsc::Sender<Result<StoredObject>>,
+) {
+    let mut options = ServerAssociationOptions::new()
+        .ae_access_control(OnlyFrom {
+            pacs_ae: client.source.called_ae.clone(),
+        })
+        .ae_title(ae_title)
+        .max_pdu_length(MAX_PDU)
+        .read_timeout(client.idle)
+        .write_timeout(client.idle);
+    for sop in STORAGE {
+        options = options.with_abstract_syntax(sop);
+    }
+    options = options.with_abstract_syntax(crate::dimse::VERIFICATION);
+    for ts in SYNTAX_GROUPS.iter().flat_map(|g| g.iter()) {
+        options = options.with_transfer_syntax(*ts);
+    }
+    let mut assoc = match options.establish(stream) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = tx.send(Err(client.ul_error(e)));
+            return;
+        }
+    };
+    let wanted = |sop: &str| sop == sop_uid;
+    loop {
+        match client.receive_storing(&mut assoc, cache, &wanted) {
+            Ok(None) => {
+                let _ = assoc.send(&Pdu::ReleaseRP);
+                return;
+            }
+            Ok(Some(mut msg)) => {
+                let answered = match msg.command.int(crate::dimse::COMMAND_FIELD) {
+                    Some(0x0001) => client.answer_store(&mut assoc, &msg),
+                    Some(0x0030) => client.answer_echo(&mut assoc, &msg),
+                    other => Err(client.protocol(format!(
+                        "unexpected command 0x{:04X} on the storage SCP",
+                        other.unwrap_or(0)
+                    ))),
+                };
+                if let Some(stored) = msg.stored.take() {
+                    let _ = tx.send(stored);
+                }
+                if let Err(e) = answered {
+                    let _ = tx.send(Err(e));
+                    let _ = assoc.abort();
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                let _ = assoc.abort();
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_pacs_may_store_to_us() {
+        let acl = OnlyFrom {
+            pacs_ae: "ORTHANC".into(),
+        };
+        assert!(
+            acl.check_access("OVERREAD", "ORTHANC", "OVERREAD ", None)
+                .is_ok()
+        );
+        assert_eq!(
+            acl.check_access("OVERREAD", "ORTHANC", "SOMEONE", None),
+            Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized)
+        );
+        assert_eq!(
+            acl.check_access("OVERREAD", "MODALITY1", "OVERREAD", None),
+            Err(AssociationRJServiceUserReason::CallingAETitleNotRecognized)
+        );
+    }
+}
