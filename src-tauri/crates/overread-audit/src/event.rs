@@ -142,6 +142,8 @@ pub enum EventKind {
     UserIdentityChanged,
     /// Read-first mode: the reader's impression before the AI was shown.
     UnaidedImpression,
+    /// PS3.15 A.5.3.4 DICOM Instances Transferred: a study retrieved from a PACS.
+    InstancesTransferred,
 }
 
 impl EventKind {
@@ -157,11 +159,12 @@ impl EventKind {
             EventKind::AuditLogUsed => "audit_log_used",
             EventKind::UserIdentityChanged => "user_identity_changed",
             EventKind::UnaidedImpression => "unaided_impression",
+            EventKind::InstancesTransferred => "instances_transferred",
         }
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 10] = [
+        const ALL: [EventKind; 11] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -172,6 +175,7 @@ impl EventKind {
             EventKind::AuditLogUsed,
             EventKind::UserIdentityChanged,
             EventKind::UnaidedImpression,
+            EventKind::InstancesTransferred,
         ];
         ALL.into_iter()
             .find(|k| k.as_str() == s)

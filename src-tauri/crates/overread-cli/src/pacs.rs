@@ -4,8 +4,10 @@ use clap::{Args, Subcommand};
 use overread_core::pacs::{
     self, Cache, CancellationToken, Client, PacsConfig, Progress, StudyQuery, query,
 };
-use std::io::Write;
-use std::path::PathBuf;
+use overread_core::api::{AiStatus, ReaderIdentity, Settings, SourceState};
+use overread_core::workstation::Workstation;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct PacsArgs {
@@ -46,6 +48,24 @@ enum PacsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The worklist from every source, headless: query each source's
+    /// worklist studies, retrieve them, triage those that arrived complete,
+    /// and print the worklist (exit 1 when a source is offline or a study
+    /// is partial).
+    Worklist {
+        /// The AI model folder (model.onnx and manifest.toml).
+        #[arg(long)]
+        model: PathBuf,
+        /// The audit log (SQLite) that records retrievals and AI runs.
+        #[arg(long)]
+        audit: PathBuf,
+        /// Reader id written into the audit log.
+        #[arg(long, default_value = "cli")]
+        reader: String,
+        /// The whole worklist as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Retrieve studies into the local cache (resumes where a failed retrieve stopped).
     Retrieve {
         /// Study Instance UIDs.
@@ -74,6 +94,15 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
         .config
         .ok_or("no PACS configuration: pass --config FILE or set OVERREAD_PACS_CONFIG")?;
     let config = PacsConfig::load(&path).map_err(|e| e.to_string())?;
+    if let PacsCommand::Worklist {
+        model,
+        audit,
+        reader,
+        json,
+    } = args.command
+    {
+        return worklist(&path, &model, &audit, &reader, json);
+    }
     let name = match args.source {
         Some(n) => n,
         None if config.sources.len() == 1 => config.sources[0].name.clone(),
@@ -140,6 +169,7 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             }
             Ok(0)
         }
+        PacsCommand::Worklist { .. } => Ok(0),
         PacsCommand::Retrieve {
             studies,
             cache,
@@ -219,4 +249,80 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             Ok(code)
         }
     }
+}
+
+/// `overread pacs worklist`: the app's PACS worklist, over the same core.
+fn worklist(
+    config: &Path,
+    model: &Path,
+    audit: &Path,
+    reader: &str,
+    json: bool,
+) -> Result<u8, String> {
+    let absolute = |p: &Path| std::path::absolute(p).map_err(|e| format!("{}: {e}", p.display()));
+    let settings = Settings {
+        sources: Vec::new(),
+        model_dir: absolute(model)?.display().to_string(),
+        execution_provider: "auto".into(),
+        reader: ReaderIdentity {
+            id: reader.into(),
+            display_name: reader.into(),
+            role: "radiologist".into(),
+        },
+        read_first: false,
+        max_wait_minutes: 120,
+        pacs_config: Some(absolute(config)?.display().to_string()),
+    };
+    let ws = Workstation::open(settings, audit, None).map_err(|e| e.to_string())?;
+    let quiet = json || !std::io::stderr().is_terminal();
+    ws.sync_pacs(&|| {
+        if !quiet {
+            for s in ws.worklist().sources {
+                if s.instances_total > 0 {
+                    eprint!("\r{}: {}/{} instances", s.name, s.instances_done, s.instances_total);
+                }
+            }
+        }
+    });
+    let jobs = std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1);
+    ws.run_triage(jobs, &|_| {});
+    let list = ws.worklist();
+    ws.close();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let _ = writeln!(out, "{}", serde_json::to_string(&list).unwrap_or_default());
+    } else {
+        if !quiet {
+            eprintln!();
+        }
+        for s in &list.sources {
+            let _ = writeln!(
+                out,
+                "{} ({}): {:?}, {} studies, {} complete{}",
+                s.name,
+                s.kind,
+                s.state,
+                s.studies,
+                s.complete,
+                s.message.as_deref().map(|m| format!(" - {m}")).unwrap_or_default()
+            );
+        }
+        for r in &list.rows {
+            let _ = writeln!(
+                out,
+                "{:<10} {:<4} {:<16} {:<24} {:<10} {}",
+                r.study_date,
+                r.modality,
+                r.accession,
+                r.patient_name,
+                format!("{:?}", r.ai).to_lowercase(),
+                r.top_finding.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let offline = list.sources.iter().any(|s| s.state == SourceState::Offline);
+    let partial = list.rows.iter().any(|r| r.ai == AiStatus::Partial);
+    Ok(u8::from(offline || partial))
 }

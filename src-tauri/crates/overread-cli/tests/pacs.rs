@@ -212,6 +212,59 @@ fn config(dir: &Path, sources: &[(&str, u16, f64)], dimse_port: u16, scp_port: u
     path
 }
 
+/// A configuration whose one DICOMweb source, `name`, puts every study it
+/// has on the worklist (whatever its date).
+fn worklist_config(dir: &Path, name: &str, port: u16) -> PathBuf {
+    let text = format!(
+        "[cache]\ndir = {:?}\n[[source]]\nname = \"{name}\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{port}/dicom-web\"\n[source.timeouts]\nconnect_s = 2\nidle_s = 2\noverall_s = 20\n[source.worklist]\ndays = 36500\n",
+        dir.join("cache")
+    );
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let path = dir.join("pacs.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// `overread pacs worklist --json` over `dir`'s configuration and audit log.
+fn worklist(dir: &Path) -> (Option<i32>, serde_json::Value) {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo");
+    let out = overread(&[
+        "pacs",
+        "--config",
+        dir.join("pacs.toml").to_str().expect("utf8"),
+        "worklist",
+        "--json",
+        "--model",
+        model.to_str().expect("utf8"),
+        "--audit",
+        dir.join("audit.sqlite").to_str().expect("utf8"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let list = serde_json::from_str(text.trim())
+        .unwrap_or_else(|e| panic!("{e}: {text} {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), list)
+}
+
+/// Checks every complete study was triaged (or, without ONNX Runtime,
+/// reports the AI error) and none is left waiting.
+fn assert_triaged(list: &serde_json::Value, complete: usize) {
+    let rows = list["rows"].as_array().expect("rows");
+    let done: Vec<_> = rows
+        .iter()
+        .filter(|r| !matches!(r["ai"].as_str(), Some("partial" | "retrieving")))
+        .collect();
+    assert_eq!(done.len(), complete, "{list}");
+    let ort = std::env::var_os("ORT_DYLIB_PATH").is_some();
+    for r in done {
+        let ai = r["ai"].as_str().unwrap_or_default();
+        if ort {
+            assert!(matches!(ai, "flagged" | "no_flags" | "refused"), "{r}");
+        } else {
+            assert_eq!(ai, "error", "{r}");
+        }
+    }
+}
+
 fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -281,6 +334,53 @@ fn query_retrieve_and_faults_against_orthanc() {
     for f in &uploaded {
         orthanc.upload(f);
     }
+
+    // The PACS as a worklist source: every study listed, retrieved,
+    // triaged; each retrieval recorded in the audit log.
+    let wl = work.path().join("worklist");
+    worklist_config(&wl, "pacs", orthanc.http);
+    let (code, list) = worklist(&wl);
+    assert_eq!(code, Some(0), "{list}");
+    assert_eq!(list["rows"].as_array().expect("rows").len(), n_studies);
+    assert_triaged(&list, n_studies);
+    let source = &list["sources"][0];
+    assert_eq!(source["state"], "online", "{source}");
+    assert_eq!(source["complete"], n_studies, "{source}");
+    assert!(list["rows"].as_array().expect("rows").iter().all(|r| r["source"] == "pacs"));
+    let export = wl.join("audit.csv");
+    let out = overread(&[
+        "audit",
+        "export",
+        "--db",
+        wl.join("audit.sqlite").to_str().expect("utf8"),
+        "--output",
+        export.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(&export).expect("export");
+    assert_eq!(csv.matches("instances_transferred").count(), n_studies, "{csv}");
+
+    // A PACS that dies in the middle of a study: that study is partial and
+    // never triaged, the source is shown offline, the studies not yet
+    // retrieved wait for it.
+    let (cutter3, _) = flaky_proxy(orthanc.http, 0, Some(200_000));
+    let wl_cut = work.path().join("worklist-cut");
+    worklist_config(&wl_cut, "cut", cutter3);
+    let (code, list) = worklist(&wl_cut);
+    assert_eq!(code, Some(1), "{list}");
+    let rows = list["rows"].as_array().expect("rows");
+    let partial: Vec<_> = rows.iter().filter(|r| r["ai"] == "partial").collect();
+    assert_eq!(partial.len(), 1, "{list}");
+    assert!(
+        partial[0]["ai_message"].as_str().is_some_and(|m| m.contains("instances retrieved")),
+        "{list}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| matches!(r["ai"].as_str(), Some("partial" | "retrieving"))),
+        "{list}"
+    );
+    assert_eq!(list["sources"][0]["state"], "offline", "{list}");
 
     let (proxy, served) = flaky_proxy(orthanc.http, 2, None);
     let (cutter, _) = flaky_proxy(orthanc.http, 0, Some(65_536));
@@ -519,6 +619,19 @@ fn query_retrieve_and_faults_against_orthanc() {
     assert_eq!(msg.trim().lines().count(), 1, "{msg}");
     let cached = files_under(&work.path().join("cache/objects"));
     assert_eq!(cached.len(), uploaded.len());
+
+    // The worklist with the PACS down: the source shows why, and every
+    // cached study is on the worklist and triaged.
+    let (code, list) = worklist(&wl);
+    assert_eq!(code, Some(1), "{list}");
+    let source = &list["sources"][0];
+    assert_eq!(source["state"], "offline", "{source}");
+    assert!(
+        source["message"].as_str().is_some_and(|m| m.contains("cannot connect")),
+        "{source}"
+    );
+    assert_eq!(list["rows"].as_array().expect("rows").len(), n_studies);
+    assert_triaged(&list, n_studies);
     for f in cached {
         let out = overread(&["info", "--json", f.to_str().expect("utf8")]);
         assert!(out.status.success());

@@ -20,6 +20,11 @@ pub enum AiStatus {
     /// Outside the model's intended use: never inferred.
     Refused,
     Error,
+    /// Being retrieved from a PACS; the AI waits for the whole study.
+    Retrieving,
+    /// Not every instance the PACS listed arrived: the AI never runs on
+    /// half a study.
+    Partial,
 }
 
 /// Where the reader stands with a study.
@@ -53,6 +58,8 @@ pub struct WorklistRow {
     pub top_finding: Option<String>,
     pub top_score: Option<f32>,
     pub reading: ReadingStatus,
+    /// Where the study comes from: "local" (a folder) or a PACS source's name.
+    pub source: String,
     /// Minutes since the study arrived on the worklist.
     pub waited_minutes: f64,
     /// Waited longer than the cap: moved to the top whatever the AI says.
@@ -67,6 +74,40 @@ pub struct Worklist {
     pub model: Option<ModelView>,
     /// Why the model could not be loaded (runtime missing, checksum mismatch…).
     pub model_error: Option<String>,
+    /// The configured PACS sources and their state.
+    pub sources: Vec<SourceStatus>,
+}
+
+/// How a PACS source stands, as the worklist shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceState {
+    /// Not asked yet in this session; cached studies are shown.
+    NotChecked,
+    Checking,
+    Online,
+    /// Unreachable or failing; cached studies stay usable.
+    Offline,
+}
+
+/// One PACS source on the worklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SourceStatus {
+    pub name: String,
+    /// dicomweb or dimse.
+    pub kind: String,
+    pub state: SourceState,
+    /// Why it is offline, in one line.
+    pub message: Option<String>,
+    /// Studies from this source on the worklist.
+    pub studies: u32,
+    /// Studies retrieved completely (the rest are being retrieved or partial).
+    pub complete: u32,
+    /// Instances received and expected for the study being retrieved now.
+    pub instances_done: u32,
+    pub instances_total: u32,
+    /// When it last answered, RFC 3339 UTC.
+    pub last_answer: Option<String>,
 }
 
 /// Background triage progress, also sent as the `triage-progress` event.
@@ -304,6 +345,9 @@ pub struct Settings {
     pub read_first: bool,
     /// No study waits longer than this before it goes to the top.
     pub max_wait_minutes: u32,
+    /// PACS sources: the path of a PACS configuration file (TOML), or null.
+    #[serde(default)]
+    pub pacs_config: Option<String>,
 }
 
 /// An error the UI can branch on: `kind` is a stable code.

@@ -3,6 +3,8 @@
 //! desktop app holds one [`Workstation`] and turns each of its methods into a
 //! command; nothing here knows Tauri.
 
+mod pacs;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +21,8 @@ use overread_infer::{EpChoice, Model};
 use crate::api::{
     AgreementView, AiStatus, AuditEntry, ChainStatus, DailyAgreement, DecisionRequest,
     DecisionView, ExportResult, FindingView, ImageGeometry, ImpressionRequest, ModelView,
-    ReaderIdentity, ReadingStatus, Rect, Settings, StatsView, StudyView, Threshold, TriageProgress,
-    WindowPreset, Worklist, WorklistRow,
+    ReaderIdentity, ReadingStatus, Rect, Settings, SourceStatus, StatsView, StudyView, Threshold,
+    TriageProgress, WindowPreset, Worklist, WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::{self, ViewerImage};
@@ -74,15 +76,22 @@ impl Settings {
             },
             read_first: false,
             max_wait_minutes: 120,
+            pacs_config: None,
         }
     }
 }
+
+/// Where the studies of local folders say they come from.
+const LOCAL: &str = "local";
 
 /// One study on the worklist.
 #[derive(Debug)]
 struct Study {
     id: String,
-    /// The instance shown and inferred: the first frontal view.
+    /// "local", or the PACS source it was retrieved from.
+    source: String,
+    /// The instance shown and inferred: the first frontal view. Empty while
+    /// a PACS study is not complete in the cache.
     path: PathBuf,
     header: Header,
     images: u32,
@@ -116,6 +125,11 @@ pub struct Workstation {
     decoding: Mutex<()>,
     limits: Limits,
     runtime: Option<PathBuf>,
+    /// PACS sources as the worklist shows them.
+    sources: Mutex<Vec<SourceStatus>>,
+    /// The PACS cache when the PACS configuration names none.
+    pacs_cache_dir: PathBuf,
+    syncing: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -158,8 +172,15 @@ impl Workstation {
             decoding: Mutex::new(()),
             limits: Limits::default(),
             runtime,
+            sources: Mutex::new(Vec::new()),
+            pacs_cache_dir: audit_db
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("pacs-cache"),
+            syncing: AtomicBool::new(false),
         };
         ws.rescan()?;
+        ws.load_cached_pacs();
         Ok(ws)
     }
 
@@ -173,60 +194,70 @@ impl Workstation {
     /// Reads the sources again; studies already known keep their state.
     pub fn rescan(&self) -> WsResult<()> {
         let settings = self.settings();
-        let mut found: BTreeMap<String, (PathBuf, Header, u32)> = BTreeMap::new();
+        let mut found = BTreeMap::new();
         for source in &settings.sources {
             let root = PathBuf::from(source);
             let (files, _problems) = crate::library::plan(&root, &self.limits)
                 .map_err(|e| err("source", e.to_string()))?;
             let report = crate::library::scan(&files, Vec::new(), &self.limits, &|| {});
-            for (path, h) in report.headers() {
-                let Some(study_uid) = h.study_instance_uid.clone() else {
-                    continue;
-                };
-                if h.is_dicomdir() || !h.has_pixel_data {
-                    continue;
-                }
-                let entry = found
-                    .entry(study_uid)
-                    .or_insert_with(|| (path.to_path_buf(), h.clone(), 0));
-                entry.2 += 1;
-                // Show and infer the frontal view when the study has one.
-                let lateral = |h: &Header| matches!(h.view_position.as_deref(), Some("LL" | "RL"));
-                if lateral(&entry.1) && !lateral(h) {
-                    entry.0 = path.to_path_buf();
-                    entry.1 = h.clone();
-                }
-            }
+            group_studies(&mut found, report.headers());
         }
         let decided = self.decisions_by_sop()?;
-        let now = SystemTime::now();
-        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
-        let known: HashMap<String, usize> = studies
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| Some((s.header.study_instance_uid.clone()?, i)))
-            .collect();
         for (uid, (path, header, images)) in found {
-            if known.contains_key(&uid) {
-                continue;
-            }
-            let sop = header.sop_instance_uid.clone().unwrap_or_default();
-            let (decisions, impression) = decided.get(&sop).cloned().unwrap_or_default();
-            let id = format!("s{}", studies.len() + 1);
-            studies.push(Study {
-                id,
-                path,
-                header,
-                images,
-                arrived: now,
-                ai: AiStatus::Queued,
-                ai_message: None,
-                outcome: None,
-                decisions,
-                impression_recorded: impression,
-            });
+            self.put_study(LOCAL, &uid, path, header, images, AiStatus::Queued, &decided);
         }
         Ok(())
+    }
+
+    /// Adds a study to the worklist, or, when it is there but not yet
+    /// complete (a PACS study being retrieved), fills it in. Studies
+    /// already complete keep their state.
+    #[allow(clippy::too_many_arguments)]
+    fn put_study(
+        &self,
+        source: &str,
+        study_uid: &str,
+        path: PathBuf,
+        header: Header,
+        images: u32,
+        ai: AiStatus,
+        decided: &HashMap<String, (Vec<DecisionView>, bool)>,
+    ) -> String {
+        let sop = header.sop_instance_uid.clone().unwrap_or_default();
+        let (decisions, impression) = decided.get(&sop).cloned().unwrap_or_default();
+        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = studies
+            .iter_mut()
+            .find(|s| s.header.study_instance_uid.as_deref() == Some(study_uid))
+        {
+            if s.path.as_os_str().is_empty()
+                || matches!(s.ai, AiStatus::Retrieving | AiStatus::Partial)
+            {
+                s.path = path;
+                s.header = header;
+                s.images = images;
+                s.ai = ai;
+                s.ai_message = None;
+                s.decisions = decisions;
+                s.impression_recorded = impression;
+            }
+            return s.id.clone();
+        }
+        let id = format!("s{}", studies.len() + 1);
+        studies.push(Study {
+            id: id.clone(),
+            source: source.to_string(),
+            path,
+            header,
+            images,
+            arrived: SystemTime::now(),
+            ai,
+            ai_message: None,
+            outcome: None,
+            decisions,
+            impression_recorded: impression,
+        });
+        id
     }
 
     /// Decisions (and unaided impressions) already in the log, by SOP UID,
@@ -517,6 +548,7 @@ impl Workstation {
             triage: lock(&self.progress).clone(),
             model: slot.view.clone(),
             model_error: slot.error.clone(),
+            sources: self.source_statuses(),
         }
     }
 
@@ -579,6 +611,12 @@ impl Workstation {
             return Ok(img);
         }
         let path = self.study(id, |s| s.path.clone())?;
+        if path.as_os_str().is_empty() {
+            return Err(err(
+                "not_retrieved",
+                "this study has not arrived from the PACS yet",
+            ));
+        }
         let image = Arc::new(
             pixels::viewer_image(&path, &self.limits).map_err(|e| err(e.code(), e.to_string()))?,
         );
@@ -919,6 +957,31 @@ impl Workstation {
     }
 }
 
+/// Groups instances by study: per Study Instance UID the instance to show
+/// and infer (the first frontal view when there is one) and the count.
+fn group_studies<'a>(
+    found: &mut BTreeMap<String, (PathBuf, Header, u32)>,
+    headers: impl Iterator<Item = (&'a Path, &'a Header)>,
+) {
+    for (path, h) in headers {
+        let Some(study_uid) = h.study_instance_uid.clone() else {
+            continue;
+        };
+        if h.is_dicomdir() || !h.has_pixel_data {
+            continue;
+        }
+        let entry = found
+            .entry(study_uid)
+            .or_insert_with(|| (path.to_path_buf(), h.clone(), 0));
+        entry.2 += 1;
+        let lateral = |h: &Header| matches!(h.view_position.as_deref(), Some("LL" | "RL"));
+        if lateral(&entry.1) && !lateral(h) {
+            entry.0 = path.to_path_buf();
+            entry.1 = h.clone();
+        }
+    }
+}
+
 fn reader_of(settings: &Settings) -> Reader {
     Reader {
         id: settings.reader.id.trim().to_string(),
@@ -1073,6 +1136,7 @@ fn worklist_row(s: &Study, now: SystemTime, cap: Duration, read_first: bool) -> 
         },
         top_score: if hide { None } else { top.map(|f| f.score) },
         reading: reading_status(s),
+        source: s.source.clone(),
         waited_minutes: waited.as_secs_f64() / 60.0,
         overdue: waited >= cap,
     }
@@ -1088,7 +1152,7 @@ pub fn order(rows: &mut [WorklistRow]) {
             0
         } else if r.ai == AiStatus::Flagged {
             1
-        } else if r.ai == AiStatus::Error || r.ai == AiStatus::Refused {
+        } else if matches!(r.ai, AiStatus::Error | AiStatus::Refused | AiStatus::Partial) {
             // A human must look at what the AI could not.
             2
         } else {

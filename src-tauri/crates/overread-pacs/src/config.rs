@@ -73,10 +73,77 @@ pub struct Source {
     pub timeouts: Timeouts,
     #[serde(default = "default_retries")]
     pub max_retries: u32,
+    /// What this source puts on the worklist.
+    #[serde(default)]
+    pub worklist: WorklistQuery,
 }
 
 fn default_retries() -> u32 {
     4
+}
+
+/// The studies a source puts on the worklist: by default today's CR and DX.
+///
+/// ```toml
+/// [source.worklist]
+/// enabled = true
+/// modalities = ["CR", "DX"]
+/// days = 1        # today; 2 = today and yesterday, …
+/// limit = 500
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorklistQuery {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_modalities")]
+    pub modalities: Vec<String>,
+    #[serde(default = "one")]
+    pub days: u32,
+    #[serde(default = "default_limit")]
+    pub limit: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
+}
+fn default_limit() -> u32 {
+    500
+}
+fn default_modalities() -> Vec<String> {
+    vec!["CR".into(), "DX".into()]
+}
+
+impl Default for WorklistQuery {
+    fn default() -> Self {
+        WorklistQuery {
+            enabled: true,
+            modalities: default_modalities(),
+            days: 1,
+            limit: default_limit(),
+        }
+    }
+}
+
+impl WorklistQuery {
+    /// The study search this describes, for today's date.
+    pub fn query(&self) -> crate::StudyQuery {
+        let today = crate::query::date_days_ago(0);
+        let first = crate::query::date_days_ago(self.days.saturating_sub(1));
+        crate::StudyQuery {
+            study_date: Some(if first == today {
+                today
+            } else {
+                format!("{first}-{today}")
+            }),
+            modalities: self.modalities.clone(),
+            limit: Some(self.limit),
+            ..crate::StudyQuery::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +310,19 @@ impl PacsConfig {
                     .any(|v| *v > 86_400.0)
             {
                 return bad(format!("source {:?}: timeouts must be 0–86400 s", s.name));
+            }
+            let w = &s.worklist;
+            if !(1..=36_500).contains(&w.days)
+                || !(1..=10_000).contains(&w.limit)
+                || w.modalities.len() > 16
+                || w.modalities.iter().any(|m| {
+                    m.is_empty() || m.len() > 16 || !m.bytes().all(|b| b.is_ascii_uppercase())
+                })
+            {
+                return bad(format!(
+                    "source {:?}: worklist days 1–36500, limit 1–10000, modalities like \"CR\"",
+                    s.name
+                ));
             }
             match &s.kind {
                 SourceKind::Dicomweb(w) => {

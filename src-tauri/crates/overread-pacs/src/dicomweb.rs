@@ -211,7 +211,16 @@ impl DicomWebClient {
                 phase: "waiting for data",
             }),
             Ok(None) => Ok(None),
-            Ok(Some(Err(e))) => Err(self.unreachable(&e)),
+            Ok(Some(Err(e))) => Err(match self.unreachable(&e) {
+                Error::Unreachable {
+                    source_name,
+                    message,
+                } => Error::ConnectionLost {
+                    source_name,
+                    message,
+                },
+                other => other,
+            }),
             Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
         }
     }

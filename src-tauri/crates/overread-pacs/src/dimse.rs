@@ -170,7 +170,7 @@ impl DimseClient {
                     || text.contains("closed")
                     || text.contains("end of file")
                 {
-                    Error::Unreachable {
+                    Error::ConnectionLost {
                         source_name: name,
                         message: text,
                     }

@@ -26,6 +26,12 @@ pub enum Error {
         message: String,
     },
 
+    #[snafu(display("{source_name}: the connection was lost mid-transfer: {message}"))]
+    ConnectionLost {
+        source_name: String,
+        message: String,
+    },
+
     #[snafu(display("{source_name}: timed out {phase}"))]
     Timeout {
         source_name: String,
@@ -85,6 +91,7 @@ impl Error {
                 "config"
             }
             Error::Unreachable { .. } => "unreachable",
+            Error::ConnectionLost { .. } => "connection_lost",
             Error::Timeout { .. } => "timeout",
             Error::Http { .. } => "http_status",
             Error::Rejected { .. } => "rejected",
@@ -100,7 +107,9 @@ impl Error {
     /// failures, time-outs and 408/429/502/503/504.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unreachable { .. } | Error::Timeout { .. } => true,
+            Error::Unreachable { .. } | Error::ConnectionLost { .. } | Error::Timeout { .. } => {
+                true
+            }
             Error::Http { status, .. } => crate::retry::retryable_status(*status),
             _ => false,
         }

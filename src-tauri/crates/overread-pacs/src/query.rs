@@ -58,10 +58,16 @@ pub(crate) const N_INSTANCES: u32 = 0x0020_1208;
 
 /// Today as `YYYYMMDD` (UTC), for "today's studies".
 pub fn today() -> String {
+    date_days_ago(0)
+}
+
+/// The UTC date `ago` days before today, as a DICOM DA (YYYYMMDD).
+pub fn date_days_ago(ago: u32) -> String {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0) as i64;
+        .unwrap_or(0) as i64
+        - i64::from(ago);
     // Civil from days (H. Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

@@ -1,0 +1,457 @@
+//! PACS sources on the worklist.
+//!
+//! Each source named in the PACS configuration (settings `pacs_config`) is
+//! asked for its worklist studies (by default today's CR and DX); each new
+//! study appears at once as "retrieving", is retrieved into the local cache
+//! in the background, and is queued for triage only when every instance the
+//! PACS listed arrived and decodes. A study that did not arrive whole is
+//! marked partial and never inferred. A source that fails is shown offline
+//! with the reason, and the studies already in the cache stay fully usable:
+//! they are put on the worklist at start without any network.
+
+use std::collections::HashSet;
+
+use overread_pacs::{self as pacs, Cache, CancellationToken, Client, PacsConfig, StudyRecord};
+
+use super::*;
+use crate::api::SourceState;
+
+/// A one-line reason for a partial study.
+fn partial_message(rec: &StudyRecord) -> String {
+    let mut m = format!(
+        "{} of {} instances retrieved",
+        rec.instances.len(),
+        rec.expected.len()
+    );
+    if let Some(why) = rec.problems.values().next() {
+        m.push_str(": ");
+        m.push_str(why);
+    }
+    m
+}
+
+/// Now, as RFC 3339 UTC to the second.
+fn now_utc() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let day = overread_pacs::query::date_days_ago(0);
+    let t = secs % 86_400;
+    format!(
+        "{}-{}-{}T{:02}:{:02}:{:02}Z",
+        &day[..4],
+        &day[4..6],
+        &day[6..],
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
+impl Workstation {
+    /// The PACS configuration and cache, when the settings name one.
+    fn pacs_setup(&self) -> Option<std::result::Result<(PacsConfig, Cache), String>> {
+        let path = self.settings().pacs_config?;
+        let load = || {
+            let config = PacsConfig::load(Path::new(&path)).map_err(|e| e.to_string())?;
+            let dir = config
+                .cache
+                .dir
+                .clone()
+                .unwrap_or_else(|| self.pacs_cache_dir.clone());
+            let cache = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
+            Ok((config, cache))
+        };
+        Some(load())
+    }
+
+    /// The configuration cannot be used: one offline entry that says why.
+    fn pacs_config_failed(&self, message: String) {
+        *lock(&self.sources) = vec![SourceStatus {
+            name: "PACS configuration".into(),
+            kind: String::new(),
+            state: SourceState::Offline,
+            message: Some(message),
+            studies: 0,
+            complete: 0,
+            instances_done: 0,
+            instances_total: 0,
+            last_answer: None,
+        }];
+    }
+
+    /// The configured sources, keeping the state of those already known.
+    fn init_sources(&self, config: &PacsConfig) {
+        let mut statuses = lock(&self.sources);
+        let old = std::mem::take(&mut *statuses);
+        for src in config.sources.iter().filter(|s| s.worklist.enabled) {
+            let kind = match &src.kind {
+                pacs::SourceKind::Dicomweb(_) => "dicomweb",
+                pacs::SourceKind::Dimse(_) => "dimse",
+            };
+            statuses.push(
+                old.iter()
+                    .find(|o| o.name == src.name && o.kind == kind)
+                    .cloned()
+                    .unwrap_or(SourceStatus {
+                        name: src.name.clone(),
+                        kind: kind.into(),
+                        state: SourceState::NotChecked,
+                        message: None,
+                        studies: 0,
+                        complete: 0,
+                        instances_done: 0,
+                        instances_total: 0,
+                        last_answer: None,
+                    }),
+            );
+        }
+    }
+
+    fn set_source(&self, name: &str, f: impl FnOnce(&mut SourceStatus)) {
+        if let Some(s) = lock(&self.sources).iter_mut().find(|s| s.name == name) {
+            f(s);
+        }
+    }
+
+    fn source_offline(&self, name: &str, e: &pacs::Error) {
+        self.set_source(name, |s| {
+            s.state = SourceState::Offline;
+            s.message = Some(e.to_string());
+            s.instances_done = 0;
+            s.instances_total = 0;
+        });
+    }
+
+    /// The sources with their study counts, for the worklist.
+    pub(super) fn source_statuses(&self) -> Vec<SourceStatus> {
+        let studies = self.studies.read().unwrap_or_else(|p| p.into_inner());
+        lock(&self.sources)
+            .iter()
+            .cloned()
+            .map(|mut st| {
+                let mine = studies.iter().filter(|s| s.source == st.name);
+                let (mut n, mut complete) = (0, 0);
+                for s in mine {
+                    n += 1;
+                    complete += u32::from(!matches!(s.ai, AiStatus::Retrieving | AiStatus::Partial));
+                }
+                st.studies = n;
+                st.complete = complete;
+                st
+            })
+            .collect()
+    }
+
+    /// Puts the PACS studies already in the cache on the worklist, without
+    /// the network, so that a reader can work with the PACS down.
+    pub(super) fn load_cached_pacs(&self) {
+        let (config, cache) = match self.pacs_setup() {
+            None => return,
+            Some(Err(message)) => return self.pacs_config_failed(message),
+            Some(Ok(v)) => v,
+        };
+        self.init_sources(&config);
+        let Ok(records) = cache.studies() else { return };
+        let decided = self.decisions_by_sop().unwrap_or_default();
+        let configured: HashSet<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+        for rec in records
+            .iter()
+            .filter(|r| configured.contains(r.source.as_str()))
+        {
+            self.add_cached(&cache, rec, &decided);
+        }
+    }
+
+    /// Puts a study from the cache on the worklist: queued for triage when
+    /// complete, partial otherwise. None when no instance of it is cached.
+    fn add_cached(
+        &self,
+        cache: &Cache,
+        rec: &StudyRecord,
+        decided: &HashMap<String, (Vec<DecisionView>, bool)>,
+    ) -> Option<String> {
+        let files = cache.instance_paths(rec);
+        let report = crate::library::scan(&files, Vec::new(), &self.limits, &|| {});
+        let mut found = BTreeMap::new();
+        group_studies(&mut found, report.headers());
+        let (path, header, images) = found.remove(&rec.study_uid)?;
+        let complete = rec.is_complete();
+        let ai = if complete {
+            AiStatus::Queued
+        } else {
+            AiStatus::Partial
+        };
+        let id = self.put_study(
+            &rec.source,
+            &rec.study_uid,
+            path,
+            header,
+            images,
+            ai,
+            decided,
+        );
+        if !complete {
+            self.update(&id, |s| s.ai_message = Some(partial_message(rec)));
+        }
+        Some(id)
+    }
+
+    /// Whether the study is on the worklist and complete.
+    fn has_complete(&self, study_uid: &str) -> bool {
+        self.studies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|s| {
+                s.header.study_instance_uid.as_deref() == Some(study_uid)
+                    && !s.path.as_os_str().is_empty()
+                    && !matches!(s.ai, AiStatus::Retrieving | AiStatus::Partial)
+            })
+    }
+
+    /// Shows a study the PACS listed as "retrieving", from its query match.
+    fn put_retrieving(&self, source: &str, m: &pacs::StudyMatch) {
+        let header = Header {
+            study_instance_uid: Some(m.study_uid.clone()),
+            patient_id: m.patient_id.clone(),
+            patient_name: m.patient_name.clone(),
+            study_date: m.study_date.clone(),
+            accession_number: m.accession_number.clone(),
+            study_description: m.description.clone(),
+            modality: m.modalities.first().cloned(),
+            ..Header::default()
+        };
+        let id = self.put_study(
+            source,
+            &m.study_uid,
+            PathBuf::new(),
+            header,
+            m.instances.unwrap_or(0),
+            AiStatus::Retrieving,
+            &HashMap::new(),
+        );
+        self.update(&id, |s| {
+            if s.path.as_os_str().is_empty() || s.ai == AiStatus::Partial {
+                s.ai = AiStatus::Retrieving;
+                s.ai_message = None;
+            }
+        });
+    }
+
+    /// Says why the studies still to be retrieved from a source wait.
+    fn waiting_for(&self, source: &str) {
+        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
+        for s in studies
+            .iter_mut()
+            .filter(|s| s.source == source && s.ai == AiStatus::Retrieving)
+        {
+            s.ai_message = Some(format!(
+                "waiting for {source}, which is offline; retried at the next refresh"
+            ));
+        }
+    }
+
+    /// Marks a study that did not arrive whole.
+    fn put_partial(&self, study_uid: &str, message: String) {
+        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = studies
+            .iter_mut()
+            .find(|s| s.header.study_instance_uid.as_deref() == Some(study_uid))
+        {
+            s.ai = AiStatus::Partial;
+            s.ai_message = Some(message);
+        }
+    }
+
+    /// Asks every PACS source for its worklist studies, retrieves the new
+    /// ones into the cache and queues for triage those that arrived
+    /// complete; then evicts least recently used studies beyond the cache's
+    /// size, never one still to be read. Blocks (the app runs it on its own
+    /// thread); `on_change` is called whenever the worklist or a source's
+    /// state changes. Returns how many studies it queued for triage.
+    pub fn sync_pacs(&self, on_change: &(dyn Fn() + Sync)) -> usize {
+        if self.syncing.swap(true, Ordering::SeqCst) {
+            return 0;
+        }
+        let queued = self.sync_pacs_once(on_change);
+        self.syncing.store(false, Ordering::SeqCst);
+        queued
+    }
+
+    fn sync_pacs_once(&self, on_change: &(dyn Fn() + Sync)) -> usize {
+        let (config, cache) = match self.pacs_setup() {
+            None => {
+                lock(&self.sources).clear();
+                return 0;
+            }
+            Some(Err(message)) => {
+                self.pacs_config_failed(message);
+                on_change();
+                return 0;
+            }
+            Some(Ok(v)) => v,
+        };
+        self.init_sources(&config);
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                self.pacs_config_failed(format!("cannot start the network runtime: {e}"));
+                on_change();
+                return 0;
+            }
+        };
+        let cancel = CancellationToken::new();
+        let decided = self.decisions_by_sop().unwrap_or_default();
+        let mut queued = 0;
+        for source in config.sources.iter().filter(|s| s.worklist.enabled) {
+            let name = source.name.as_str();
+            self.set_source(name, |s| s.state = SourceState::Checking);
+            on_change();
+            let matches = Client::new(source).and_then(|client| {
+                let found =
+                    runtime.block_on(client.search_studies(&source.worklist.query(), &cancel))?;
+                Ok((client, found))
+            });
+            let (client, matches) = match matches {
+                Ok(v) => v,
+                Err(e) => {
+                    self.source_offline(name, &e);
+                    on_change();
+                    continue;
+                }
+            };
+            self.set_source(name, |s| {
+                s.state = SourceState::Online;
+                s.message = None;
+                s.last_answer = Some(now_utc());
+            });
+            let todo: Vec<_> = matches
+                .iter()
+                .filter(|m| !self.has_complete(&m.study_uid))
+                .collect();
+            for m in &todo {
+                self.put_retrieving(name, m);
+            }
+            on_change();
+            for m in todo {
+                let mut progress = |p: &pacs::Progress| {
+                    self.set_source(name, |s| {
+                        s.instances_done = p.done as u32;
+                        s.instances_total = p.total as u32;
+                    });
+                    on_change();
+                };
+                let result = runtime.block_on(pacs::retrieve_study(
+                    &client,
+                    name,
+                    &m.study_uid,
+                    &cache,
+                    &cancel,
+                    &mut progress,
+                ));
+                self.set_source(name, |s| {
+                    s.instances_done = 0;
+                    s.instances_total = 0;
+                });
+                let record = match &result {
+                    Ok(rec) => Some(rec.clone()),
+                    Err(_) => cache.study(&m.study_uid).ok().flatten(),
+                };
+                let shown = record
+                    .as_ref()
+                    .and_then(|rec| self.add_cached(&cache, rec, &decided));
+                match (&result, &record) {
+                    (Ok(rec), _) if rec.is_complete() && shown.is_some() => {
+                        queued += 1;
+                        self.record_transfer(rec, true);
+                    }
+                    (Ok(rec), _) => {
+                        self.put_partial(&m.study_uid, partial_message(rec));
+                        self.record_transfer(rec, false);
+                    }
+                    (Err(e), rec) => {
+                        let message = match rec {
+                            Some(rec) if !rec.problems.is_empty() => partial_message(rec),
+                            Some(rec) => format!("{}: {e}", partial_message(rec)),
+                            None => e.to_string(),
+                        };
+                        self.put_partial(&m.study_uid, message);
+                    }
+                }
+                on_change();
+                // The PACS went away: the rest waits for the next sync.
+                if let Err(e) = &result
+                    && (e.is_transient() || matches!(e, pacs::Error::Protocol { .. }))
+                {
+                    self.source_offline(name, e);
+                    self.waiting_for(name);
+                    on_change();
+                    break;
+                }
+            }
+        }
+        self.evict(&cache);
+        on_change();
+        queued
+    }
+
+    /// Records a study's arrival from a PACS (PS3.15 A.5.3.4 DICOM
+    /// Instances Transferred).
+    fn record_transfer(&self, rec: &StudyRecord, complete: bool) {
+        let study = self
+            .studies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|s| s.header.study_instance_uid.as_deref() == Some(rec.study_uid.as_str()))
+            .and_then(|s| study_ref(&s.header));
+        let _ = self.record(
+            EventKind::InstancesTransferred,
+            study,
+            None,
+            None,
+            serde_json::json!({
+                "source": rec.source,
+                "instances": rec.instances.len(),
+                "expected": rec.expected.len(),
+                "complete": complete,
+            }),
+        );
+    }
+
+    /// Keeps the cache within its size; studies still to be read on the
+    /// worklist are pinned. Evicted studies leave the viewer until a sync
+    /// retrieves them again.
+    fn evict(&self, cache: &Cache) {
+        let pinned: HashSet<String> = self
+            .studies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|s| s.source != LOCAL && reading_status(s) != ReadingStatus::Read)
+            .filter_map(|s| s.header.study_instance_uid.clone())
+            .collect();
+        let Ok(evicted) = cache.evict(&|uid| pinned.contains(uid)) else {
+            return;
+        };
+        if evicted.studies.is_empty() {
+            return;
+        }
+        lock(&self.images).clear();
+        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
+        for s in studies.iter_mut().filter(|s| {
+            s.source != LOCAL
+                && s.header
+                    .study_instance_uid
+                    .as_ref()
+                    .is_some_and(|u| evicted.studies.contains(u))
+        }) {
+            s.path = PathBuf::new();
+        }
+    }
+}
