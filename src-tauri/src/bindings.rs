@@ -96,6 +96,12 @@ fn commands() -> Vec<Command> {
             vec![],
             "null".into(),
         ),
+        cmd(
+            "refresh_sources",
+            "Asks the PACS sources for new studies now; retrieval and triage follow in the background.",
+            vec![],
+            "null".into(),
+        ),
     ]
 }
 
@@ -126,6 +132,8 @@ fn declarations() -> Vec<(String, Option<String>)> {
         AgreementView,
         DailyAgreement,
         StatsView,
+        SourceState,
+        SourceStatus,
         ReaderIdentity,
         Settings,
         ApiError,

@@ -1,6 +1,6 @@
 // The app's commands, by name: included by build.rs (each becomes a
 // permission) and by the app (handler, bindings, capability check).
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "worklist",
     "open_study",
     "decide",
@@ -12,4 +12,5 @@ pub const NAMES: [&str; 11] = [
     "get_settings",
     "save_settings",
     "cancel_triage",
+    "refresh_sources",
 ];

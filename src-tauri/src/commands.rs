@@ -142,19 +142,34 @@ pub async fn save_settings<R: tauri::Runtime>(
     {
         return Err(invalid("study sources must be at most 32 absolute paths"));
     }
+    if let Some(p) = &settings.pacs_config
+        && (p.len() > 4096 || !PathBuf::from(p).is_absolute())
+    {
+        return Err(invalid("the PACS configuration must be an absolute path"));
+    }
     let ws = ws.inner().clone();
     let file = path.0.clone();
-    let before = ws.settings().sources;
+    let before = ws.settings();
     let saved = blocking(move || {
         let saved = ws.update_settings(settings)?;
         overread_core::workstation::save_settings(&file, &saved)?;
         Ok(saved)
     })
     .await?;
-    if saved.sources != before {
+    if saved.pacs_config != before.pacs_config {
+        crate::start_sync(&app);
+    } else if saved.sources != before.sources {
         crate::start_triage(&app);
     }
     Ok(saved)
+}
+
+/// Asks the PACS sources for new studies now; retrieval and triage follow
+/// in the background.
+#[tauri::command]
+pub async fn refresh_sources<R: tauri::Runtime>(app: tauri::AppHandle<R>) -> CmdResult<()> {
+    crate::start_sync(&app);
+    Ok(())
 }
 
 /// Stops background triage after the studies already running.
@@ -181,5 +196,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         get_settings,
         save_settings,
         cancel_triage,
+        refresh_sources,
     ]
 }

@@ -57,6 +57,42 @@ pub fn start_triage<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         .ok();
 }
 
+/// How often the PACS sources are asked for new studies.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Asks the PACS sources for new studies on its own thread (retrieving
+/// them into the cache), then triages what arrived complete. The worklist
+/// refreshes on each `triage-progress` event.
+pub fn start_sync<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let ws = app.state::<Arc<Workstation>>().inner().clone();
+    let handle = app.clone();
+    std::thread::Builder::new()
+        .name("pacs-sync".into())
+        .spawn(move || {
+            let queued = ws.sync_pacs(&|| {
+                let _ = handle.emit(TRIAGE_EVENT, ws.worklist().triage);
+            });
+            if queued > 0 {
+                start_triage(&handle);
+            }
+        })
+        .ok();
+}
+
+/// Syncs the PACS sources now and every [`SYNC_EVERY`].
+fn start_polling<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let handle = app.clone();
+    std::thread::Builder::new()
+        .name("pacs-poll".into())
+        .spawn(move || {
+            loop {
+                start_sync(&handle);
+                std::thread::sleep(SYNC_EVERY);
+            }
+        })
+        .ok();
+}
+
 /// Memory hygiene for a process that decodes many 8–16 MB images on
 /// short-lived threads: at most two malloc arenas, and freed pages handed
 /// back to the system after each image is served (glibc only).
@@ -102,6 +138,7 @@ pub fn run() {
         .manage(config::SettingsPath(settings_path))
         .setup(|app| {
             start_triage(app.handle());
+            start_polling(app.handle());
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -113,7 +113,58 @@ fn arguments_are_validated_before_the_core_is_called() {
         kind(invoke(&f, "save_settings", bad_settings)),
         "invalid_argument"
     );
+    let bad_pacs = json!({"settings": {
+        "sources": [], "model_dir": "m", "execution_provider": "auto",
+        "reader": {"id": "r", "display_name": "R", "role": "radiologist"},
+        "read_first": false, "max_wait_minutes": 60, "pacs_config": "pacs.toml"}});
+    assert_eq!(
+        kind(invoke(&f, "save_settings", bad_pacs)),
+        "invalid_argument"
+    );
     let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+    assert_eq!(w.rows.len(), 3);
+    assert!(w.sources.is_empty());
+}
+
+/// A PACS named in the settings that does not answer (a closed loopback
+/// port): the source is shown offline with the reason, and the local
+/// studies stay on the worklist.
+#[test]
+fn a_pacs_that_does_not_answer_is_shown_offline() {
+    let f = fixture(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let config = dir.path().join("pacs.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cache]\ndir = {:?}\n[[source]]\nname = \"pacs\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{closed}/dicom-web\"\nmax_retries = 0\n[source.timeouts]\nconnect_s = 2\n",
+            dir.path().join("cache")
+        ),
+    )
+    .expect("config");
+    let mut settings = serde_json::to_value(f.ws.settings()).expect("settings");
+    settings["pacs_config"] = json!(config.display().to_string());
+    let saved: Settings = ok(invoke(&f, "save_settings", json!({ "settings": settings })));
+    assert_eq!(saved.pacs_config, Some(config.display().to_string()));
+    ok::<Value>(invoke(&f, "refresh_sources", json!({})));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let w = loop {
+        let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+        if w.sources
+            .first()
+            .is_some_and(|s| s.state == overread_core::api::SourceState::Offline)
+        {
+            break w;
+        }
+        assert!(std::time::Instant::now() < deadline, "{:?}", w.sources);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let msg = w.sources[0].message.clone().unwrap_or_default();
+    assert!(msg.contains("pacs: cannot connect"), "{msg}");
     assert_eq!(w.rows.len(), 3);
 }
 

@@ -61,6 +61,9 @@ export function Findings(p: Props) {
           {s.ai === "refused" && <div class="banner warn">Not inferred: {s.ai_message}</div>}
           {s.ai === "error" && <div class="banner error">AI error: {s.ai_message}</div>}
           {(s.ai === "queued" || s.ai === "running") && <div class="banner">AI result pending…</div>}
+          {s.ai === "partial" && (
+            <div class="banner warn">Not every image arrived from the PACS; the AI does not run on part of a study: {s.ai_message}</div>
+          )}
           <ol class="finding-list">
             {s.findings.map((f, i) => {
               const d = latest(s.decisions, f.label);

@@ -40,6 +40,9 @@ export function SettingsView({ active, model, setStatus, onSaved }: { active: bo
           <label>Folders or DICOMDIRs, one per line
             <textarea rows={3} value={s.sources.join("\n")} onInput={(e) => setS({ ...s, sources: (e.target as HTMLTextAreaElement).value.split("\n").map((x) => x.trim()).filter(Boolean) })} />
           </label>
+          <label>PACS configuration file (TOML; sources, AE titles, cache), or empty for none
+            <input id="pacs-config" placeholder="/etc/overread/pacs.toml" value={s.pacs_config ?? ""} onInput={(e) => setS({ ...s, pacs_config: (e.target as HTMLInputElement).value.trim() || null })} />
+          </label>
           <label>Maximum wait before a study goes to the top (minutes)
             <input type="number" min={1} max={10080} value={s.max_wait_minutes} onInput={(e) => setS({ ...s, max_wait_minutes: Number((e.target as HTMLInputElement).value) })} />
           </label>

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Worklist as WorklistData, WorklistRow } from "./bindings";
-import { prefetch } from "./api";
-import { AI_LABEL, READING_LABEL, label, score, searchText } from "./format";
+import { commands, prefetch } from "./api";
+import { AI_LABEL, READING_LABEL, SOURCE_LABEL, label, score, searchText } from "./format";
 
 export type AiFilter = "all" | AiStatus | "unread";
 
@@ -91,6 +91,8 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
           <option value="refused">Refused by the model</option>
           <option value="error">AI error</option>
           <option value="queued">Queued</option>
+          <option value="retrieving">Retrieving from the PACS</option>
+          <option value="partial">Partial (not every image arrived)</option>
         </select>
         <div class="triage" id="triage-progress" title="Background AI triage">
           <div class="bar"><div style={{ width: `${pct}%` }} /></div>
@@ -99,6 +101,21 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
           </span>
         </div>
       </div>
+      {data && data.sources.length > 0 && (
+        <div class="sources" id="sources" aria-label="PACS sources">
+          {data.sources.map((s) => (
+            <span key={s.name} class={`source ${s.state}`} title={s.message ?? ""}>
+              <b>{s.name}</b> {SOURCE_LABEL[s.state]}
+              {s.instances_total > 0 ? ` · retrieving ${s.instances_done}/${s.instances_total}` : ""}
+              {` · ${s.complete}/${s.studies} studies here`}
+              {s.state === "offline" && s.message ? ` · ${s.message}` : ""}
+            </span>
+          ))}
+          <button id="refresh-sources" title="Ask the PACS for new studies now" onClick={() => commands.refreshSources().catch(() => undefined)}>
+            Refresh
+          </button>
+        </div>
+      )}
       {data?.model_error && (
         <div class="banner error" role="alert">
           AI unavailable: {data.model_error}

@@ -6,7 +6,7 @@ import { invoke } from "@tauri-apps/api/core";
 /**
  * Where a study's AI result stands.
  */
-export type AiStatus = "queued" | "running" | "flagged" | "no_flags" | "refused" | "error";
+export type AiStatus = "queued" | "running" | "flagged" | "no_flags" | "refused" | "error" | "retrieving" | "partial";
 
 /**
  * Where the reader stands with a study.
@@ -30,6 +30,10 @@ study_date: string, modality: string, body_part: string, view: string, images: n
  */
 ai_message: string | null, top_finding: string | null, top_score: number | null, reading: ReadingStatus, 
 /**
+ * Where the study comes from: "local" (a folder) or a PACS source's name.
+ */
+source: string, 
+/**
  * Minutes since the study arrived on the worklist.
  */
 waited_minutes: number, 
@@ -45,7 +49,11 @@ export type Worklist = { rows: Array<WorklistRow>, triage: TriageProgress, model
 /**
  * Why the model could not be loaded (runtime missing, checksum mismatch…).
  */
-model_error: string | null, };
+model_error: string | null, 
+/**
+ * The configured PACS sources and their state.
+ */
+sources: Array<SourceStatus>, };
 
 /**
  * Background triage progress, also sent as the `triage-progress` event.
@@ -194,6 +202,40 @@ day: string, finding: string, confirmed: number, dismissed: number, };
 export type StatsView = { decisions: number, per_finding: Array<AgreementView>, per_reader: Array<AgreementView>, daily: Array<DailyAgreement>, };
 
 /**
+ * How a PACS source stands, as the worklist shows it.
+ */
+export type SourceState = "not_checked" | "checking" | "online" | "offline";
+
+/**
+ * One PACS source on the worklist.
+ */
+export type SourceStatus = { name: string, 
+/**
+ * dicomweb or dimse.
+ */
+kind: string, state: SourceState, 
+/**
+ * Why it is offline, in one line.
+ */
+message: string | null, 
+/**
+ * Studies from this source on the worklist.
+ */
+studies: number, 
+/**
+ * Studies retrieved completely (the rest are being retrieved or partial).
+ */
+complete: number, 
+/**
+ * Instances received and expected for the study being retrieved now.
+ */
+instances_done: number, instances_total: number, 
+/**
+ * When it last answered, RFC 3339 UTC.
+ */
+last_answer: string | null, };
+
+/**
  * The reader using this workstation.
  */
 export type ReaderIdentity = { id: string, display_name: string, role: string, };
@@ -221,7 +263,11 @@ read_first: boolean,
 /**
  * No study waits longer than this before it goes to the top.
  */
-max_wait_minutes: number, };
+max_wait_minutes: number, 
+/**
+ * PACS sources: the path of a PACS configuration file (TOML), or null.
+ */
+pacs_config: string | null, };
 
 /**
  * An error the UI can branch on: `kind` is a stable code.
@@ -255,4 +301,6 @@ export const commands = {
   saveSettings: (settings: Settings): Promise<Settings> => invoke("save_settings", { settings }),
   /** Stops background triage after the studies already running. */
   cancelTriage: (): Promise<null> => invoke("cancel_triage"),
+  /** Asks the PACS sources for new studies now; retrieval and triage follow in the background. */
+  refreshSources: (): Promise<null> => invoke("refresh_sources"),
 };

@@ -1,5 +1,5 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, ReadingStatus } from "./bindings";
+import type { AiStatus, ReadingStatus, SourceState } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
   queued: "Queued",
@@ -8,6 +8,15 @@ export const AI_LABEL: Record<AiStatus, string> = {
   no_flags: "No flags",
   refused: "Refused",
   error: "Error",
+  retrieving: "Retrieving",
+  partial: "Partial",
+};
+
+export const SOURCE_LABEL: Record<SourceState, string> = {
+  not_checked: "not checked yet",
+  checking: "checking…",
+  online: "online",
+  offline: "offline",
 };
 
 export const READING_LABEL: Record<ReadingStatus, string> = {

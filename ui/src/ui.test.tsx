@@ -11,7 +11,7 @@ function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {
   return {
     id, patient_name: `PATIENT, ${id}`, patient_id: `P-${id}`, accession: `A${id}`, study_date: "2026-11-29",
     modality: "CR", body_part: "CHEST", view: "PA", images: 1, ai: "flagged", ai_message: null,
-    top_finding: "opacity", top_score: 0.9, reading: "unread", waited_minutes: 1, overdue: false, ...over,
+    top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false, ...over,
   };
 }
 
@@ -24,6 +24,7 @@ const data: WorklistData = {
     intended_use: "CR PA of the chest",
   },
   model_error: null,
+  sources: [],
 };
 
 function mount(node: any): HTMLElement {
@@ -52,6 +53,25 @@ describe("worklist", () => {
     expect(selected).toBe("s2");
     window.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
     expect(opened).toEqual(["s1"]);
+    expect(el.querySelector("#sources")).toBeNull();
+  });
+
+  it("shows each PACS source's state, and partial studies as such", () => {
+    const offline: WorklistData = {
+      ...data,
+      rows: [...data.rows, row("s4", { ai: "partial", ai_message: "1 of 3 instances retrieved", source: "pacs" })],
+      sources: [{
+        name: "pacs", kind: "dicomweb", state: "offline", message: "pacs: cannot connect: connection refused",
+        studies: 4, complete: 3, instances_done: 0, instances_total: 0, last_answer: null,
+      }],
+    };
+    const el = mount(<Worklist data={offline} selected={null} onSelect={() => {}} onOpen={() => {}} active={false} />);
+    const text = el.querySelector("#sources")?.textContent ?? "";
+    expect(text).toContain("offline");
+    expect(text).toContain("cannot connect");
+    expect(text).toContain("3/4 studies");
+    expect(el.querySelector("tr[data-id=s4] .pill.partial")?.textContent).toBe("Partial");
+    expect(filterRows(offline.rows, "", "partial").map((r) => r.id)).toEqual(["s4"]);
   });
 });
 

@@ -1,10 +1,10 @@
 //! `overread pacs echo|query|retrieve`: the PACS client from a shell.
 
 use clap::{Args, Subcommand};
+use overread_core::api::{AiStatus, ReaderIdentity, Settings, SourceState};
 use overread_core::pacs::{
     self, Cache, CancellationToken, Client, PacsConfig, Progress, StudyQuery, query,
 };
-use overread_core::api::{AiStatus, ReaderIdentity, Settings, SourceState};
 use overread_core::workstation::Workstation;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -279,7 +279,10 @@ fn worklist(
         if !quiet {
             for s in ws.worklist().sources {
                 if s.instances_total > 0 {
-                    eprint!("\r{}: {}/{} instances", s.name, s.instances_done, s.instances_total);
+                    eprint!(
+                        "\r{}: {}/{} instances",
+                        s.name, s.instances_done, s.instances_total
+                    );
                 }
             }
         }
@@ -306,7 +309,10 @@ fn worklist(
                 s.state,
                 s.studies,
                 s.complete,
-                s.message.as_deref().map(|m| format!(" - {m}")).unwrap_or_default()
+                s.message
+                    .as_deref()
+                    .map(|m| format!(" - {m}"))
+                    .unwrap_or_default()
             );
         }
         for r in &list.rows {

@@ -129,7 +129,8 @@ impl Drop for Orthanc {
 /// A loopback proxy in front of Orthanc that answers the first `fail`
 /// requests with 503 and Retry-After: 1, then forwards; once `cut_at` bytes
 /// have come back through it, the answer under way is cut off in the
-/// middle, once (a PACS killed mid-transfer, as the client sees it).
+/// middle and every later connection is closed at once (a PACS killed
+/// mid-transfer, as the client sees it).
 fn flaky_proxy(upstream: u16, fail: usize, cut_at: Option<usize>) -> (u16, Arc<AtomicUsize>) {
     let forwarded = Arc::new(AtomicUsize::new(0));
     let cut_done = Arc::new(AtomicUsize::new(0));
@@ -143,6 +144,9 @@ fn flaky_proxy(upstream: u16, fail: usize, cut_at: Option<usize>) -> (u16, Arc<A
             let (forwarded, cut_done) = (forwarded.clone(), cut_done.clone());
             std::thread::spawn(move || {
                 let mut client = conn;
+                if cut_done.load(Ordering::SeqCst) > 0 {
+                    return;
+                }
                 if n < fail {
                     let mut buf = [0u8; 4096];
                     let _ = client.read(&mut buf);
@@ -164,17 +168,33 @@ fn flaky_proxy(upstream: u16, fail: usize, cut_at: Option<usize>) -> (u16, Arc<A
                 });
                 let mut server = server;
                 let mut buf = vec![0u8; 16384];
-                while let Ok(k) = server.read(&mut buf) {
-                    if k == 0 || client.write_all(&buf[..k]).is_err() {
-                        break;
-                    }
-                    let total = forwarded.fetch_add(k, Ordering::SeqCst) + k;
-                    if cut_at.is_some_and(|at| total > at)
-                        && cut_done.fetch_add(1, Ordering::SeqCst) == 0
-                    {
+                // Polls, so that a cut also ends the connections kept alive.
+                let _ = server.set_read_timeout(Some(Duration::from_millis(20)));
+                loop {
+                    if cut_done.load(Ordering::SeqCst) > 0 {
                         let _ = client.shutdown(std::net::Shutdown::Both);
                         let _ = server.shutdown(std::net::Shutdown::Both);
                         return;
+                    }
+                    let k = match server.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(k) => k,
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                            ) =>
+                        {
+                            continue;
+                        }
+                        Err(_) => break,
+                    };
+                    if client.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                    let total = forwarded.fetch_add(k, Ordering::SeqCst) + k;
+                    if cut_at.is_some_and(|at| total > at) {
+                        cut_done.fetch_add(1, Ordering::SeqCst);
                     }
                 }
                 let _ = client.shutdown(std::net::Shutdown::Write);
@@ -346,7 +366,13 @@ fn query_retrieve_and_faults_against_orthanc() {
     let source = &list["sources"][0];
     assert_eq!(source["state"], "online", "{source}");
     assert_eq!(source["complete"], n_studies, "{source}");
-    assert!(list["rows"].as_array().expect("rows").iter().all(|r| r["source"] == "pacs"));
+    assert!(
+        list["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["source"] == "pacs")
+    );
     let export = wl.join("audit.csv");
     let out = overread(&[
         "audit",
@@ -356,9 +382,17 @@ fn query_retrieve_and_faults_against_orthanc() {
         "--output",
         export.to_str().expect("utf8"),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let csv = std::fs::read_to_string(&export).expect("export");
-    assert_eq!(csv.matches("instances_transferred").count(), n_studies, "{csv}");
+    assert_eq!(
+        csv.matches("instances_transferred").count(),
+        n_studies,
+        "{csv}"
+    );
 
     // A PACS that dies in the middle of a study: that study is partial and
     // never triaged, the source is shown offline, the studies not yet
@@ -372,7 +406,9 @@ fn query_retrieve_and_faults_against_orthanc() {
     let partial: Vec<_> = rows.iter().filter(|r| r["ai"] == "partial").collect();
     assert_eq!(partial.len(), 1, "{list}");
     assert!(
-        partial[0]["ai_message"].as_str().is_some_and(|m| m.contains("instances retrieved")),
+        partial[0]["ai_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("instances retrieved")),
         "{list}"
     );
     assert!(
@@ -541,7 +577,7 @@ fn query_retrieve_and_faults_against_orthanc() {
     assert!(served.load(Ordering::SeqCst) >= 3);
 
     // The transfer cut off in the middle: reported, nothing half-written;
-    // the next retrieve completes the study.
+    // the next retrieve, with the PACS back, completes the study.
     let cache_cut = work.path().join("cache-cut");
     let cut_args = [
         "retrieve",
@@ -556,14 +592,14 @@ fn query_retrieve_and_faults_against_orthanc() {
     assert_eq!(line["complete"], false, "{line}");
     assert!(files_under(&cache_cut.join("objects")).is_empty());
     assert!(files_under(&cache_cut.join("tmp")).is_empty());
-    let out = pacs(cfg, "cut", &cut_args);
+    let out = pacs(cfg, "pacs", &cut_args);
     let line = &json_lines(&out)[0];
     assert!(out.status.success(), "{line}");
     assert_eq!(line["complete"], true, "{line}");
 
     // The PACS dies in the middle of the second of three instances: the
-    // first is kept, the study is marked partial, and the next retrieve
-    // fetches only the two missing.
+    // first is kept, the study is marked partial, and the next retrieve,
+    // with the PACS back, fetches only the two missing.
     let multi_uid = multi.study_instance_uid.as_str();
     let cache_multi = work.path().join("cache-multi");
     let multi_args = [
@@ -627,7 +663,9 @@ fn query_retrieve_and_faults_against_orthanc() {
     let source = &list["sources"][0];
     assert_eq!(source["state"], "offline", "{source}");
     assert!(
-        source["message"].as_str().is_some_and(|m| m.contains("cannot connect")),
+        source["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot connect")),
         "{source}"
     );
     assert_eq!(list["rows"].as_array().expect("rows").len(), n_studies);

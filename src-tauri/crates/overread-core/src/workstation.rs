@@ -204,7 +204,15 @@ impl Workstation {
         }
         let decided = self.decisions_by_sop()?;
         for (uid, (path, header, images)) in found {
-            self.put_study(LOCAL, &uid, path, header, images, AiStatus::Queued, &decided);
+            self.put_study(
+                LOCAL,
+                &uid,
+                path,
+                header,
+                images,
+                AiStatus::Queued,
+                &decided,
+            );
         }
         Ok(())
     }
@@ -1152,7 +1160,10 @@ pub fn order(rows: &mut [WorklistRow]) {
             0
         } else if r.ai == AiStatus::Flagged {
             1
-        } else if matches!(r.ai, AiStatus::Error | AiStatus::Refused | AiStatus::Partial) {
+        } else if matches!(
+            r.ai,
+            AiStatus::Error | AiStatus::Refused | AiStatus::Partial
+        ) {
             // A human must look at what the AI could not.
             2
         } else {
@@ -1330,6 +1341,7 @@ mod tests {
             top_finding: None,
             top_score: score,
             reading: ReadingStatus::Unread,
+            source: LOCAL.into(),
             waited_minutes: waited,
             overdue: waited >= cap,
         }

@@ -421,9 +421,26 @@ impl DicomWebClient {
         cache: &Cache,
         cancel: &CancellationToken,
     ) -> Result<Vec<StoredObject>> {
-        check_uid(&self.name, study_uid)?;
-        self.retrieve_multipart(&format!("/studies/{study_uid}"), cache, cancel)
-            .await
+        let (done, result) = self.retrieve_study_parts(study_uid, cache, cancel).await;
+        result.map(|()| done)
+    }
+
+    /// As [`retrieve_study`](Self::retrieve_study), but the parts stored
+    /// before a failure are returned with it.
+    pub async fn retrieve_study_parts(
+        &self,
+        study_uid: &str,
+        cache: &Cache,
+        cancel: &CancellationToken,
+    ) -> (Vec<StoredObject>, Result<()>) {
+        if let Err(e) = check_uid(&self.name, study_uid) {
+            return (Vec::new(), Err(e));
+        }
+        let mut done = Vec::new();
+        let result = self
+            .retrieve_multipart_into(&format!("/studies/{study_uid}"), cache, cancel, &mut done)
+            .await;
+        (done, result)
     }
 
     async fn retrieve_multipart(
@@ -432,6 +449,19 @@ impl DicomWebClient {
         cache: &Cache,
         cancel: &CancellationToken,
     ) -> Result<Vec<StoredObject>> {
+        let mut done = Vec::new();
+        self.retrieve_multipart_into(path, cache, cancel, &mut done)
+            .await?;
+        Ok(done)
+    }
+
+    async fn retrieve_multipart_into(
+        &self,
+        path: &str,
+        cache: &Cache,
+        cancel: &CancellationToken,
+        done: &mut Vec<StoredObject>,
+    ) -> Result<()> {
         let work = async {
             let resp = self.get(path, &[], ACCEPT_DICOM_AS_STORED, cancel).await?;
             let content_type = resp
@@ -447,7 +477,7 @@ impl DicomWebClient {
             let mut sink = CacheSink {
                 cache,
                 current: None,
-                done: Vec::new(),
+                done,
             };
             let mut stream = resp.bytes_stream();
             while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
@@ -457,8 +487,7 @@ impl DicomWebClient {
             }
             parser
                 .finish::<Error>()
-                .map_err(|e| self.multipart_error(e))?;
-            Ok(sink.done)
+                .map_err(|e| self.multipart_error(e))
         };
         self.with_deadline(work).await
     }
@@ -520,7 +549,7 @@ impl DicomWebClient {
 struct CacheSink<'a> {
     cache: &'a Cache,
     current: Option<crate::cache::ObjectWriter>,
-    done: Vec<StoredObject>,
+    done: &'a mut Vec<StoredObject>,
 }
 
 impl PartSink for CacheSink<'_> {

@@ -152,15 +152,52 @@ impl Client {
 
 /// Checks a cached file is the instance asked for and that its pixels decode.
 fn verify(path: &std::path::Path, sop_uid: &str) -> std::result::Result<(), String> {
-    let limits = overread_dicom::Limits::default();
-    let inst = overread_dicom::open(path, &limits).map_err(|e| e.to_string())?;
-    if inst.header().sop_instance_uid.as_deref() != Some(sop_uid) {
+    if verify_any(path)? != sop_uid {
         return Err("the server sent a different instance".into());
     }
+    Ok(())
+}
+
+/// Checks a cached file's pixels decode; returns its SOP Instance UID.
+fn verify_any(path: &std::path::Path) -> std::result::Result<String, String> {
+    let limits = overread_dicom::Limits::default();
+    let inst = overread_dicom::open(path, &limits).map_err(|e| e.to_string())?;
+    let sop = inst
+        .header()
+        .sop_instance_uid
+        .clone()
+        .ok_or("the instance has no SOP Instance UID")?;
     if inst.header().has_pixel_data {
         inst.frame(0).map_err(|e| e.to_string())?;
     }
-    Ok(())
+    Ok(sop)
+}
+
+/// Lists a study's instances and, over DICOMweb when none is cached yet,
+/// fetches the whole study in one WADO-RS request at the same time (one
+/// round trip instead of one per instance). Returns the listing and what the
+/// study request stored; what it could not store is left to the
+/// per-instance loop.
+async fn list_and_prefetch(
+    client: &Client,
+    study_uid: &str,
+    cache: &Cache,
+    cancel: &CancellationToken,
+    nothing_cached: bool,
+) -> (Result<Vec<InstanceRef>>, Vec<cache::StoredObject>) {
+    match client {
+        Client::DicomWeb(c) if nothing_cached => {
+            let (listed, (stored, outcome)) = tokio::join!(
+                c.search_instances(study_uid, cancel),
+                c.retrieve_study_parts(study_uid, cache, cancel)
+            );
+            match outcome {
+                Err(Error::Cancelled) => (Err(Error::Cancelled), stored),
+                _ => (listed, stored),
+            }
+        }
+        _ => (client.list_instances(study_uid, cancel).await, Vec::new()),
+    }
 }
 
 /// Retrieves a study into the cache, instance by instance: instances already
@@ -176,22 +213,59 @@ pub async fn retrieve_study(
     cancel: &CancellationToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<StudyRecord> {
-    let listed = client.list_instances(study_uid, cancel).await?;
-    let mut record = cache
-        .study(study_uid)?
-        .unwrap_or_else(|| StudyRecord::new(source_name, study_uid));
-    record.expected = listed.iter().map(|i| i.sop_uid.clone()).collect();
-    record.problems.clear();
-    record
-        .instances
-        .retain(|sop, _| record.expected.contains(sop));
-    cache.save_study(&record)?;
-    let total = listed.len();
-    let mut bytes = record.bytes();
+    let cached = cache.study(study_uid)?;
+    let nothing_cached = cached.as_ref().is_none_or(|r| r.instances.is_empty());
+    let mut record = cached.unwrap_or_else(|| StudyRecord::new(source_name, study_uid));
+    let (listed, prefetched) =
+        list_and_prefetch(client, study_uid, cache, cancel, nothing_cached).await;
     let reused = record.instances.len();
     let mut fetched = 0;
+    let listed = match listed {
+        Ok(listed) => {
+            record.expected = listed.iter().map(|i| i.sop_uid.clone()).collect();
+            record
+                .instances
+                .retain(|sop, _| record.expected.contains(sop));
+            listed
+        }
+        Err(e) => {
+            // Keep what the study request stored for the next attempt.
+            for obj in prefetched {
+                if let Ok(sop) = verify_any(&obj.path) {
+                    record.instances.entry(sop).or_insert(CachedInstance {
+                        sha256: obj.sha256,
+                        bytes: obj.bytes,
+                    });
+                }
+            }
+            if !record.instances.is_empty() {
+                cache.save_study(&record)?;
+            }
+            return Err(e);
+        }
+    };
+    record.problems.clear();
+    let total = listed.len();
+    for obj in prefetched {
+        // Instances the listing does not name are not kept in the record.
+        if let Ok(sop) = verify_any(&obj.path)
+            && record.expected.contains(&sop)
+            && !record.instances.contains_key(&sop)
+        {
+            record.instances.insert(
+                sop,
+                CachedInstance {
+                    sha256: obj.sha256,
+                    bytes: obj.bytes,
+                },
+            );
+            fetched += 1;
+        }
+    }
+    cache.save_study(&record)?;
+    let mut bytes = record.bytes();
     progress(&Progress {
-        done: reused,
+        done: record.instances.len(),
         total,
         bytes,
         reused,
