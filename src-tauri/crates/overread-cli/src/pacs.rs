@@ -251,6 +251,14 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
     }
 }
 
+/// A unit enum's name as the JSON output spells it ("no_flags").
+fn wire_name(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// `overread pacs worklist`: the app's PACS worklist, over the same core.
 fn worklist(
     config: &Path,
@@ -303,10 +311,10 @@ fn worklist(
         for s in &list.sources {
             let _ = writeln!(
                 out,
-                "{} ({}): {:?}, {} studies, {} complete{}",
+                "{} ({}): {}, {} studies, {} complete{}",
                 s.name,
                 s.kind,
-                s.state,
+                wire_name(&s.state),
                 s.studies,
                 s.complete,
                 s.message
@@ -323,7 +331,7 @@ fn worklist(
                 r.modality,
                 r.accession,
                 r.patient_name,
-                format!("{:?}", r.ai).to_lowercase(),
+                wire_name(&r.ai),
                 r.top_finding.as_deref().unwrap_or("")
             );
         }

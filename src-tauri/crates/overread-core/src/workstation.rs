@@ -129,6 +129,8 @@ pub struct Workstation {
     sources: Mutex<Vec<SourceStatus>>,
     /// The PACS cache when the PACS configuration names none.
     pacs_cache_dir: PathBuf,
+    /// The PACS cache, once opened.
+    pacs_cache: Mutex<Option<overread_pacs::Cache>>,
     syncing: AtomicBool,
 }
 
@@ -177,6 +179,7 @@ impl Workstation {
                 .parent()
                 .unwrap_or(Path::new("."))
                 .join("pacs-cache"),
+            pacs_cache: Mutex::new(None),
             syncing: AtomicBool::new(false),
         };
         ws.rescan()?;
@@ -581,6 +584,11 @@ impl Workstation {
                 study_ref(&s.header),
             )
         })?;
+        if let Some(study) = &study
+            && self.study(id, |s| s.source != LOCAL)?
+        {
+            self.touch_pacs(&study.study_uid);
+        }
         if let Some(study) = study {
             self.record(
                 EventKind::StudyOpened,

@@ -62,6 +62,17 @@ impl StudyRecord {
         !self.expected.is_empty() && self.expected.iter().all(|u| self.instances.contains_key(u))
     }
 
+    /// Records a stored object as the instance `sop_uid`.
+    pub fn add(&mut self, sop_uid: String, obj: &StoredObject) {
+        self.instances.insert(
+            sop_uid,
+            CachedInstance {
+                sha256: obj.sha256.clone(),
+                bytes: obj.bytes,
+            },
+        );
+    }
+
     pub fn missing(&self) -> Vec<String> {
         self.expected
             .iter()
@@ -182,16 +193,24 @@ pub struct Eviction {
 }
 
 impl Cache {
-    /// Opens (creating) a cache; removes files left in `tmp/` by an
-    /// interrupted write.
+    /// Opens (creating) a cache; removes files left in `tmp/` by a write
+    /// that a crash interrupted (untouched for ten minutes: another process,
+    /// the app or the CLI, may be writing the newer ones right now).
     pub fn open(dir: &Path, max_bytes: u64) -> Result<Cache> {
         for sub in ["objects", "studies", "tmp"] {
             let p = dir.join(sub);
             fs::create_dir_all(&p).map_err(|e| cache_err(&p, e))?;
         }
         let tmp = dir.join("tmp");
+        let stale = |e: &fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_none_or(|age| age > std::time::Duration::from_secs(600))
+        };
         if let Ok(entries) = fs::read_dir(&tmp) {
-            for e in entries.flatten() {
+            for e in entries.flatten().filter(stale) {
                 let _ = fs::remove_file(e.path());
             }
         }
@@ -409,6 +428,26 @@ mod tests {
         {
             assert!(!entry.file_name().to_string_lossy().contains("1.2.3"));
         }
+    }
+
+    #[test]
+    fn opening_removes_stale_leftovers_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path(), 1 << 20).expect("open");
+        let tmp = dir.path().join("tmp");
+        let (old, fresh) = (tmp.join("in-old.part"), tmp.join("in-fresh.part"));
+        fs::write(&old, b"crashed").expect("write");
+        fs::write(&fresh, b"being written").expect("write");
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(&old)
+            .and_then(|f| f.set_modified(hour_ago))
+            .expect("age");
+        drop(cache);
+        Cache::open(dir.path(), 1 << 20).expect("reopen");
+        assert!(!old.exists());
+        assert!(fresh.exists());
     }
 
     #[test]

@@ -29,7 +29,6 @@ pub use error::{Error, Result};
 pub use query::{InstanceRef, StudyMatch, StudyQuery};
 pub use tokio_util::sync::CancellationToken;
 
-use cache::CachedInstance;
 use serde::Serialize;
 
 /// Progress of a retrieve, reported before the first transfer and after
@@ -231,11 +230,10 @@ pub async fn retrieve_study(
         Err(e) => {
             // Keep what the study request stored for the next attempt.
             for obj in prefetched {
-                if let Ok(sop) = verify_any(&obj.path) {
-                    record.instances.entry(sop).or_insert(CachedInstance {
-                        sha256: obj.sha256,
-                        bytes: obj.bytes,
-                    });
+                if let Ok(sop) = verify_any(&obj.path)
+                    && !record.instances.contains_key(&sop)
+                {
+                    record.add(sop, &obj);
                 }
             }
             if !record.instances.is_empty() {
@@ -252,13 +250,7 @@ pub async fn retrieve_study(
             && record.expected.contains(&sop)
             && !record.instances.contains_key(&sop)
         {
-            record.instances.insert(
-                sop,
-                CachedInstance {
-                    sha256: obj.sha256,
-                    bytes: obj.bytes,
-                },
-            );
+            record.add(sop, &obj);
             fetched += 1;
         }
     }
@@ -282,13 +274,7 @@ pub async fn retrieve_study(
                 Ok(()) => {
                     bytes += obj.bytes;
                     fetched += 1;
-                    record.instances.insert(
-                        inst.sop_uid.clone(),
-                        CachedInstance {
-                            sha256: obj.sha256,
-                            bytes: obj.bytes,
-                        },
-                    );
+                    record.add(inst.sop_uid.clone(), &obj);
                 }
                 Err(why) => {
                     record.problems.insert(inst.sop_uid.clone(), why);

@@ -30,6 +30,20 @@ fn partial_message(rec: &StudyRecord) -> String {
     m
 }
 
+fn source_status(name: &str, kind: &str, state: SourceState) -> SourceStatus {
+    SourceStatus {
+        name: name.into(),
+        kind: kind.into(),
+        state,
+        message: None,
+        studies: 0,
+        complete: 0,
+        instances_done: 0,
+        instances_total: 0,
+        last_answer: None,
+    }
+}
+
 /// Now, as RFC 3339 UTC to the second.
 fn now_utc() -> String {
     let secs = SystemTime::now()
@@ -60,7 +74,16 @@ impl Workstation {
                 .dir
                 .clone()
                 .unwrap_or_else(|| self.pacs_cache_dir.clone());
-            let cache = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
+            // Opened once: opening clears tmp/, where a retrieve may be writing.
+            let mut held = lock(&self.pacs_cache);
+            let cache = match held.as_ref() {
+                Some(c) if c.dir() == dir && c.max_bytes() == config.cache.max_bytes => c.clone(),
+                _ => {
+                    let c = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
+                    *held = Some(c.clone());
+                    c
+                }
+            };
             Ok((config, cache))
         };
         Some(load())
@@ -68,17 +91,9 @@ impl Workstation {
 
     /// The configuration cannot be used: one offline entry that says why.
     fn pacs_config_failed(&self, message: String) {
-        *lock(&self.sources) = vec![SourceStatus {
-            name: "PACS configuration".into(),
-            kind: String::new(),
-            state: SourceState::Offline,
-            message: Some(message),
-            studies: 0,
-            complete: 0,
-            instances_done: 0,
-            instances_total: 0,
-            last_answer: None,
-        }];
+        let mut status = source_status("PACS configuration", "", SourceState::Offline);
+        status.message = Some(message);
+        *lock(&self.sources) = vec![status];
     }
 
     /// The configured sources, keeping the state of those already known.
@@ -94,17 +109,7 @@ impl Workstation {
                 old.iter()
                     .find(|o| o.name == src.name && o.kind == kind)
                     .cloned()
-                    .unwrap_or(SourceStatus {
-                        name: src.name.clone(),
-                        kind: kind.into(),
-                        state: SourceState::NotChecked,
-                        message: None,
-                        studies: 0,
-                        complete: 0,
-                        instances_done: 0,
-                        instances_total: 0,
-                        last_answer: None,
-                    }),
+                    .unwrap_or_else(|| source_status(&src.name, kind, SourceState::NotChecked)),
             );
         }
     }
@@ -197,6 +202,14 @@ impl Workstation {
             self.update(&id, |s| s.ai_message = Some(partial_message(rec)));
         }
         Some(id)
+    }
+
+    /// Marks a PACS study used now, for the cache's least-recently-used
+    /// eviction.
+    pub(super) fn touch_pacs(&self, study_uid: &str) {
+        if let Some(Ok((_, cache))) = self.pacs_setup() {
+            let _ = cache.touch(study_uid);
+        }
     }
 
     /// Whether the study is on the worklist and complete.
