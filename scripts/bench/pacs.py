@@ -3,7 +3,8 @@
 
 Retrieves the RG1 study from one local Orthanc four ways, side by side in
 one run: Overread over WADO-RS and over C-GET, curl over WADO-RS and dcmtk's
-getscu over C-GET. Each retrieve is a fresh process writing to a fresh
+getscu over C-GET (plus curl followed by an fsync of its file, for
+reference: Overread makes every instance durable before it counts). Each retrieve is a fresh process writing to a fresh
 folder; rounds are interleaved (order rotated) so machine noise falls on all
 four alike. Prints the median wall time of each and its ratio to the faster
 anchor, for RG1 stored uncompressed and stored as JPEG 2000 lossless.
@@ -121,6 +122,10 @@ def bench(overread, orthanc, work, label, file, prefer, rounds):
                            "--cache", out, uid],
         "curl WADO-RS": ["curl", "-sf", "-H", accept, orthanc.url(f"/dicom-web/studies/{uid}"),
                          "-o", os.path.join(out, "study.multipart")],
+        # Not an anchor: curl's file made durable as Overread's is (fsync).
+        "curl + fsync": ["sh", "-c", f'curl -sf -H \'{accept}\' "$1" -o "$2" && sync "$2"', "sh",
+                         orthanc.url(f"/dicom-web/studies/{uid}"),
+                         os.path.join(out, "study.multipart")],
         "getscu C-GET": ["getscu", "-S", "-aet", "OVERREAD", "-aec", "ORTHANC",
                          "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={uid}",
                          prefer, "-od", out, "127.0.0.1", str(orthanc.dicom)],
@@ -140,15 +145,19 @@ def bench(overread, orthanc, work, label, file, prefer, rounds):
     # accepts its uncompressed syntax and, without the GDCM plugin, cannot
     # transcode JPEG 2000 into it: getscu then stores nothing.
     med = {k: statistics.median(v) for k, v in times.items() if sizes[k] > 0}
-    anchor = min(v for k, v in med.items() if not k.startswith("Overread"))
+    anchor = min(v for k, v in med.items() if k in ("curl WADO-RS", "getscu C-GET"))
     print(f"\nRG1 stored {label} ({os.path.getsize(file) / 1e6:.1f} MB), median of {rounds} rounds")
-    print(f"| {'retrieve':<18} | {'ms':>7} | {'bytes written':>13} | {'÷ faster anchor':>15} |")
-    print(f"|{'-' * 20}|{'-' * 9}|{'-' * 15}|{'-' * 17}|")
+    same = {"Overread WADO-RS": "curl WADO-RS", "Overread C-GET": "getscu C-GET"}
+    print(f"| {'retrieve':<18} | {'ms':>7} | {'bytes written':>13} | {'÷ faster anchor':>15} "
+          f"| {'÷ same protocol':>15} |")
+    print(f"|{'-' * 20}|{'-' * 9}|{'-' * 15}|{'-' * 17}|{'-' * 17}|")
     for k in names:
-        if k in med:
-            print(f"| {k:<18} | {med[k]:>7.1f} | {sizes[k]:>13} | {med[k] / anchor:>14.2f}× |")
-        else:
-            print(f"| {k:<18} | {'n/a':>7} | {0:>13} | {'n/a':>15} |")
+        if k not in med:
+            print(f"| {k:<18} | {'n/a':>7} | {0:>13} | {'n/a':>15} | {'':>15} |")
+            continue
+        other = same.get(k)
+        vs = f"{med[k] / med[other]:>14.2f}×" if other in med else f"{'':>15}"
+        print(f"| {k:<18} | {med[k]:>7.1f} | {sizes[k]:>13} | {med[k] / anchor:>14.2f}× | {vs} |")
 
 
 def main():

@@ -181,6 +181,7 @@ fn serve(
     for ts in SYNTAX_GROUPS.iter().flat_map(|g| g.iter()) {
         options = options.with_transfer_syntax(*ts);
     }
+    let _ = stream.set_nodelay(true);
     let mut assoc = match options.establish(stream) {
         Ok(a) => a,
         Err(e) => {
