@@ -48,6 +48,19 @@ enum PacsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The series of a study (DICOMweb).
+    Series {
+        study: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A study's metadata as DICOM JSON, one instance per line (DICOMweb).
+    Metadata { study: String },
+    /// Send Part-10 files to the PACS with STOW-RS (DICOMweb).
+    Store {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// The worklist from every source, headless: query each source's
     /// worklist studies, retrieve them, triage those that arrived complete,
     /// and print the worklist (exit 1 when a source is offline or a study
@@ -170,6 +183,51 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             Ok(0)
         }
         PacsCommand::Worklist { .. } => Ok(0),
+        PacsCommand::Series { study, json } => {
+            let web = web_only(&client, &name)?;
+            let series = runtime
+                .block_on(web.search_series(&study, &cancel))
+                .map_err(|e| e.to_string())?;
+            for s in &series {
+                if json {
+                    let _ = writeln!(out, "{}", serde_json::to_string(s).unwrap_or_default());
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{:<4} {:<6} {:>5} {}",
+                        s.modality.as_deref().unwrap_or("-"),
+                        s.series_number.as_deref().unwrap_or("-"),
+                        s.instances.map(|n| n.to_string()).unwrap_or_default(),
+                        s.series_uid
+                    );
+                }
+            }
+            Ok(0)
+        }
+        PacsCommand::Metadata { study } => {
+            let web = web_only(&client, &name)?;
+            let items = runtime
+                .block_on(web.retrieve_metadata(&study, &cancel))
+                .map_err(|e| e.to_string())?;
+            for item in &items {
+                let _ = writeln!(out, "{item}");
+            }
+            Ok(0)
+        }
+        PacsCommand::Store { files } => {
+            let web = web_only(&client, &name)?;
+            let outcome = runtime
+                .block_on(web.store(&files))
+                .map_err(|e| e.to_string())?;
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&outcome).unwrap_or_default()
+            );
+            Ok(u8::from(
+                !outcome.failed.is_empty() || outcome.stored.len() < files.len(),
+            ))
+        }
         PacsCommand::Retrieve {
             studies,
             cache,
@@ -214,7 +272,8 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
                     Err(e) => serde_json::json!({
                         "study_uid": study,
                         "complete": false,
-                        "instances": last.done,
+                        // What the cache holds for it now.
+                        "instances": cache.study(study).ok().flatten().map_or(0, |r| r.instances.len()),
                         "expected": last.total,
                         "fetched": last.fetched,
                         "error": e.to_string(),
@@ -249,6 +308,12 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             Ok(code)
         }
     }
+}
+
+fn web_only<'a>(client: &'a Client, name: &str) -> Result<&'a pacs::DicomWebClient, String> {
+    client
+        .dicomweb()
+        .ok_or_else(|| format!("{name}: this needs a DICOMweb source"))
 }
 
 /// A unit enum's name as the JSON output spells it ("no_flags").

@@ -1,5 +1,6 @@
-//! DICOMweb client (PS3.18): QIDO-RS search, WADO-RS retrieve streamed into
-//! the cache, STOW-RS store.
+//! DICOMweb client (PS3.18): QIDO-RS search of studies, series and
+//! instances; WADO-RS retrieve of studies, series and instances streamed into
+//! the cache, and of metadata and frames (bounded, in memory); STOW-RS store.
 //!
 //! Every request has a connect, an idle-read and an overall time-out.
 //! Idempotent requests (GET) are repeated with backoff on connection errors
@@ -36,6 +37,11 @@ pub struct DicomWebClient {
 /// Accept header for WADO-RS instances in their stored transfer syntax.
 pub const ACCEPT_DICOM_AS_STORED: &str =
     r#"multipart/related; type="application/dicom"; transfer-syntax=*"#;
+/// Accept header for WADO-RS frames in their stored transfer syntax.
+pub const ACCEPT_FRAMES_AS_STORED: &str =
+    r#"multipart/related; type="application/octet-stream"; transfer-syntax=*"#;
+/// Largest total of frames read into memory by one request.
+pub const MAX_FRAME_BYTES: usize = 1 << 30;
 
 impl DicomWebClient {
     pub fn new(source: &Source, web: &DicomWebSource) -> Result<Self> {
@@ -355,6 +361,129 @@ impl DicomWebClient {
             .collect())
     }
 
+    /// QIDO-RS: the series of a study.
+    pub async fn search_series(
+        &self,
+        study_uid: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<SeriesMatch>> {
+        check_uid(&self.name, study_uid)?;
+        let params: Vec<(String, String)> = ["0008103E", "00201209"]
+            .into_iter()
+            .map(|f| ("includefield".to_string(), f.to_string()))
+            .collect();
+        let items = self
+            .json(&format!("/studies/{study_uid}/series"), &params, cancel)
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                Some(SeriesMatch {
+                    series_uid: json_text(item, SERIES_UID)?,
+                    modality: json_text(item, MODALITY),
+                    series_number: json_text(item, SERIES_NUMBER),
+                    description: json_text(item, SERIES_DESCRIPTION),
+                    instances: json_text(item, N_SERIES_INSTANCES).and_then(|v| v.parse().ok()),
+                })
+            })
+            .collect())
+    }
+
+    /// WADO-RS: a study's metadata (PS3.18 §10.4.1.1.2), DICOM JSON with
+    /// bulk data left out, one object per instance; the answer is capped.
+    pub async fn retrieve_metadata(
+        &self,
+        study_uid: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Value>> {
+        check_uid(&self.name, study_uid)?;
+        self.json(&format!("/studies/{study_uid}/metadata"), &[], cancel)
+            .await
+    }
+
+    /// WADO-RS: frames of one instance (numbered from 1) as their bulk data,
+    /// in the stored transfer syntax (PS3.18 §10.4.1.1.4); at most
+    /// [`MAX_FRAME_BYTES`] in all.
+    pub async fn retrieve_frames(
+        &self,
+        inst: &InstanceRef,
+        frames: &[u32],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Vec<u8>>> {
+        for uid in [&inst.study_uid, &inst.series_uid, &inst.sop_uid] {
+            check_uid(&self.name, uid)?;
+        }
+        if frames.is_empty() || frames.len() > 10_000 || frames.contains(&0) {
+            return Err(self.protocol("frame numbers start at 1; between 1 and 10000 of them"));
+        }
+        let list: Vec<String> = frames.iter().map(u32::to_string).collect();
+        let path = format!(
+            "/studies/{}/series/{}/instances/{}/frames/{}",
+            inst.study_uid,
+            inst.series_uid,
+            inst.sop_uid,
+            list.join(",")
+        );
+        let work = async {
+            let resp = self
+                .get(&path, &[], ACCEPT_FRAMES_AS_STORED, cancel)
+                .await?;
+            let content_type = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let boundary = boundary_of(&content_type).ok_or_else(|| {
+                self.protocol(&format!("not a multipart/related answer ({content_type})"))
+            })?;
+            let mut parser = MultipartParser::new(&boundary);
+            let mut sink = MemorySink {
+                parts: Vec::new(),
+                total: 0,
+                name: &self.name,
+            };
+            let mut stream = resp.bytes_stream();
+            while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
+                parser
+                    .feed(&chunk, &mut sink)
+                    .map_err(|e| self.multipart_error(e))?;
+            }
+            parser
+                .finish::<Error>()
+                .map_err(|e| self.multipart_error(e))?;
+            Ok(sink.parts)
+        };
+        let parts = self.with_deadline(work).await?;
+        if parts.len() != frames.len() {
+            return Err(self.protocol(&format!(
+                "asked for {} frames, the server sent {}",
+                frames.len(),
+                parts.len()
+            )));
+        }
+        Ok(parts)
+    }
+
+    /// WADO-RS: every instance of a series in one request, streamed part
+    /// by part into the cache.
+    pub async fn retrieve_series(
+        &self,
+        study_uid: &str,
+        series_uid: &str,
+        cache: &Cache,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<StoredObject>> {
+        check_uid(&self.name, study_uid)?;
+        check_uid(&self.name, series_uid)?;
+        self.retrieve_multipart(
+            &format!("/studies/{study_uid}/series/{series_uid}"),
+            cache,
+            cancel,
+        )
+        .await
+    }
+
     /// QIDO-RS: every instance of a study, paged.
     pub async fn search_instances(
         &self,
@@ -507,7 +636,7 @@ impl DicomWebClient {
 
     /// STOW-RS: stores Part-10 files in one multipart request. Not repeated
     /// on failure (a store is not idempotent for every server).
-    pub async fn store(&self, files: &[std::path::PathBuf]) -> Result<u16> {
+    pub async fn store(&self, files: &[std::path::PathBuf]) -> Result<StoreOutcome> {
         let boundary = format!("overread-{:016x}", fastrand::u64(..));
         let mut body = Vec::new();
         for f in files {
@@ -539,15 +668,73 @@ impl DicomWebClient {
             })
             .await?;
         let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            Ok(status)
-        } else {
-            Err(Error::Http {
+        // 409: nothing stored, with the reasons in the body (§10.5.3).
+        if !resp.status().is_success() && status != 409 {
+            return Err(Error::Http {
                 source_name: self.name.clone(),
                 status,
                 retry_after_s: None,
-            })
+            });
         }
+        let bytes = self
+            .body(resp, MAX_JSON_BYTES, &CancellationToken::new())
+            .await?;
+        let answer: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| self.protocol(&format!("a STOW-RS answer is not JSON: {e}")))?
+        };
+        let uids = |seq: u32| -> Vec<String> {
+            answer
+                .get(format!("{seq:08X}"))
+                .and_then(|a| a.get("Value"))
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| json_text(i, REFERENCED_SOP_INSTANCE))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(StoreOutcome {
+            http_status: status,
+            stored: uids(REFERENCED_SOP_SEQUENCE),
+            failed: uids(FAILED_SOP_SEQUENCE),
+        })
+    }
+}
+
+/// Keeps the parts of a bounded answer in memory (frames).
+struct MemorySink<'a> {
+    parts: Vec<Vec<u8>>,
+    total: usize,
+    name: &'a str,
+}
+
+impl PartSink for MemorySink<'_> {
+    type Error = Error;
+    fn start_part(&mut self, _content_type: Option<&str>) -> Result<()> {
+        self.parts.push(Vec::new());
+        Ok(())
+    }
+    fn data(&mut self, bytes: &[u8]) -> Result<()> {
+        self.total += bytes.len();
+        if self.total > MAX_FRAME_BYTES {
+            return Err(Error::TooLarge {
+                source_name: self.name.to_string(),
+                what: "the frames",
+                limit: MAX_FRAME_BYTES as u64,
+            });
+        }
+        if let Some(p) = self.parts.last_mut() {
+            p.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+    fn end_part(&mut self) -> Result<()> {
+        Ok(())
     }
 }
 

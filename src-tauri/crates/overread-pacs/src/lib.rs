@@ -26,7 +26,7 @@ pub use config::{DimseRetrieve, PacsConfig, Source, SourceKind};
 pub use dicomweb::DicomWebClient;
 pub use dimse::DimseClient;
 pub use error::{Error, Result};
-pub use query::{InstanceRef, StudyMatch, StudyQuery};
+pub use query::{InstanceRef, SeriesMatch, StoreOutcome, StudyMatch, StudyQuery};
 pub use tokio_util::sync::CancellationToken;
 
 use serde::Serialize;
@@ -74,6 +74,15 @@ impl Client {
         match &source.kind {
             SourceKind::Dicomweb(w) => Ok(Client::DicomWeb(DicomWebClient::new(source, w)?)),
             SourceKind::Dimse(d) => Ok(Client::Dimse(DimseClient::new(source, d))),
+        }
+    }
+
+    /// The DICOMweb client, for what only DICOMweb offers (series search,
+    /// metadata, frames, STOW-RS).
+    pub fn dicomweb(&self) -> Option<&DicomWebClient> {
+        match self {
+            Client::DicomWeb(c) => Some(c),
+            Client::Dimse(_) => None,
         }
     }
 

@@ -34,6 +34,26 @@ pub struct StudyMatch {
     pub instances: Option<u32>,
 }
 
+/// One series of a study, as listed by the PACS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SeriesMatch {
+    pub series_uid: String,
+    pub modality: Option<String>,
+    pub series_number: Option<String>,
+    pub description: Option<String>,
+    pub instances: Option<u32>,
+}
+
+/// What a STOW-RS store did (PS3.18 §10.5.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoreOutcome {
+    pub http_status: u16,
+    /// SOP Instance UIDs the server stored.
+    pub stored: Vec<String>,
+    /// SOP Instance UIDs the server refused.
+    pub failed: Vec<String>,
+}
+
 /// One instance of a study, as listed by the PACS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstanceRef {
@@ -53,6 +73,13 @@ pub(crate) const STUDY_DATE: u32 = 0x0008_0020;
 pub(crate) const ACCESSION: u32 = 0x0008_0050;
 pub(crate) const DESCRIPTION: u32 = 0x0008_1030;
 pub(crate) const MODALITIES: u32 = 0x0008_0061;
+pub(crate) const MODALITY: u32 = 0x0008_0060;
+pub(crate) const SERIES_NUMBER: u32 = 0x0020_0011;
+pub(crate) const SERIES_DESCRIPTION: u32 = 0x0008_103E;
+pub(crate) const N_SERIES_INSTANCES: u32 = 0x0020_1209;
+pub(crate) const REFERENCED_SOP_SEQUENCE: u32 = 0x0008_1199;
+pub(crate) const FAILED_SOP_SEQUENCE: u32 = 0x0008_1198;
+pub(crate) const REFERENCED_SOP_INSTANCE: u32 = 0x0008_1155;
 pub(crate) const N_SERIES: u32 = 0x0020_1206;
 pub(crate) const N_INSTANCES: u32 = 0x0020_1208;
 

@@ -18,11 +18,18 @@ use crate::api::SourceState;
 
 /// A one-line reason for a partial study.
 fn partial_message(rec: &StudyRecord) -> String {
-    let mut m = format!(
-        "{} of {} instances retrieved",
-        rec.instances.len(),
-        rec.expected.len()
-    );
+    let mut m = if rec.expected.is_empty() {
+        format!(
+            "{} instances retrieved; the PACS's list of the study did not arrive",
+            rec.instances.len()
+        )
+    } else {
+        format!(
+            "{} of {} instances retrieved",
+            rec.instances.len(),
+            rec.expected.len()
+        )
+    };
     if let Some(why) = rec.problems.values().next() {
         m.push_str(": ");
         m.push_str(why);
@@ -392,7 +399,7 @@ impl Workstation {
                         let message = match rec {
                             Some(rec) if !rec.problems.is_empty() => partial_message(rec),
                             Some(rec) => format!("{}: {e}", partial_message(rec)),
-                            None => e.to_string(),
+                            None => format!("nothing retrieved: {e}"),
                         };
                         self.put_partial(&m.study_uid, message);
                     }
