@@ -327,7 +327,9 @@ impl Workstation {
             }
         };
         let cancel = CancellationToken::new();
-        let decided = self.decisions_by_sop().unwrap_or_default();
+        // Decisions already recorded, read from the log only when a study
+        // is added (the log may hold millions of rows).
+        let mut decided = None;
         let mut queued = 0;
         for source in config.sources.iter().filter(|s| s.worklist.enabled) {
             let name = source.name.as_str();
@@ -383,9 +385,11 @@ impl Workstation {
                     Ok(rec) => Some(rec.clone()),
                     Err(_) => cache.study(&m.study_uid).ok().flatten(),
                 };
-                let shown = record
-                    .as_ref()
-                    .and_then(|rec| self.add_cached(&cache, rec, &decided));
+                let shown = record.as_ref().and_then(|rec| {
+                    let decided =
+                        decided.get_or_insert_with(|| self.decisions_by_sop().unwrap_or_default());
+                    self.add_cached(&cache, rec, decided)
+                });
                 match (&result, &record) {
                     (Ok(rec), _) if rec.is_complete() && shown.is_some() => {
                         queued += 1;
