@@ -605,16 +605,15 @@ impl DimseClient {
         Ok(id)
     }
 
-    /// Sends a C-GET or C-MOVE request for one instance on `assoc`.
-    fn request_instance(
+    /// Sends a C-GET or C-MOVE request with `identifier` on `assoc`.
+    fn request(
         &self,
         assoc: &mut ClientAssociation<TcpStream>,
         sop_class: &str,
         command_field: u16,
         destination: Option<&str>,
-        inst: &InstanceRef,
+        identifier: &NetDataset,
     ) -> Result<()> {
-        let id = self.image_identifier(inst)?;
         let (pc, ts) = self.context_id(assoc, sop_class)?;
         let mut cmd = NetDataset::new();
         cmd.set_text(AFFECTED_SOP_CLASS, sop_class)
@@ -625,13 +624,55 @@ impl DimseClient {
         if let Some(ae) = destination {
             cmd.set_text(MOVE_DESTINATION, ae);
         }
-        let id = net::encode(&id, &ts).map_err(|e| self.protocol(e.to_string()))?;
+        let id = net::encode(identifier, &ts).map_err(|e| self.protocol(e.to_string()))?;
         self.send(assoc, pc, &cmd, Some(id))
     }
 
     /// C-GET of one instance; its C-STORE sub-operation is written to the
     /// cache as a Part-10 file, in the transfer syntax it arrived in.
     pub fn get_instance(&self, inst: &InstanceRef, cache: &Cache) -> Result<StoredObject> {
+        let id = self.image_identifier(inst)?;
+        let (mut stored, outcome) = self.get(&id, &|sop| sop == inst.sop_uid, cache);
+        outcome?;
+        stored
+            .pop()
+            .ok_or_else(|| self.protocol("C-GET succeeded but sent no instance"))
+    }
+
+    /// C-GET of a whole study on one association. Returns the instances
+    /// that arrived (each checked later against the study's listing) and
+    /// how the operation ended.
+    pub fn get_study(&self, study_uid: &str, cache: &Cache) -> (Vec<StoredObject>, Result<()>) {
+        if let Err(e) = crate::dicomweb::check_uid(&self.name, study_uid) {
+            return (Vec::new(), Err(e));
+        }
+        let mut id = NetDataset::new();
+        id.set_text(QR_LEVEL, "STUDY")
+            .set_text(STUDY_UID, study_uid);
+        self.get(&id, &|_| true, cache)
+    }
+
+    /// C-GET: the C-STORE sub-operations for the instances `wanted` lets
+    /// through are written to the cache as Part-10 files, in the transfer
+    /// syntax they arrived in; the others are refused.
+    fn get(
+        &self,
+        identifier: &NetDataset,
+        wanted: &dyn Fn(&str) -> bool,
+        cache: &Cache,
+    ) -> (Vec<StoredObject>, Result<()>) {
+        let mut stored = Vec::new();
+        let outcome = self.get_into(identifier, wanted, cache, &mut stored);
+        (stored, outcome)
+    }
+
+    fn get_into(
+        &self,
+        identifier: &NetDataset,
+        wanted: &dyn Fn(&str) -> bool,
+        cache: &Cache,
+        stored: &mut Vec<StoredObject>,
+    ) -> Result<()> {
         let mut contexts: Vec<(&str, &[&str])> =
             vec![(GET_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])];
         for sop in STORAGE {
@@ -640,11 +681,9 @@ impl DimseClient {
             }
         }
         let mut assoc = self.associate(&contexts, &STORAGE)?;
-        self.request_instance(&mut assoc, GET_STUDY_ROOT, 0x0010, None, inst)?;
-        let mut stored: Option<StoredObject> = None;
-        let wanted = |sop: &str| sop == inst.sop_uid;
+        self.request(&mut assoc, GET_STUDY_ROOT, 0x0010, None, identifier)?;
         loop {
-            let Some(mut msg) = self.receive_storing(&mut assoc, cache, &wanted)? else {
+            let Some(mut msg) = self.receive_storing(&mut assoc, cache, wanted)? else {
                 return Err(self.protocol("the PACS released the association mid-operation"));
             };
             match msg.command.int(COMMAND_FIELD) {
@@ -652,7 +691,7 @@ impl DimseClient {
                 Some(0x0001) => {
                     self.answer_store(&mut assoc, &msg)?;
                     if let Some(Ok(obj)) = msg.stored.take() {
-                        stored = Some(obj);
+                        stored.push(obj);
                     }
                 }
                 // C-GET-RSP.
@@ -662,9 +701,7 @@ impl DimseClient {
                         continue;
                     }
                     self.release(assoc);
-                    self.check_status("C-GET", &msg.command)?;
-                    return stored
-                        .ok_or_else(|| self.protocol("C-GET succeeded but sent no instance"));
+                    return self.check_status("C-GET", &msg.command);
                 }
                 other => {
                     return Err(
@@ -687,12 +724,12 @@ impl DimseClient {
                 ),
             });
         };
-        self.image_identifier(inst)?;
+        let id = self.image_identifier(inst)?;
         let scp = crate::scp::StorageScp::start(self, cache, &inst.sop_uid)?;
         let mut assoc =
             self.associate(&[(MOVE_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?;
         let ae = dest.ae_title(&self.source);
-        self.request_instance(&mut assoc, MOVE_STUDY_ROOT, 0x0021, Some(ae), inst)?;
+        self.request(&mut assoc, MOVE_STUDY_ROOT, 0x0021, Some(ae), &id)?;
         loop {
             let rsp = self.receive(&mut assoc, &mut |_, _, _| Ok(()))?;
             let status = rsp.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;

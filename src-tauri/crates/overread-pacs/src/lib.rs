@@ -181,9 +181,9 @@ fn verify_any(path: &std::path::Path) -> std::result::Result<String, String> {
     Ok(sop)
 }
 
-/// Lists a study's instances and, over DICOMweb when none is cached yet,
-/// fetches the whole study in one WADO-RS request at the same time (one
-/// round trip instead of one per instance). Returns the listing and what the
+/// Lists a study's instances and, when none is cached yet, fetches the
+/// whole study at the same time in one WADO-RS request or one C-GET
+/// association (instead of one per instance). Returns the listing and what the
 /// study request stored; what it could not store is left to the
 /// per-instance loop.
 async fn list_and_prefetch(
@@ -202,6 +202,18 @@ async fn list_and_prefetch(
             match outcome {
                 Err(Error::Cancelled) => (Err(Error::Cancelled), stored),
                 _ => (listed, stored),
+            }
+        }
+        Client::Dimse(c) if nothing_cached && c.retrieve_mode() == DimseRetrieve::Get => {
+            let (c2, uid, cache) = (c.clone(), study_uid.to_string(), cache.clone());
+            let (listed, fetched) = tokio::join!(
+                client.list_instances(study_uid, cancel),
+                blocking(cancel, move || Ok(c2.get_study(&uid, &cache)))
+            );
+            match fetched {
+                Err(e) => (Err(e), Vec::new()),
+                // Whatever went wrong is met again, per instance, or not.
+                Ok((stored, _)) => (listed, stored),
             }
         }
         _ => (client.list_instances(study_uid, cancel).await, Vec::new()),
