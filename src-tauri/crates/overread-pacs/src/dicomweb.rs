@@ -424,37 +424,14 @@ impl DicomWebClient {
             inst.sop_uid,
             list.join(",")
         );
-        let work = async {
-            let resp = self
-                .get(&path, &[], ACCEPT_FRAMES_AS_STORED, cancel)
-                .await?;
-            let content_type = resp
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            let boundary = boundary_of(&content_type).ok_or_else(|| {
-                self.protocol(&format!("not a multipart/related answer ({content_type})"))
-            })?;
-            let mut parser = MultipartParser::new(&boundary);
-            let mut sink = MemorySink {
-                parts: Vec::new(),
-                total: 0,
-                name: &self.name,
-            };
-            let mut stream = resp.bytes_stream();
-            while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
-                parser
-                    .feed(&chunk, &mut sink)
-                    .map_err(|e| self.multipart_error(e))?;
-            }
-            parser
-                .finish::<Error>()
-                .map_err(|e| self.multipart_error(e))?;
-            Ok(sink.parts)
+        let mut sink = MemorySink {
+            parts: Vec::new(),
+            total: 0,
+            name: &self.name,
         };
-        let parts = self.with_deadline(work).await?;
+        self.with_deadline(self.multipart(&path, ACCEPT_FRAMES_AS_STORED, &mut sink, cancel))
+            .await?;
+        let parts = sink.parts;
         if parts.len() != frames.len() {
             return Err(self.protocol(&format!(
                 "asked for {} frames, the server sent {}",
@@ -597,34 +574,43 @@ impl DicomWebClient {
         cancel: &CancellationToken,
         done: &mut Vec<StoredObject>,
     ) -> Result<()> {
-        let work = async {
-            let resp = self.get(path, &[], ACCEPT_DICOM_AS_STORED, cancel).await?;
-            let content_type = resp
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            let boundary = boundary_of(&content_type).ok_or_else(|| {
-                self.protocol(&format!("not a multipart/related answer ({content_type})"))
-            })?;
-            let mut parser = MultipartParser::new(&boundary);
-            let mut sink = CacheSink {
-                cache,
-                current: None,
-                done,
-            };
-            let mut stream = resp.bytes_stream();
-            while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
-                parser
-                    .feed(&chunk, &mut sink)
-                    .map_err(|e| self.multipart_error(e))?;
-            }
-            parser
-                .finish::<Error>()
-                .map_err(|e| self.multipart_error(e))
+        let mut sink = CacheSink {
+            cache,
+            current: None,
+            done,
         };
-        self.with_deadline(work).await
+        self.with_deadline(self.multipart(path, ACCEPT_DICOM_AS_STORED, &mut sink, cancel))
+            .await
+    }
+
+    /// GETs a `multipart/related` answer and streams its parts to `sink`.
+    async fn multipart(
+        &self,
+        path: &str,
+        accept: &str,
+        sink: &mut impl PartSink<Error = Error>,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let resp = self.get(path, &[], accept, cancel).await?;
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let boundary = boundary_of(&content_type).ok_or_else(|| {
+            self.protocol(&format!("not a multipart/related answer ({content_type})"))
+        })?;
+        let mut parser = MultipartParser::new(&boundary);
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = self.next_chunk(&mut stream, cancel).await? {
+            parser
+                .feed(&chunk, sink)
+                .map_err(|e| self.multipart_error(e))?;
+        }
+        parser
+            .finish::<Error>()
+            .map_err(|e| self.multipart_error(e))
     }
 
     fn multipart_error(&self, e: MultipartError<Error>) -> Error {
