@@ -23,14 +23,6 @@ use tauri::{Emitter, Manager};
 /// The event that carries [`TriageProgress`].
 pub const TRIAGE_EVENT: &str = "triage-progress";
 
-/// Concurrent inference jobs: one per two cores, at least one, each with one
-/// intra-op thread, so the viewer keeps a core on small machines.
-fn triage_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| (n.get() / 2).max(1))
-        .unwrap_or(1)
-}
-
 /// Adds the workstation, the `overread://` scheme and the commands to a
 /// builder (the real one, or Tauri's mock in tests).
 pub fn configure<R: tauri::Runtime>(
@@ -50,9 +42,12 @@ pub fn start_triage<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     std::thread::Builder::new()
         .name("triage".into())
         .spawn(move || {
-            ws.run_triage(triage_jobs(), &|p: TriageProgress| {
-                let _ = handle.emit(TRIAGE_EVENT, p);
-            });
+            ws.run_triage(
+                overread_core::triage::default_jobs(),
+                &|p: TriageProgress| {
+                    let _ = handle.emit(TRIAGE_EVENT, p);
+                },
+            );
         })
         .ok();
 }

@@ -31,7 +31,7 @@ pub use event::{
     Decision, DecisionEvent, EventKind, ModelRef, OtherEvent, Reader, Region, StudyRef,
 };
 pub use export::{ExportOptions, ExportSummary, header as export_header, parse_date};
-pub use log::{AuditLog, OpenOptions, Recorded, Verification};
+pub use log::{AuditLog, OpenOptions, Recorded, Verification, now as now_rfc3339};
 pub use stats::{Agreement, Stats};
 /// Calendar dates of export and statistics ranges.
 pub use time::Date;

@@ -479,8 +479,8 @@ pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-/// UTC now, RFC 3339 with milliseconds.
-pub(crate) fn now() -> String {
+/// UTC now, RFC 3339 with milliseconds (as `recorded_at` is written).
+pub fn now() -> String {
     let t = OffsetDateTime::now_utc();
     let t = t
         .replace_nanosecond(t.millisecond() as u32 * 1_000_000)

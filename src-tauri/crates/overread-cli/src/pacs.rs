@@ -182,6 +182,7 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             }
             Ok(0)
         }
+        // Handled above: it needs every source, not one client.
         PacsCommand::Worklist { .. } => Ok(0),
         PacsCommand::Series { study, json } => {
             let web = web_only(&client, &name)?;
@@ -360,10 +361,7 @@ fn worklist(
             }
         }
     });
-    let jobs = std::thread::available_parallelism()
-        .map(|n| (n.get() / 2).max(1))
-        .unwrap_or(1);
-    ws.run_triage(jobs, &|_| {});
+    ws.run_triage(overread_core::triage::default_jobs(), &|_| {});
     let list = ws.worklist();
     ws.close();
     let mut out = std::io::stdout().lock();

@@ -67,6 +67,15 @@ impl ResultCache {
     }
 }
 
+/// Concurrent inference jobs for background triage: one per two cores, at
+/// least one, each with one intra-op thread, so the viewer keeps a core on
+/// small machines.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1)
+}
+
 /// Runs `models` (one per concurrent job, each with its own session) over
 /// `paths`. Returns every path's result in input order.
 pub fn triage(

@@ -577,15 +577,16 @@ impl Workstation {
     pub fn open_study(&self, id: &str) -> WsResult<StudyView> {
         let image = self.image(id)?;
         let settings = self.settings();
-        let (view, study) = self.study(id, |s| {
+        let (view, study, from_pacs) = self.study(id, |s| {
             let hide_ai = settings.read_first && !s.impression_recorded;
             (
                 study_view(s, &image, self.model_view(), hide_ai),
                 study_ref(&s.header),
+                s.source != LOCAL,
             )
         })?;
         if let Some(study) = &study
-            && self.study(id, |s| s.source != LOCAL)?
+            && from_pacs
         {
             self.touch_pacs(&study.study_uid);
         }

@@ -276,14 +276,14 @@ pub async fn retrieve_study(
         }
     }
     cache.save_study(&record)?;
-    let mut bytes = record.bytes();
-    progress(&Progress {
+    let report = |record: &StudyRecord, fetched| Progress {
         done: record.instances.len(),
         total,
-        bytes,
+        bytes: record.bytes(),
         reused,
         fetched,
-    });
+    };
+    progress(&report(&record, fetched));
     let mut first_error = None;
     for inst in &listed {
         if record.instances.contains_key(&inst.sop_uid) {
@@ -293,7 +293,6 @@ pub async fn retrieve_study(
         match stored {
             Ok(obj) => match verify(&obj.path, &inst.sop_uid) {
                 Ok(()) => {
-                    bytes += obj.bytes;
                     fetched += 1;
                     record.add(inst.sop_uid.clone(), &obj);
                 }
@@ -318,15 +317,9 @@ pub async fn retrieve_study(
             }
         }
         cache.save_study(&record)?;
-        progress(&Progress {
-            done: record.instances.len(),
-            total,
-            bytes,
-            reused,
-            fetched,
-        });
+        progress(&report(&record, fetched));
     }
-    cache.save_study(&record)?;
+    // Every change to the record was saved as it was made.
     match first_error {
         Some(e) if !record.is_complete() => Err(e),
         _ => Ok(record),

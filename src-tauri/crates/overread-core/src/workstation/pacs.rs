@@ -51,25 +51,6 @@ fn source_status(name: &str, kind: &str, state: SourceState) -> SourceStatus {
     }
 }
 
-/// Now, as RFC 3339 UTC to the second.
-fn now_utc() -> String {
-    let secs = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let day = overread_pacs::query::date_days_ago(0);
-    let t = secs % 86_400;
-    format!(
-        "{}-{}-{}T{:02}:{:02}:{:02}Z",
-        &day[..4],
-        &day[4..6],
-        &day[6..],
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
-}
-
 impl Workstation {
     /// The PACS configuration and cache, when the settings name one.
     fn pacs_setup(&self) -> Option<std::result::Result<(PacsConfig, Cache), String>> {
@@ -214,7 +195,10 @@ impl Workstation {
     /// Marks a PACS study used now, for the cache's least-recently-used
     /// eviction.
     pub(super) fn touch_pacs(&self, study_uid: &str) {
-        if let Some(Ok((_, cache))) = self.pacs_setup() {
+        // The cache the study came from is open already: no need to read
+        // the configuration again on every open.
+        let cache = lock(&self.pacs_cache).clone();
+        if let Some(cache) = cache {
             let _ = cache.touch(study_uid);
         }
     }
@@ -244,7 +228,9 @@ impl Workstation {
             modality: m.modalities.first().cloned(),
             ..Header::default()
         };
-        let id = self.put_study(
+        // A study already complete keeps its state; one not yet complete
+        // (new, or partial before) becomes "retrieving".
+        self.put_study(
             source,
             &m.study_uid,
             PathBuf::new(),
@@ -253,12 +239,6 @@ impl Workstation {
             AiStatus::Retrieving,
             &HashMap::new(),
         );
-        self.update(&id, |s| {
-            if s.path.as_os_str().is_empty() || s.ai == AiStatus::Partial {
-                s.ai = AiStatus::Retrieving;
-                s.ai_message = None;
-            }
-        });
     }
 
     /// Says why the studies still to be retrieved from a source wait.
@@ -351,7 +331,7 @@ impl Workstation {
             self.set_source(name, |s| {
                 s.state = SourceState::Online;
                 s.message = None;
-                s.last_answer = Some(now_utc());
+                s.last_answer = Some(overread_audit::now_rfc3339());
             });
             let todo: Vec<_> = matches
                 .iter()
