@@ -6,103 +6,13 @@
 use overread_core::api::*;
 use ts_rs::TS;
 
-/// One command's TypeScript signature.
-struct Command {
-    name: &'static str,
-    doc: &'static str,
-    args: Vec<(&'static str, String)>,
-    ret: String,
-}
-
-fn cmd(
-    name: &'static str,
-    doc: &'static str,
-    args: Vec<(&'static str, String)>,
-    ret: String,
-) -> Command {
-    Command {
-        name,
-        doc,
-        args,
-        ret,
-    }
-}
-
-fn commands() -> Vec<Command> {
-    vec![
-        cmd(
-            "worklist",
-            "The worklist in reading order, with triage progress.",
-            vec![],
-            Worklist::name(),
-        ),
-        cmd(
-            "open_study",
-            "Opens a study: decodes it and returns what the viewer shows.",
-            vec![("id", String::name())],
-            StudyView::name(),
-        ),
-        cmd(
-            "decide",
-            "Records a decision; resolves only after the audit row is committed.",
-            vec![("request", DecisionRequest::name())],
-            DecisionView::name(),
-        ),
-        cmd(
-            "record_impression",
-            "Read-first mode: records the unaided impression and reveals the AI.",
-            vec![("request", ImpressionRequest::name())],
-            StudyView::name(),
-        ),
-        cmd(
-            "audit_recent",
-            "The newest audit rows, newest first.",
-            vec![("limit", u32::name())],
-            Vec::<AuditEntry>::name(),
-        ),
-        cmd(
-            "verify_chain",
-            "Walks the audit log's hash chain.",
-            vec![],
-            ChainStatus::name(),
-        ),
-        cmd(
-            "export_audit",
-            "Exports the audit log as CSV.",
-            vec![("path", String::name()), ("deidentify", bool::name())],
-            ExportResult::name(),
-        ),
-        cmd(
-            "agreement_stats",
-            "Agreement statistics per finding and reader.",
-            vec![],
-            StatsView::name(),
-        ),
-        cmd(
-            "get_settings",
-            "The current settings.",
-            vec![],
-            Settings::name(),
-        ),
-        cmd(
-            "save_settings",
-            "Saves settings; a changed reader is recorded.",
-            vec![("settings", Settings::name())],
-            Settings::name(),
-        ),
-        cmd(
-            "cancel_triage",
-            "Stops background triage after the studies already running.",
-            vec![],
-            "null".into(),
-        ),
-        cmd(
-            "refresh_sources",
-            "Asks the PACS sources for new studies now; retrieval and triage follow in the background.",
-            vec![],
-            "null".into(),
-        ),
-    ]
+/// One command's TypeScript signature (made from the command table).
+#[derive(Debug)]
+pub struct Command {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    pub ret: String,
 }
 
 /// Every type the IPC carries, in declaration order.
@@ -111,11 +21,15 @@ fn declarations() -> Vec<(String, Option<String>)> {
         ($($t:ty),* $(,)?) => { vec![$((<$t>::decl(), <$t>::docs())),*] };
     }
     decls![
+        StudyId,
+        Availability,
         AiStatus,
         ReadingStatus,
         WorklistRow,
         Worklist,
         TriageProgress,
+        WorklistChange,
+        ModelStatus,
         ModelView,
         Threshold,
         WindowPreset,
@@ -136,6 +50,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         SourceStatus,
         ReaderIdentity,
         Settings,
+        ErrorCode,
         ApiError,
     ]
 }
@@ -156,13 +71,13 @@ pub fn typescript() -> String {
         out.push_str("\n\n");
     }
     out.push_str(&format!(
-        "/** Event name of TriageProgress. */\nexport const TRIAGE_EVENT = {:?};\n\n",
-        crate::TRIAGE_EVENT
+        "/** Event name of WorklistChange. */\nexport const WORKLIST_EVENT = {:?};\n\n",
+        crate::WORKLIST_EVENT
     ));
     out.push_str(
         "/** The app's commands. Rejections carry an ApiError. */\nexport const commands = {\n",
     );
-    for c in commands() {
+    for c in crate::commands::table() {
         let params: Vec<String> = c.args.iter().map(|(n, t)| format!("{n}: {t}")).collect();
         let names: Vec<&str> = c.args.iter().map(|(n, _)| *n).collect();
         let camel = camel(c.name);
@@ -219,18 +134,30 @@ mod tests {
         );
     }
 
+    /// The capability grants exactly the table's commands, besides the
+    /// event and dialog permissions the window needs; build.rs declares
+    /// the same names (it includes the same table).
     #[test]
-    fn every_command_has_a_binding_and_a_permission() {
-        let table: Vec<&str> = commands().iter().map(|c| c.name).collect();
-        assert_eq!(table, crate::commands::NAMES.to_vec());
-        // build.rs declares the same NAMES (it includes command_names.rs).
-        let capability = include_str!("../capabilities/main.json");
-        for name in crate::commands::NAMES {
-            let permission = format!("\"allow-{}\"", name.replace('_', "-"));
-            assert!(
-                capability.contains(&permission),
-                "{permission} missing from the capability"
-            );
-        }
+    fn the_capability_grants_exactly_the_command_table() {
+        let capability: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).expect("json");
+        let granted: std::collections::BTreeSet<String> = capability["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter_map(|p| p.strip_prefix("allow-"))
+            .map(str::to_string)
+            .collect();
+        let table: std::collections::BTreeSet<String> = crate::commands::NAMES
+            .iter()
+            .map(|n| n.replace('_', "-"))
+            .collect();
+        assert_eq!(
+            granted, table,
+            "capabilities/main.json drifted from command_table.rs"
+        );
+        let names: Vec<&str> = crate::commands::table().iter().map(|c| c.name).collect();
+        assert_eq!(names, crate::commands::NAMES);
     }
 }

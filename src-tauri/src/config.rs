@@ -22,22 +22,6 @@ pub struct Config {
     pub runtime: Option<PathBuf>,
 }
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("overread")
-}
-
-fn config_dir() -> PathBuf {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("overread")
-}
-
 /// `models/demo` found by walking up from the executable (a source tree or
 /// an install with `models/` beside the binary).
 fn bundled_model() -> Option<PathBuf> {
@@ -54,7 +38,7 @@ impl Config {
     pub fn resolve() -> Result<Config, String> {
         let settings_path = std::env::var_os("OVERREAD_SETTINGS")
             .map(PathBuf::from)
-            .unwrap_or_else(|| config_dir().join("settings.json"));
+            .unwrap_or_else(|| overread_core::paths::config_dir().join("settings.json"));
         let settings = match overread_core::workstation::load_settings(&settings_path) {
             Ok(Some(s)) => s,
             Ok(None) => demo_settings()?,
@@ -73,7 +57,7 @@ impl Config {
 fn demo_settings() -> Result<Settings, String> {
     let studies = std::env::var_os("OVERREAD_DEMO_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| data_dir().join("demo"));
+        .unwrap_or_else(|| overread_core::paths::data_dir().join("demo"));
     ensure_demo(&studies)?;
     let model = std::env::var_os("OVERREAD_MODEL_DIR")
         .map(PathBuf::from)

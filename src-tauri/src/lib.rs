@@ -1,27 +1,28 @@
 //! # overread-app
 //!
 //! The desktop window: a thin Tauri shell over [`overread_core::workstation`].
-//! Each command validates its arguments, calls the core and returns a typed
-//! result or an [`ApiError`] whose `kind` the UI branches on. Pixels and
-//! heatmaps never travel as JSON: they are served as bytes by the
-//! asynchronous `overread://` scheme ([`scheme`]).
+//! Each command parses the study id, calls the core and returns a typed
+//! result or an `ApiError` whose `code` the UI branches on; the commands are
+//! written once in `command_table.rs`. Pixels and heatmaps never travel as
+//! JSON: they are served as bytes by the asynchronous `overread://` scheme
+//! ([`scheme`]). Triage and PACS sync report what changed as the
+//! [`WORKLIST_EVENT`].
 //!
 //! This is the only package that knows Tauri.
 
 pub mod bindings;
-mod command_names;
 pub mod commands;
 pub mod config;
 pub mod scheme;
 
 use std::sync::Arc;
 
-use overread_core::api::TriageProgress;
+use overread_core::api::WorklistChange;
 use overread_core::workstation::Workstation;
 use tauri::{Emitter, Manager};
 
-/// The event that carries [`TriageProgress`].
-pub const TRIAGE_EVENT: &str = "triage-progress";
+/// The event that carries a [`WorklistChange`].
+pub const WORKLIST_EVENT: &str = "worklist-change";
 
 /// Adds the workstation, the `overread://` scheme and the commands to a
 /// builder (the real one, or Tauri's mock in tests).
@@ -35,20 +36,24 @@ pub fn configure<R: tauri::Runtime>(
         .invoke_handler(commands::handler())
 }
 
-/// Starts triage of the worklist on its own thread, emitting progress.
+/// Forwards the workstation's worklist changes to the window.
+pub fn forward_changes<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let handle = app.clone();
+    app.state::<Arc<Workstation>>()
+        .set_listener(Arc::new(move |change: WorklistChange| {
+            if let Err(e) = handle.emit(WORKLIST_EVENT, change) {
+                eprintln!("overread-app: cannot send a worklist change: {e}");
+            }
+        }));
+}
+
+/// Starts triage of the worklist on its own thread; its changes reach the
+/// window through [`forward_changes`].
 pub fn start_triage<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     let ws = app.state::<Arc<Workstation>>().inner().clone();
-    let handle = app.clone();
     std::thread::Builder::new()
         .name("triage".into())
-        .spawn(move || {
-            ws.run_triage(
-                overread_core::triage::default_jobs(),
-                &|p: TriageProgress| {
-                    let _ = handle.emit(TRIAGE_EVENT, p);
-                },
-            );
-        })
+        .spawn(move || ws.run_triage(overread_core::triage::default_jobs()))
         .ok();
 }
 
@@ -56,18 +61,15 @@ pub fn start_triage<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// Asks the PACS sources for new studies on its own thread (retrieving
-/// them into the cache), then triages what arrived complete. The worklist
-/// refreshes on each `triage-progress` event.
+/// them into the cache), then triages what arrived complete. Each change
+/// reaches the window as a [`WORKLIST_EVENT`].
 pub fn start_sync<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     let ws = app.state::<Arc<Workstation>>().inner().clone();
     let handle = app.clone();
     std::thread::Builder::new()
         .name("pacs-sync".into())
         .spawn(move || {
-            let queued = ws.sync_pacs(&|| {
-                let _ = handle.emit(TRIAGE_EVENT, ws.worklist().triage);
-            });
-            if queued > 0 {
+            if ws.sync_pacs() > 0 {
                 start_triage(&handle);
             }
         })
@@ -132,6 +134,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .manage(config::SettingsPath(settings_path))
         .setup(|app| {
+            forward_changes(app.handle());
             start_triage(app.handle());
             start_polling(app.handle());
             Ok(())

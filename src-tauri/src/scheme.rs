@@ -7,17 +7,21 @@
 
 use std::sync::Arc;
 
+use overread_core::api::StudyId;
 use overread_core::workstation::Workstation;
 use tauri::http::{Request, Response, StatusCode, header};
 use tauri::{Manager, UriSchemeContext, UriSchemeResponder};
 
-use crate::commands::valid_id;
-
 /// What a request asks for, after validation.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resource {
-    Pixels { id: String, preview: bool },
-    Heatmap { id: String, label: String },
+    Pixels { id: StudyId, preview: bool },
+    Heatmap { id: StudyId, label: String },
+}
+
+fn study_id(id: &str) -> Result<StudyId, String> {
+    id.parse()
+        .map_err(|e: overread_core::api::ApiError| e.message)
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -42,19 +46,16 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Resource, String> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts[..] {
         ["pixels", id] => {
-            valid_id(id).map_err(|e| e.message)?;
+            let id = study_id(id)?;
             let preview = match query {
                 None | Some("") | Some("level=full") => false,
                 Some("level=preview") => true,
                 Some(q) => return Err(format!("unknown query {q:?}")),
             };
-            Ok(Resource::Pixels {
-                id: id.to_string(),
-                preview,
-            })
+            Ok(Resource::Pixels { id, preview })
         }
         ["heatmap", id, label] => {
-            valid_id(id).map_err(|e| e.message)?;
+            let id = study_id(id)?;
             let label = percent_decode(label).ok_or("label is not valid percent-encoded UTF-8")?;
             if label.is_empty()
                 || label.chars().count() > 64
@@ -62,10 +63,7 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Resource, String> {
             {
                 return Err("label must be 1 to 64 printable characters".into());
             }
-            Ok(Resource::Heatmap {
-                id: id.to_string(),
-                label,
-            })
+            Ok(Resource::Heatmap { id, label })
         }
         _ => Err("unknown resource".into()),
     }
@@ -93,10 +91,10 @@ pub fn handle<R: tauri::Runtime>(
         let result = match resource {
             Err(message) => Err((StatusCode::BAD_REQUEST, message)),
             Ok(Resource::Pixels { id, preview }) => ws
-                .pixels(&id, preview)
+                .pixels(id, preview)
                 .map_err(|e| (StatusCode::NOT_FOUND, e.message)),
             Ok(Resource::Heatmap { id, label }) => ws
-                .heatmap(&id, &label)
+                .heatmap(id, &label)
                 .map_err(|e| (StatusCode::NOT_FOUND, e.message)),
         };
         responder.respond(match result {
@@ -116,14 +114,14 @@ mod tests {
         assert_eq!(
             parse("/pixels/s12", Some("level=preview")),
             Ok(Resource::Pixels {
-                id: "s12".into(),
+                id: "s12".parse().expect("id"),
                 preview: true
             })
         );
         assert_eq!(
             parse("/heatmap/s1/nodule%20or%20mass", None),
             Ok(Resource::Heatmap {
-                id: "s1".into(),
+                id: "s1".parse().expect("id"),
                 label: "nodule or mass".into()
             })
         );

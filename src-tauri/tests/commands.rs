@@ -33,7 +33,7 @@ fn fixture(with_model: bool) -> Fixture {
         Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("workstation"),
     );
     if with_model {
-        ws.run_triage(1, &|_| {});
+        ws.run_triage(1);
     }
     let app = overread_app::configure(mock_builder(), ws.clone())
         .manage(SettingsPath(dir.path().join("settings.json")))
@@ -69,10 +69,11 @@ fn ok<T: serde::de::DeserializeOwned>(r: Result<Value, Value>) -> T {
     serde_json::from_value(r.expect("command succeeds")).expect("typed result")
 }
 
-fn kind(r: Result<Value, Value>) -> String {
-    r.expect_err("command fails")["kind"]
+/// The error code of a failed command (every failure is an ApiError).
+fn code(r: Result<Value, Value>) -> String {
+    r.expect_err("command fails")["code"]
         .as_str()
-        .expect("kind")
+        .expect("an ApiError with a code")
         .to_string()
 }
 
@@ -90,15 +91,15 @@ fn have_runtime() -> bool {
 fn arguments_are_validated_before_the_core_is_called() {
     let f = fixture(false);
     assert_eq!(
-        kind(invoke(&f, "open_study", json!({"id": "../x"}))),
+        code(invoke(&f, "open_study", json!({"id": "../x"}))),
         "invalid_argument"
     );
     assert_eq!(
-        kind(invoke(&f, "open_study", json!({"id": "s999"}))),
+        code(invoke(&f, "open_study", json!({"id": "s999"}))),
         "unknown_study"
     );
     assert_eq!(
-        kind(invoke(
+        code(invoke(
             &f,
             "export_audit",
             json!({"path": "relative.csv", "deidentify": false})
@@ -110,7 +111,7 @@ fn arguments_are_validated_before_the_core_is_called() {
         "reader": {"id": "r", "display_name": "R", "role": "radiologist"},
         "read_first": false, "max_wait_minutes": 60}});
     assert_eq!(
-        kind(invoke(&f, "save_settings", bad_settings)),
+        code(invoke(&f, "save_settings", bad_settings)),
         "invalid_argument"
     );
     let bad_pacs = json!({"settings": {
@@ -118,7 +119,7 @@ fn arguments_are_validated_before_the_core_is_called() {
         "reader": {"id": "r", "display_name": "R", "role": "radiologist"},
         "read_first": false, "max_wait_minutes": 60, "pacs_config": "pacs.toml"}});
     assert_eq!(
-        kind(invoke(&f, "save_settings", bad_pacs)),
+        code(invoke(&f, "save_settings", bad_pacs)),
         "invalid_argument"
     );
     let w: Worklist = ok(invoke(&f, "worklist", json!({})));
@@ -184,10 +185,10 @@ fn open_decide_verify_export_through_ipc() {
     let finding = study.findings.first().expect("a finding").label.clone();
 
     // A finding the AI never reported is refused; a real one is recorded.
-    let bad = json!({"request": {"id": top.id, "finding": "fracture", "decision": "confirm",
+    let bad = json!({"id": top.id, "request": {"finding": "fracture", "decision": "confirm",
         "region": null, "reason": null, "display_ms": 1200.0}});
-    assert_eq!(kind(invoke(&f, "decide", bad)), "unknown_finding");
-    let req = json!({"request": {"id": top.id, "finding": finding, "decision": "dismiss",
+    assert_eq!(code(invoke(&f, "decide", bad)), "unknown_finding");
+    let req = json!({"id": top.id, "request": {"finding": finding, "decision": "dismiss",
         "region": null, "reason": "artefact", "display_ms": 1500.0}});
     let d: DecisionView = ok(invoke(&f, "decide", req));
     assert_eq!(d.decision, "dismiss");
@@ -218,6 +219,6 @@ fn open_decide_verify_export_through_ipc() {
 
     // Heatmap bytes come through the scheme, not JSON: the core serves them
     // registered to the image grid.
-    let heat = f.ws.heatmap(&top.id, &finding).expect("heatmap");
+    let heat = f.ws.heatmap(top.id, &finding).expect("heatmap");
     assert_eq!(heat.len(), 256 * 256);
 }

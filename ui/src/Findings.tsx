@@ -18,7 +18,6 @@ interface Props {
   reason: string;
   onReason: (r: string) => void;
   onDecide: (f: FindingView, d: "confirm" | "dismiss") => void;
-  readFirstPending: boolean;
   onImpression: (v: "normal" | "abnormal") => void;
   missed: { x: number; y: number; width: number; height: number } | null;
   onMissed: (label: string) => void;
@@ -38,7 +37,7 @@ export function Findings(p: Props) {
   const labels = model?.labels ?? [];
   return (
     <aside class="findings" aria-label="AI findings">
-      {p.readFirstPending ? (
+      {s.ai_hidden ? (
         <div class="read-first" id="read-first">
           <h2>Your impression first</h2>
           <p>The AI result is hidden until you record an unaided impression. Both are kept in the audit log.</p>
@@ -61,8 +60,8 @@ export function Findings(p: Props) {
           {s.ai === "refused" && <div class="banner warn">Not inferred: {s.ai_message}</div>}
           {s.ai === "error" && <div class="banner error">AI error: {s.ai_message}</div>}
           {(s.ai === "queued" || s.ai === "running") && <div class="banner">AI result pending…</div>}
-          {s.ai === "partial" && (
-            <div class="banner warn">Not every image arrived from the PACS; the AI does not run on part of a study: {s.ai_message}</div>
+          {s.availability === "partial" && (
+            <div class="banner warn">Not every image arrived from the PACS; the AI does not run on part of a study: {s.availability_message}</div>
           )}
           <ol class="finding-list">
             {s.findings.map((f, i) => {

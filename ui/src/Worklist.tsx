@@ -1,16 +1,20 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { AiStatus, Worklist as WorklistData, WorklistRow } from "./bindings";
+import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
-import { AI_LABEL, READING_LABEL, SOURCE_LABEL, label, score, searchText } from "./format";
+import { READING_LABEL, SOURCE_LABEL, label, score, searchText, statusPill } from "./format";
 
-export type AiFilter = "all" | AiStatus | "unread";
+export type AiFilter = "all" | "unread" | AiStatus | Exclude<Availability, "available">;
+
+const BY_AVAILABILITY: string[] = ["retrieving", "partial", "evicted"];
 
 /** Rows matching the search text and status filter, in the server's reading order. */
 export function filterRows(rows: WorklistRow[], query: string, filter: AiFilter): WorklistRow[] {
   const q = query.trim().toLowerCase();
   return rows.filter((r) => {
     if (filter === "unread" && r.reading === "read") return false;
-    if (filter !== "all" && filter !== "unread" && r.ai !== filter) return false;
+    if (BY_AVAILABILITY.includes(filter)) {
+      if (r.availability !== filter) return false;
+    } else if (filter !== "all" && filter !== "unread" && (r.ai !== filter || r.availability !== "available")) return false;
     if (!q) return true;
     return searchText([r.patient_name, r.patient_id, r.accession, r.study_date, r.modality, r.body_part, r.top_finding]).includes(q);
   });
@@ -93,6 +97,7 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
           <option value="queued">Queued</option>
           <option value="retrieving">Retrieving from the PACS</option>
           <option value="partial">Partial (not every image arrived)</option>
+          <option value="evicted">Evicted from the PACS cache</option>
         </select>
         <div class="triage" id="triage-progress" title="Background AI triage">
           <div class="bar"><div style={{ width: `${pct}%` }} /></div>
@@ -147,7 +152,7 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
               id={`row-${r.id}`}
               key={r.id}
               data-id={r.id}
-              class={`${r.id === selected ? "selected" : ""} ai-${r.ai} ${r.overdue ? "overdue" : ""}`}
+              class={`${r.id === selected ? "selected" : ""} ai-${r.ai} ${r.availability} ${r.overdue ? "overdue" : ""}`}
               aria-selected={r.id === selected}
               onClick={() => onSelect(r.id)}
               onDblClick={() => onOpen(r.id)}
@@ -158,8 +163,8 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
               <td>{r.study_date}</td>
               <td>{r.modality}</td>
               <td>{r.body_part}</td>
-              <td class="ai" title={r.ai_message ?? ""}>
-                <span class={`pill ${r.ai}`}>{AI_LABEL[r.ai]}</span>
+              <td class="ai" title={r.availability_message ?? r.ai_message ?? ""}>
+                <span class={`pill ${statusPill(r).cls}`}>{statusPill(r).text}</span>
                 {r.overdue && <span class="pill overdue" title="Waited longer than the maximum wait">Overdue</span>}
               </td>
               <td>{r.top_finding ? label(r.top_finding) : ""}</td>

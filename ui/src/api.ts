@@ -1,7 +1,7 @@
 // The IPC as the UI uses it: generated commands, plus the byte routes of the
 // `overread://` scheme (pixels and heatmaps never travel as JSON).
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import { commands, TRIAGE_EVENT, type ApiError, type TriageProgress } from "./bindings";
+import { commands, WORKLIST_EVENT, type ApiError, type Worklist, type WorklistChange } from "./bindings";
 
 export { commands };
 
@@ -15,7 +15,8 @@ export function schemeUrl(path: string): string {
 async function bytes(path: string): Promise<ArrayBuffer> {
   const res = await fetch(schemeUrl(path));
   if (!res.ok) {
-    throw { kind: "fetch", message: await res.text() } satisfies ApiError;
+    // The scheme answers 404 with the core's message; say what failed.
+    throw { code: res.status === 400 ? "invalid_argument" : "not_available", message: await res.text() } satisfies ApiError;
   }
   return res.arrayBuffer();
 }
@@ -37,8 +38,27 @@ export async function fetchHeatmap(id: string, label: string): Promise<Uint8Arra
   return new Uint8Array(await bytes(`heatmap/${id}/${encodeURIComponent(label)}`));
 }
 
-export function onTriage(f: (p: TriageProgress) => void): Promise<UnlistenFn> {
-  return listen<TriageProgress>(TRIAGE_EVENT, (e) => f(e.payload));
+/** Triage and PACS sync report what changed: the changed rows only. */
+export function onWorklistChange(f: (c: WorklistChange) => void): Promise<UnlistenFn> {
+  return listen<WorklistChange>(WORKLIST_EVENT, (e) => f(e.payload));
+}
+
+/** The worklist with a change applied: changed rows replaced where they
+ * are (new ones appended), progress, sources and model taken as sent. The
+ * reading order is the server's, refreshed by a full fetch now and then. */
+export function applyChange(w: Worklist, c: WorklistChange): Worklist {
+  const changed = new Map(c.rows.map((r) => [r.id, r]));
+  const rows = w.rows.map((r) => changed.get(r.id) ?? r);
+  const known = new Set(w.rows.map((r) => r.id));
+  for (const r of c.rows) if (!known.has(r.id)) rows.push(r);
+  return {
+    ...w,
+    rows,
+    triage: c.triage ?? w.triage,
+    sources: c.sources ?? w.sources,
+    model: c.model ? c.model.model : w.model,
+    model_error: c.model ? c.model.error : w.model_error,
+  };
 }
 
 /** A rejection's one-line message. */

@@ -4,9 +4,21 @@
 import { invoke } from "@tauri-apps/api/core";
 
 /**
+ * A study's handle for this session: `s` and a number (`s12`). The only
+ * handle the UI has on a study; parsed once where it enters (commands and
+ * the `overread://` scheme), so the core never sees a malformed one.
+ */
+export type StudyId = string;
+
+/**
+ * Whether a study's images are here to show and infer.
+ */
+export type Availability = "available" | "retrieving" | "partial" | "evicted";
+
+/**
  * Where a study's AI result stands.
  */
-export type AiStatus = "queued" | "running" | "flagged" | "no_flags" | "refused" | "error" | "retrieving" | "partial";
+export type AiStatus = "waiting" | "queued" | "running" | "flagged" | "no_flags" | "refused" | "error";
 
 /**
  * Where the reader stands with a study.
@@ -16,19 +28,24 @@ export type ReadingStatus = "unread" | "in_progress" | "read";
 /**
  * One row of the worklist.
  */
-export type WorklistRow = { 
-/**
- * Opaque id for this session; the only handle the UI has on a study.
- */
-id: string, patient_name: string, patient_id: string, accession: string, 
+export type WorklistRow = { id: StudyId, patient_name: string, patient_id: string, accession: string, 
 /**
  * YYYY-MM-DD, or empty.
  */
-study_date: string, modality: string, body_part: string, view: string, images: number, ai: AiStatus, 
+study_date: string, modality: string, body_part: string, view: string, images: number, availability: Availability, 
+/**
+ * Why a study is partial, or what its retrieval waits for.
+ */
+availability_message: string | null, ai: AiStatus, 
 /**
  * Why the AI is refused or failed.
  */
-ai_message: string | null, top_finding: string | null, top_score: number | null, reading: ReadingStatus, 
+ai_message: string | null, 
+/**
+ * Read-first mode: the AI result is withheld until the reader's
+ * unaided impression is recorded (decided in the core, once).
+ */
+ai_hidden: boolean, top_finding: string | null, top_score: number | null, reading: ReadingStatus, 
 /**
  * Where the study comes from: "local" (a folder) or a PACS source's name.
  */
@@ -56,13 +73,41 @@ model_error: string | null,
 sources: Array<SourceStatus>, };
 
 /**
- * Background triage progress, also sent as the `triage-progress` event.
+ * Background triage progress.
  */
-export type TriageProgress = { done: number, total: number, running: boolean, 
+export type TriageProgress = { done: number, total: number, running: boolean, };
+
 /**
- * The study this event concerns, if any.
+ * What changed on the worklist, sent as the `worklist-change` event by
+ * triage and PACS sync: only the rows that changed, so the UI updates
+ * those rows instead of fetching the whole worklist.
  */
-id: string | null, };
+export type WorklistChange = { 
+/**
+ * The changed rows (new ones included), as `worklist` would show them.
+ */
+rows: Array<WorklistRow>, 
+/**
+ * Set when triage progress changed.
+ */
+triage: TriageProgress | null, 
+/**
+ * Set when a PACS source's state changed.
+ */
+sources: Array<SourceStatus> | null, 
+/**
+ * Set when the model was loaded or failed to load.
+ */
+model: ModelStatus | null, };
+
+/**
+ * The loaded model, or why there is none.
+ */
+export type ModelStatus = { model: ModelView | null, 
+/**
+ * Why the model could not be loaded (runtime missing, checksum mismatch…).
+ */
+error: string | null, };
 
 /**
  * The model as the UI shows it.
@@ -107,11 +152,12 @@ decision: string, region: Rect | null, reason: string | null, recorded_at: strin
  * Everything the viewer needs about a study, except its pixels (those go
  * through the `overread://` scheme).
  */
-export type StudyView = { id: string, patient_name: string, patient_id: string, patient_sex: string, patient_age: string, accession: string, study_date: string, study_description: string, modality: string, body_part: string, view: string, manufacturer: string, transfer_syntax: string, image: ImageGeometry, ai: AiStatus, ai_message: string | null, model: ModelView | null, findings: Array<FindingView>, decisions: Array<DecisionView>, 
+export type StudyView = { id: StudyId, patient_name: string, patient_id: string, patient_sex: string, patient_age: string, accession: string, study_date: string, study_description: string, modality: string, body_part: string, view: string, manufacturer: string, transfer_syntax: string, image: ImageGeometry, availability: Availability, availability_message: string | null, ai: AiStatus, ai_message: string | null, 
 /**
- * Read-first mode: the AI stays hidden until this is true.
+ * Read-first mode: the model, findings and heatmaps are withheld (and
+ * the reader is asked for an unaided impression) while this is true.
  */
-impression_recorded: boolean, };
+ai_hidden: boolean, model: ModelView | null, findings: Array<FindingView>, decisions: Array<DecisionView>, impression_recorded: boolean, };
 
 /**
  * How the pixels fetched from `overread://localhost/pixels/{id}` map to
@@ -141,9 +187,9 @@ spacing_at_detector: boolean,
 preview_width: number, preview_height: number, };
 
 /**
- * The reader's call, as the UI sends it.
+ * The reader's call on a study, as the UI sends it.
  */
-export type DecisionRequest = { id: string, finding: string, 
+export type DecisionRequest = { finding: string, 
 /**
  * confirm, dismiss or add_missed.
  */
@@ -156,7 +202,7 @@ display_ms: number | null, };
 /**
  * Read-first mode: the reader's impression before seeing the AI.
  */
-export type ImpressionRequest = { id: string, 
+export type ImpressionRequest = { 
 /**
  * "normal" or "abnormal".
  */
@@ -270,12 +316,17 @@ max_wait_minutes: number,
 pacs_config: string | null, };
 
 /**
- * An error the UI can branch on: `kind` is a stable code.
+ * What went wrong, as a stable code the UI branches on.
  */
-export type ApiError = { kind: string, message: string, };
+export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "internal";
 
-/** Event name of TriageProgress. */
-export const TRIAGE_EVENT = "triage-progress";
+/**
+ * An error with its code and a one-line message for the reader.
+ */
+export type ApiError = { code: ErrorCode, message: string, };
+
+/** Event name of WorklistChange. */
+export const WORKLIST_EVENT = "worklist-change";
 
 /** The app's commands. Rejections carry an ApiError. */
 export const commands = {
@@ -284,9 +335,9 @@ export const commands = {
   /** Opens a study: decodes it and returns what the viewer shows. */
   openStudy: (id: string): Promise<StudyView> => invoke("open_study", { id }),
   /** Records a decision; resolves only after the audit row is committed. */
-  decide: (request: DecisionRequest): Promise<DecisionView> => invoke("decide", { request }),
+  decide: (id: string, request: DecisionRequest): Promise<DecisionView> => invoke("decide", { id, request }),
   /** Read-first mode: records the unaided impression and reveals the AI. */
-  recordImpression: (request: ImpressionRequest): Promise<StudyView> => invoke("record_impression", { request }),
+  recordImpression: (id: string, request: ImpressionRequest): Promise<StudyView> => invoke("record_impression", { id, request }),
   /** The newest audit rows, newest first. */
   auditRecent: (limit: number): Promise<Array<AuditEntry>> => invoke("audit_recent", { limit }),
   /** Walks the audit log's hash chain. */

@@ -1,16 +1,30 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, ReadingStatus, SourceState } from "./bindings";
+import type { AiStatus, Availability, ReadingStatus, SourceState, WorklistRow } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
+  waiting: "Waiting",
   queued: "Queued",
   running: "Running",
   flagged: "Flagged",
   no_flags: "No flags",
   refused: "Refused",
   error: "Error",
+};
+
+export const AVAILABILITY_LABEL: Record<Availability, string> = {
+  available: "Here",
   retrieving: "Retrieving",
   partial: "Partial",
+  evicted: "Evicted",
 };
+
+/** A row's status pill: where its images stand until they are all here,
+ * then where its AI result stands. */
+export function statusPill(r: Pick<WorklistRow, "availability" | "ai">): { cls: string; text: string } {
+  return r.availability !== "available"
+    ? { cls: r.availability, text: AVAILABILITY_LABEL[r.availability] }
+    : { cls: r.ai, text: AI_LABEL[r.ai] };
+}
 
 export const SOURCE_LABEL: Record<SourceState, string> = {
   not_checked: "not checked yet",

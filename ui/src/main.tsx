@@ -1,30 +1,14 @@
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Worklist as WorklistData } from "./bindings";
-import { commands, message, onTriage } from "./api";
+import { applyChange, commands, message, onWorklistChange } from "./api";
 import { Audit } from "./Audit";
+import { KEYS } from "./keys";
 import { SettingsView } from "./SettingsView";
 import { Viewer } from "./viewer/Viewer";
 import { Worklist } from "./Worklist";
 
 type Screen = "worklist" | "viewer" | "audit" | "settings";
-
-const HELP: [string, string][] = [
-  ["Alt+1 … Alt+4", "Worklist, viewer, audit, settings"],
-  ["j / k, Enter", "Next / previous study, open"],
-  ["/ , u", "Search, unread only"],
-  ["1 … 9", "Window presets; drag (left, w tool) or right-drag to window"],
-  ["+ / − , f , o", "Zoom, fit, 1:1"],
-  ["arrows, p", "Pan; pan tool"],
-  ["i, r, h, v, x", "Invert, rotate, flip, flip vertical, reset"],
-  ["l, a", "Length, angle"],
-  ["s / S", "Next / previous finding"],
-  ["m, t, , .", "Heatmap, contour, opacity"],
-  ["c, d", "Confirm, dismiss the selected finding"],
-  ["b", "Draw a box to add a missed finding"],
-  ["n / y", "Read first: normal / abnormal"],
-  ["Esc", "Back to the worklist"],
-];
 
 function App() {
   const [screen, setScreen] = useState<Screen>("worklist");
@@ -60,11 +44,25 @@ function App() {
     }
   }, []);
 
+  // Changes update their rows at once; the reading order follows from a
+  // full fetch at most every two seconds while changes keep coming, and
+  // when a triage run ends.
+  const reorder = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
     refresh();
-    const un = onTriage(() => refresh());
+    const un = onWorklistChange((c) => {
+      setData((w) => (w ? applyChange(w, c) : w));
+      if (c.triage && !c.triage.running) refresh();
+      else if (!reorder.current) {
+        reorder.current = setTimeout(() => {
+          reorder.current = null;
+          refresh();
+        }, 2000);
+      }
+    });
     return () => {
       un.then((f) => f());
+      if (reorder.current) clearTimeout(reorder.current);
     };
   }, []);
 
@@ -140,7 +138,7 @@ function App() {
       {help && (
         <div class="help-overlay" onClick={() => setHelp(false)}>
           <table>
-            <tbody>{HELP.map(([k, v]) => <tr key={k}><td><kbd>{k}</kbd></td><td>{v}</td></tr>)}</tbody>
+            <tbody>{KEYS.map((k) => <tr key={k.shown}><td><kbd>{k.shown}</kbd></td><td>{k.help}</td></tr>)}</tbody>
           </table>
         </div>
       )}

@@ -1,8 +1,10 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StudyView, Worklist as WorklistData, WorklistRow } from "./bindings";
+import { applyChange } from "./api";
 import { Findings, latest } from "./Findings";
+import { KEYS, viewerAction } from "./keys";
 import { Worklist, filterRows } from "./Worklist";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
@@ -10,14 +12,14 @@ vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {
   return {
     id, patient_name: `PATIENT, ${id}`, patient_id: `P-${id}`, accession: `A${id}`, study_date: "2026-11-29",
-    modality: "CR", body_part: "CHEST", view: "PA", images: 1, ai: "flagged", ai_message: null,
-    top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false, ...over,
+    modality: "CR", body_part: "CHEST", view: "PA", images: 1, availability: "available", availability_message: null,
+    ai: "flagged", ai_message: null, ai_hidden: false, top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false, ...over,
   };
 }
 
 const data: WorklistData = {
   rows: [row("s1"), row("s2", { ai: "no_flags", top_finding: null, top_score: null }), row("s3", { reading: "read" })],
-  triage: { done: 2, total: 3, running: true, id: null },
+  triage: { done: 2, total: 3, running: true },
   model: {
     name: "demo", version: "0.1.0", sha256: "0".repeat(64), licence: "Apache-2.0", clinical: false, description: "",
     execution_provider: "cpu", fallback: null, labels: ["opacity"], thresholds: [{ label: "opacity", threshold: 0.5 }],
@@ -27,9 +29,16 @@ const data: WorklistData = {
   sources: [],
 };
 
+const mounted: HTMLElement[] = [];
+// Unmounting runs the effects' cleanups (a pending prefetch timer among them).
+afterEach(() => {
+  for (const el of mounted.splice(0)) act(() => render(null, el));
+});
+
 function mount(node: any): HTMLElement {
   const el = document.createElement("div");
   document.body.appendChild(el);
+  mounted.push(el);
   act(() => render(node, el)); // runs effects (the key listeners) too
   return el;
 }
@@ -59,7 +68,7 @@ describe("worklist", () => {
   it("shows each PACS source's state, and partial studies as such", () => {
     const offline: WorklistData = {
       ...data,
-      rows: [...data.rows, row("s4", { ai: "partial", ai_message: "1 of 3 instances retrieved", source: "pacs" })],
+      rows: [...data.rows, row("s4", { availability: "partial", ai: "waiting", availability_message: "1 of 3 instances retrieved", source: "pacs" })],
       sources: [{
         name: "pacs", kind: "dicomweb", state: "offline", message: "pacs: cannot connect: connection refused",
         studies: 4, complete: 3, instances_done: 0, instances_total: 0, last_answer: null,
@@ -79,7 +88,8 @@ describe("findings panel", () => {
   const study: StudyView = {
     id: "s1", patient_name: "P", patient_id: "P1", patient_sex: "F", patient_age: "050Y", accession: "A1",
     study_date: "", study_description: "", modality: "CR", body_part: "CHEST", view: "PA", manufacturer: "",
-    transfer_syntax: "", ai: "flagged", ai_message: null, model: data.model,
+    transfer_syntax: "", availability: "available", availability_message: null, ai: "flagged", ai_message: null,
+    ai_hidden: false, model: data.model,
     image: { width: 10, height: 10, offset: 0, scale: 1, invert: false, windows: [], pixel_spacing: null, spacing_at_detector: false, preview_width: 10, preview_height: 10 },
     findings: [{ label: "opacity", score: 0.8, threshold: 0.5, flagged: true, region: null, has_heatmap: true }],
     decisions: [{ seq: 7, finding: "opacity", decision: "confirm", region: null, reason: null, recorded_at: "", row_hash: "x" }],
@@ -87,7 +97,7 @@ describe("findings panel", () => {
   };
   const props = {
     selected: 0, onSelect: () => {}, heat: { label: null, mode: 1 as const, opacity: 0.5 }, onHeat: () => {},
-    pending: null, reason: "", onReason: () => {}, onDecide: () => {}, readFirstPending: false, onImpression: () => {},
+    pending: null, reason: "", onReason: () => {}, onDecide: () => {}, onImpression: () => {},
     missed: null, onMissed: () => {}, onCancelMissed: () => {},
   };
 
@@ -100,8 +110,34 @@ describe("findings panel", () => {
   });
 
   it("read-first mode hides the AI and asks for an impression", () => {
-    const el = mount(<Findings study={{ ...study, model: null, findings: [] }} {...props} readFirstPending={true} />);
+    const el = mount(<Findings study={{ ...study, ai_hidden: true, model: null, findings: [] }} {...props} />);
     expect(el.querySelector("#read-first")).not.toBeNull();
     expect(el.querySelector(".finding")).toBeNull();
+  });
+});
+
+describe("worklist changes", () => {
+  it("replace changed rows where they are, append new ones, and keep the server's order", () => {
+    const changed = row("s2", { ai: "flagged", top_finding: "opacity", top_score: 0.7 });
+    const added = row("s9", { availability: "retrieving", ai: "waiting" });
+    const next = applyChange(data, { rows: [changed, added], triage: { done: 3, total: 3, running: false }, sources: null, model: null });
+    expect(next.rows.map((r) => r.id)).toEqual(["s1", "s2", "s3", "s9"]);
+    expect(next.rows[1].ai).toBe("flagged");
+    expect(next.triage.running).toBe(false);
+    expect(next.model).toBe(data.model);
+    const failed = applyChange(next, { rows: [], triage: null, sources: null, model: { model: null, error: "no runtime" } });
+    expect([failed.model, failed.model_error]).toEqual([null, "no runtime"]);
+  });
+});
+
+describe("key table", () => {
+  it("drives the viewer and the help screen from one list", () => {
+    expect(viewerAction("c")).toBe("confirm");
+    expect(viewerAction("7")).toBe("preset");
+    expect(viewerAction("Escape")).toBe("back");
+    expect(viewerAction("toString")).toBeUndefined();
+    const bound = KEYS.flatMap((k) => Object.keys(k.viewer ?? {}));
+    expect(new Set(bound).size).toBe(bound.length); // no key does two things
+    expect(KEYS.every((k) => k.shown && k.help)).toBe(true);
   });
 });

@@ -225,6 +225,17 @@ export class Renderer {
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
   }
 
+  /** The drawing buffer's RGBA bytes, top row first (call right after draw). */
+  readPixels(): Uint8Array {
+    const gl = this.gl;
+    const [w, h] = [this.canvas.width, this.canvas.height];
+    const bottomUp = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, bottomUp);
+    const out = new Uint8Array(w * h * 4);
+    for (let y = 0; y < h; y++) out.set(bottomUp.subarray((h - 1 - y) * w * 4, (h - y) * w * 4), y * w * 4);
+    return out;
+  }
+
   dispose() {
     const gl = this.gl;
     if (this.imageTex) gl.deleteTexture(this.imageTex);

@@ -22,6 +22,7 @@ mod error;
 pub mod event;
 mod export;
 mod log;
+mod record;
 pub mod row;
 mod schema;
 mod stats;
@@ -31,7 +32,8 @@ pub use event::{
     Decision, DecisionEvent, EventKind, ModelRef, OtherEvent, Reader, Region, StudyRef,
 };
 pub use export::{ExportOptions, ExportSummary, header as export_header, parse_date};
-pub use log::{AuditLog, OpenOptions, Recorded, Verification, now as now_rfc3339};
-pub use stats::{Agreement, Stats};
+pub use log::{AuditLog, OpenOptions, Verification, now as now_rfc3339};
+pub use record::{DecisionFields, Record, RecordReader};
+pub use stats::{Agreement, DailyAgreement, Stats};
 /// Calendar dates of export and statistics ranges.
 pub use time::Date;

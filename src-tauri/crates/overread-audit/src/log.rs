@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::{Error, Result, invalid};
 use crate::event::{DecisionEvent, EventKind, OtherEvent};
+use crate::record::Record;
 use crate::row::{self, COLUMNS, GENESIS, Row, Value};
 use crate::schema;
 
@@ -23,13 +24,6 @@ pub struct OpenOptions {
     pub key: Option<String>,
     /// The application version written into every row.
     pub app_version: String,
-}
-
-/// Where a new row went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Recorded {
-    pub seq: i64,
-    pub row_hash: String,
 }
 
 /// The outcome of walking the chain.
@@ -152,9 +146,9 @@ impl AuditLog {
         }
     }
 
-    /// Records a decision. It counts as recorded once this returns Ok:
-    /// the COMMIT has completed with synchronous=FULL.
-    pub fn record_decision(&mut self, event: &DecisionEvent) -> Result<Recorded> {
+    /// Records a decision and returns it as stored. It counts as recorded
+    /// once this returns Ok: the COMMIT has completed with synchronous=FULL.
+    pub fn record_decision(&mut self, event: &DecisionEvent) -> Result<Record> {
         event.validate()?;
         if let Some(target) = event.supersedes {
             let kind: Option<String> = self
@@ -185,14 +179,14 @@ impl AuditLog {
     }
 
     /// Records any other audit event.
-    pub fn record_event(&mut self, event: &OtherEvent) -> Result<Recorded> {
+    pub fn record_event(&mut self, event: &OtherEvent) -> Result<Record> {
         event.validate()?;
         let values = other_values(event, &self.app_version);
         self.append(&[values]).map(|mut v| v.remove(0))
     }
 
     /// Records many decisions in one transaction (imports and benchmarks).
-    pub fn record_decisions(&mut self, events: &[DecisionEvent]) -> Result<Vec<Recorded>> {
+    pub fn record_decisions(&mut self, events: &[DecisionEvent]) -> Result<Vec<Record>> {
         for e in events {
             e.validate()?;
         }
@@ -203,7 +197,7 @@ impl AuditLog {
         self.append(&rows)
     }
 
-    fn append(&mut self, rows: &[Vec<Value>]) -> Result<Vec<Recorded>> {
+    fn append(&mut self, rows: &[Vec<Value>]) -> Result<Vec<Record>> {
         let path = self.path.clone();
         let db_error = |e: rusqlite::Error| Error::Database {
             path: path.clone(),
@@ -234,11 +228,13 @@ impl AuditLog {
                 params.push(prev.clone().into());
                 params.push(hash.clone().into());
                 stmt.execute(params_from_iter(params)).map_err(db_error)?;
-                recorded.push(Recorded {
+                let row = Row {
                     seq,
-                    row_hash: hash.clone(),
-                });
-                prev = hash;
+                    values: values.clone(),
+                    prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                    row_hash: hash,
+                };
+                recorded.push(row.record()?);
             }
         }
         tx.commit().map_err(db_error)?;
@@ -260,6 +256,31 @@ impl AuditLog {
             .map_err(|e| self.db_error(e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.db_error(e))
+    }
+
+    /// Typed records with `from <= seq`, in order, at most `limit`.
+    pub fn records(&self, from_seq: i64, limit: i64) -> Result<Vec<Record>> {
+        self.rows(from_seq, limit)?
+            .iter()
+            .map(Row::record)
+            .collect()
+    }
+
+    /// Calls `f` with every record of the given kinds, in sequence order,
+    /// streaming (the log may hold millions of rows).
+    pub fn for_each_record(
+        &self,
+        kinds: &[EventKind],
+        mut f: impl FnMut(Record) -> Result<()>,
+    ) -> Result<()> {
+        let list = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.for_each_row(&format!("WHERE kind IN ({list})"), &[], |row| {
+            f(row.record()?)
+        })
     }
 
     /// Calls `f` for every row in sequence order, streaming.
@@ -580,12 +601,4 @@ fn create_owner_only(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(out(e)),
     }
-}
-
-pub(crate) fn value_text(row: &Row, column: &str) -> Option<String> {
-    row.get(column).as_text().map(str::to_string)
-}
-
-pub(crate) fn value_int(row: &Row, column: &str) -> Option<i64> {
-    row.get(column).as_int()
 }

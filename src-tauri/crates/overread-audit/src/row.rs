@@ -25,20 +25,6 @@ impl Value {
         v.map_or(Value::Null, |s| Value::Text(s.to_string()))
     }
 
-    pub(crate) fn as_text(&self) -> Option<&str> {
-        match self {
-            Value::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_int(&self) -> Option<i64> {
-        match self {
-            Value::Int(i) => Some(*i),
-            _ => None,
-        }
-    }
-
     /// How a CSV cell shows it.
     pub fn to_cell(&self) -> String {
         match self {

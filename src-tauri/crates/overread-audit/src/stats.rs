@@ -7,7 +7,8 @@ use serde::Serialize;
 use time::{Date, Duration};
 
 use crate::error::Result;
-use crate::log::{AuditLog, value_int, value_text};
+use crate::event::Decision;
+use crate::log::AuditLog;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Agreement {
@@ -21,6 +22,16 @@ pub struct Agreement {
     pub median_ms_to_decision: Option<f64>,
 }
 
+/// Effective confirms and dismissals of one finding on one day (UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DailyAgreement {
+    /// YYYY-MM-DD
+    pub day: String,
+    pub finding: String,
+    pub confirmed: u64,
+    pub dismissed: u64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
     pub from: Option<String>,
@@ -28,6 +39,8 @@ pub struct Stats {
     pub decisions: u64,
     pub per_finding: BTreeMap<String, Agreement>,
     pub per_reader: BTreeMap<String, Agreement>,
+    /// By day, then finding.
+    pub daily: Vec<DailyAgreement>,
 }
 
 #[derive(Default)]
@@ -72,42 +85,57 @@ impl AuditLog {
             "WHERE kind = 'decision' AND recorded_at >= ?1 AND recorded_at < ?2",
             &[&lo, &hi],
             |row| {
-                if let Some(target) = value_int(&row, "supersedes") {
+                let record = row.record()?;
+                if let Some(target) = record.decision.as_ref().and_then(|d| d.supersedes) {
                     superseded.insert(target);
                 }
-                decisions.push(row);
+                decisions.push(record);
                 Ok(())
             },
         )?;
         let mut per_finding: BTreeMap<String, Tally> = BTreeMap::new();
         let mut per_reader: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut daily: BTreeMap<(String, String), DailyAgreement> = BTreeMap::new();
         let mut count = 0;
-        for row in decisions.iter().filter(|r| !superseded.contains(&r.seq)) {
+        for record in decisions.iter().filter(|r| !superseded.contains(&r.seq)) {
+            let Some(d) = &record.decision else { continue };
             count += 1;
-            let finding = value_text(row, "finding").unwrap_or_default();
-            let reader = value_text(row, "reader_id").unwrap_or_default();
-            let flagged = value_int(row, "ai_flagged") == Some(1);
-            let decision = value_text(row, "decision").unwrap_or_default();
-            let ms = value_int(row, "display_to_decision_ms");
+            let reader = record
+                .reader
+                .as_ref()
+                .map(|r| r.id.clone())
+                .unwrap_or_default();
             for tally in [
-                per_finding.entry(finding.clone()).or_default(),
-                per_reader.entry(reader.clone()).or_default(),
+                per_finding.entry(d.finding.clone()).or_default(),
+                per_reader.entry(reader).or_default(),
             ] {
-                match (decision.as_str(), flagged) {
-                    ("confirm", true) => {
+                match (d.decision, d.ai_flagged) {
+                    (Decision::Confirm, true) => {
                         tally.flags += 1;
                         tally.confirmed += 1;
                     }
-                    ("dismiss", true) => {
+                    (Decision::Dismiss, true) => {
                         tally.flags += 1;
                         tally.dismissed += 1;
                     }
-                    ("add_missed", _) => tally.missed += 1,
+                    (Decision::AddMissed, _) => tally.missed += 1,
                     _ => {}
                 }
-                if let Some(ms) = ms {
-                    tally.times.push(ms);
+                if let Some(ms) = d.display_to_decision_ms {
+                    tally.times.push(ms as i64);
                 }
+            }
+            let day = daily
+                .entry((record.day().to_string(), d.finding.clone()))
+                .or_insert_with(|| DailyAgreement {
+                    day: record.day().to_string(),
+                    finding: d.finding.clone(),
+                    ..DailyAgreement::default()
+                });
+            match d.decision {
+                Decision::Confirm => day.confirmed += 1,
+                Decision::Dismiss => day.dismissed += 1,
+                Decision::AddMissed => {}
             }
         }
         Ok(Stats {
@@ -122,6 +150,7 @@ impl AuditLog {
                 .into_iter()
                 .map(|(k, v)| (k, v.finish()))
                 .collect(),
+            daily: daily.into_values().collect(),
         })
     }
 }

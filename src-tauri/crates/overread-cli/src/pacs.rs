@@ -1,7 +1,7 @@
 //! `overread pacs echo|query|retrieve`: the PACS client from a shell.
 
 use clap::{Args, Subcommand};
-use overread_core::api::{AiStatus, ReaderIdentity, Settings, SourceState};
+use overread_core::api::{Availability, ReaderIdentity, Settings, SourceState};
 use overread_core::pacs::{
     self, Cache, CancellationToken, Client, PacsConfig, Progress, StudyQuery, query,
 };
@@ -93,12 +93,7 @@ enum PacsCommand {
 }
 
 fn default_cache() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("overread")
-        .join("pacs")
+    overread_core::paths::cache_dir().join("pacs")
 }
 
 /// Runs a `pacs` command; `Ok(code)` is the exit status.
@@ -349,9 +344,9 @@ fn worklist(
     };
     let ws = Workstation::open(settings, audit, None).map_err(|e| e.to_string())?;
     let quiet = json || !std::io::stderr().is_terminal();
-    ws.sync_pacs(&|| {
-        if !quiet {
-            for s in ws.worklist().sources {
+    if !quiet {
+        ws.set_listener(std::sync::Arc::new(|change| {
+            for s in change.sources.iter().flatten() {
                 if s.instances_total > 0 {
                     eprint!(
                         "\r{}: {}/{} instances",
@@ -359,9 +354,10 @@ fn worklist(
                     );
                 }
             }
-        }
-    });
-    ws.run_triage(overread_core::triage::default_jobs(), &|_| {});
+        }));
+    }
+    ws.sync_pacs();
+    ws.run_triage(overread_core::triage::default_jobs());
     let list = ws.worklist();
     ws.close();
     let mut out = std::io::stdout().lock();
@@ -400,6 +396,9 @@ fn worklist(
         }
     }
     let offline = list.sources.iter().any(|s| s.state == SourceState::Offline);
-    let partial = list.rows.iter().any(|r| r.ai == AiStatus::Partial);
+    let partial = list
+        .rows
+        .iter()
+        .any(|r| r.availability == Availability::Partial);
     Ok(u8::from(offline || partial))
 }

@@ -271,7 +271,7 @@ fn assert_triaged(list: &serde_json::Value, complete: usize) {
     let rows = list["rows"].as_array().expect("rows");
     let done: Vec<_> = rows
         .iter()
-        .filter(|r| !matches!(r["ai"].as_str(), Some("partial" | "retrieving")))
+        .filter(|r| r["availability"] == "available")
         .collect();
     assert_eq!(done.len(), complete, "{list}");
     let ort = std::env::var_os("ORT_DYLIB_PATH").is_some();
@@ -403,18 +403,22 @@ fn query_retrieve_and_faults_against_orthanc() {
     let (code, list) = worklist(&wl_cut);
     assert_eq!(code, Some(1), "{list}");
     let rows = list["rows"].as_array().expect("rows");
-    let partial: Vec<_> = rows.iter().filter(|r| r["ai"] == "partial").collect();
+    let partial: Vec<_> = rows
+        .iter()
+        .filter(|r| r["availability"] == "partial")
+        .collect();
     assert_eq!(partial.len(), 1, "{list}");
+    assert_eq!(partial[0]["ai"], "waiting", "never triaged: {list}");
     assert!(
-        partial[0]["ai_message"]
+        partial[0]["availability_message"]
             .as_str()
             .is_some_and(|m| m.contains("retrieved")),
         "{list}"
     );
     assert!(
         rows.iter()
-            .filter(|r| r["ai"] == "retrieving")
-            .all(|r| r["ai_message"]
+            .filter(|r| r["availability"] == "retrieving")
+            .all(|r| r["availability_message"]
                 .as_str()
                 .is_some_and(|m| m.contains("offline"))),
         "{list}"

@@ -6,13 +6,96 @@
 //! Numbers that may exceed 2^53 never appear here: counts and sequence
 //! numbers are `f64`/`u32` so that JavaScript reads them exactly.
 
+use std::fmt;
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+/// A study's handle for this session: `s` and a number (`s12`). The only
+/// handle the UI has on a study; parsed once where it enters (commands and
+/// the `overread://` scheme), so the core never sees a malformed one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
+pub struct StudyId(#[ts(type = "string")] u32);
+
+impl Serialize for StudyId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StudyId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StudyId, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|e: ApiError| serde::de::Error::custom(e.message))
+    }
+}
+
+impl StudyId {
+    /// The largest id: six digits.
+    const MAX: u32 = 999_999;
+
+    /// The id of the `index`-th study (from 0); None past the largest id.
+    pub fn from_index(index: usize) -> Option<StudyId> {
+        u32::try_from(index + 1)
+            .ok()
+            .filter(|n| *n <= Self::MAX)
+            .map(StudyId)
+    }
+
+    /// Where the study sits in the table it was numbered by.
+    pub fn index(self) -> usize {
+        self.0 as usize - 1
+    }
+}
+
+impl fmt::Display for StudyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+impl FromStr for StudyId {
+    type Err = ApiError;
+
+    fn from_str(s: &str) -> Result<StudyId, ApiError> {
+        let digits = s.strip_prefix('s').unwrap_or("");
+        let n = if (1..=6).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+            digits.parse::<u32>().ok().filter(|n| *n > 0)
+        } else {
+            None
+        };
+        n.map(StudyId).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidArgument,
+                format!("{s:?} is not a study id"),
+            )
+        })
+    }
+}
+
+/// Whether a study's images are here to show and infer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Every image is here (a local folder, or a PACS study that arrived whole).
+    Available,
+    /// Being retrieved from a PACS.
+    Retrieving,
+    /// Not every instance the PACS listed arrived: the AI never runs on half
+    /// a study; the images that did arrive can be viewed.
+    Partial,
+    /// Removed from the PACS cache to make room; retrieved again at the next sync.
+    Evicted,
+}
 
 /// Where a study's AI result stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AiStatus {
+    /// The study is not all here yet: the AI runs once it is.
+    Waiting,
     Queued,
     Running,
     Flagged,
@@ -20,11 +103,6 @@ pub enum AiStatus {
     /// Outside the model's intended use: never inferred.
     Refused,
     Error,
-    /// Being retrieved from a PACS; the AI waits for the whole study.
-    Retrieving,
-    /// Not every instance the PACS listed arrived: the AI never runs on
-    /// half a study.
-    Partial,
 }
 
 /// Where the reader stands with a study.
@@ -41,8 +119,7 @@ pub enum ReadingStatus {
 /// One row of the worklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct WorklistRow {
-    /// Opaque id for this session; the only handle the UI has on a study.
-    pub id: String,
+    pub id: StudyId,
     pub patient_name: String,
     pub patient_id: String,
     pub accession: String,
@@ -52,9 +129,15 @@ pub struct WorklistRow {
     pub body_part: String,
     pub view: String,
     pub images: u32,
+    pub availability: Availability,
+    /// Why a study is partial, or what its retrieval waits for.
+    pub availability_message: Option<String>,
     pub ai: AiStatus,
     /// Why the AI is refused or failed.
     pub ai_message: Option<String>,
+    /// Read-first mode: the AI result is withheld until the reader's
+    /// unaided impression is recorded (decided in the core, once).
+    pub ai_hidden: bool,
     pub top_finding: Option<String>,
     pub top_score: Option<f32>,
     pub reading: ReadingStatus,
@@ -110,14 +193,35 @@ pub struct SourceStatus {
     pub last_answer: Option<String>,
 }
 
-/// Background triage progress, also sent as the `triage-progress` event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+/// Background triage progress.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct TriageProgress {
     pub done: u32,
     pub total: u32,
     pub running: bool,
-    /// The study this event concerns, if any.
-    pub id: Option<String>,
+}
+
+/// What changed on the worklist, sent as the `worklist-change` event by
+/// triage and PACS sync: only the rows that changed, so the UI updates
+/// those rows instead of fetching the whole worklist.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct WorklistChange {
+    /// The changed rows (new ones included), as `worklist` would show them.
+    pub rows: Vec<WorklistRow>,
+    /// Set when triage progress changed.
+    pub triage: Option<TriageProgress>,
+    /// Set when a PACS source's state changed.
+    pub sources: Option<Vec<SourceStatus>>,
+    /// Set when the model was loaded or failed to load.
+    pub model: Option<ModelStatus>,
+}
+
+/// The loaded model, or why there is none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelStatus {
+    pub model: Option<ModelView>,
+    /// Why the model could not be loaded (runtime missing, checksum mismatch…).
+    pub error: Option<String>,
 }
 
 /// The model as the UI shows it.
@@ -189,7 +293,7 @@ pub struct DecisionView {
 /// through the `overread://` scheme).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct StudyView {
-    pub id: String,
+    pub id: StudyId,
     pub patient_name: String,
     pub patient_id: String,
     pub patient_sex: String,
@@ -203,12 +307,16 @@ pub struct StudyView {
     pub manufacturer: String,
     pub transfer_syntax: String,
     pub image: ImageGeometry,
+    pub availability: Availability,
+    pub availability_message: Option<String>,
     pub ai: AiStatus,
     pub ai_message: Option<String>,
+    /// Read-first mode: the model, findings and heatmaps are withheld (and
+    /// the reader is asked for an unaided impression) while this is true.
+    pub ai_hidden: bool,
     pub model: Option<ModelView>,
     pub findings: Vec<FindingView>,
     pub decisions: Vec<DecisionView>,
-    /// Read-first mode: the AI stays hidden until this is true.
     pub impression_recorded: bool,
 }
 
@@ -234,10 +342,9 @@ pub struct ImageGeometry {
     pub preview_height: u32,
 }
 
-/// The reader's call, as the UI sends it.
+/// The reader's call on a study, as the UI sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DecisionRequest {
-    pub id: String,
     pub finding: String,
     /// confirm, dismiss or add_missed.
     pub decision: String,
@@ -250,7 +357,6 @@ pub struct DecisionRequest {
 /// Read-first mode: the reader's impression before seeing the AI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ImpressionRequest {
-    pub id: String,
     /// "normal" or "abnormal".
     pub impression: String,
     /// Findings the reader suspects, by label.
@@ -350,9 +456,90 @@ pub struct Settings {
     pub pacs_config: Option<String>,
 }
 
-/// An error the UI can branch on: `kind` is a stable code.
+/// What went wrong, as a stable code the UI branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// An argument failed validation (the message says which and why).
+    InvalidArgument,
+    /// No study with that id on the worklist.
+    UnknownStudy,
+    /// The study's images are not here (still retrieving, or evicted).
+    NotAvailable,
+    /// The study lacks the UIDs an audit row needs.
+    InvalidStudy,
+    /// The AI reported no such finding on the study.
+    UnknownFinding,
+    /// The study has no AI result to show (not inferred, refused, or hidden).
+    NoResult,
+    /// The model produces no heatmap for that finding.
+    NoHeatmap,
+    /// Read-first mode: record the unaided impression first.
+    ImpressionRequired,
+    /// The image could not be read or decoded.
+    Image,
+    /// The audit log could not be written or read: nothing was recorded.
+    Audit,
+    /// The settings file could not be read or written.
+    Settings,
+    /// A study source could not be read.
+    Source,
+    /// A fault inside Overread (a bug).
+    Internal,
+}
+
+/// An error with its code and a one-line message for the reader.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ApiError {
-    pub kind: String,
+    pub code: ErrorCode,
     pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::InvalidArgument, message)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<overread_audit::Error> for ApiError {
+    fn from(e: overread_audit::Error) -> ApiError {
+        let code = match e {
+            overread_audit::Error::Invalid { .. } => ErrorCode::InvalidArgument,
+            _ => ErrorCode::Audit,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn study_ids_are_parsed_once_and_strictly() {
+        let id: StudyId = "s12".parse().expect("valid");
+        assert_eq!((id.to_string(), id.index()), ("s12".to_string(), 11));
+        assert_eq!(serde_json::to_string(&id).expect("json"), "\"s12\"");
+        for bad in ["", "s", "s0", "12", "s1234567", "s-1", "s1 ", "../x", "S1"] {
+            let e = bad.parse::<StudyId>().expect_err(bad);
+            assert_eq!(e.code, ErrorCode::InvalidArgument);
+        }
+        assert!(serde_json::from_str::<StudyId>("\"x\"").is_err());
+        assert_eq!(StudyId::from_index(999_999), None);
+    }
 }

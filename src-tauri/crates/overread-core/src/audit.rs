@@ -12,11 +12,7 @@ pub fn default_path() -> PathBuf {
     if let Some(p) = std::env::var_os("OVERREAD_AUDIT_DB") {
         return PathBuf::from(p);
     }
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    data.join("overread").join("audit.sqlite3")
+    crate::paths::data_dir().join("audit.sqlite3")
 }
 
 /// This workstation's id: `OVERREAD_WORKSTATION`, else the host name.

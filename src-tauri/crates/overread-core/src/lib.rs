@@ -11,6 +11,7 @@ pub mod demo;
 mod error;
 pub mod infer;
 pub mod library;
+pub mod paths;
 pub mod pixels;
 pub mod render;
 pub mod triage;

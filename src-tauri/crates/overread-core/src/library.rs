@@ -1,5 +1,6 @@
 //! The study library: what a folder, a DICOMDIR or a file holds.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use overread_dicom::scan::{self, ScanEntry, StudyIndex};
@@ -22,9 +23,51 @@ impl ScanReport {
             .filter_map(|e| e.result.as_ref().ok().map(|h| (e.path.as_path(), h)))
     }
 
+    /// Patient → Study → Series → Instance, of the image instances.
     pub fn index(&self) -> StudyIndex {
-        StudyIndex::build(self.headers())
+        StudyIndex::build(self.headers().filter(|(_, h)| h.has_pixel_data))
     }
+
+    /// Each study found, with the instance to show and infer: the first
+    /// frontal view (a series whose View Position is not lateral), else the
+    /// first instance.
+    pub fn studies(&self) -> Vec<FoundStudy> {
+        let headers: HashMap<&Path, &Header> = self.headers().collect();
+        let mut out = Vec::new();
+        for study in self.index().patients.into_iter().flat_map(|p| p.studies) {
+            let lateral =
+                |s: &scan::Series| matches!(s.view_position.as_deref(), Some("LL" | "RL"));
+            let instances = study.series.iter().map(|s| s.instances.len() as u32).sum();
+            let shown = study
+                .series
+                .iter()
+                .filter(|s| !lateral(s))
+                .chain(study.series.iter().filter(|s| lateral(s)))
+                .flat_map(|s| s.instances.first())
+                .next();
+            let Some(header) = shown.and_then(|i| headers.get(i.path.as_path())) else {
+                continue;
+            };
+            out.push(FoundStudy {
+                study_uid: study.study_instance_uid,
+                path: shown.map(|i| i.path.clone()).unwrap_or_default(),
+                header: (*header).clone(),
+                instances,
+            });
+        }
+        out
+    }
+}
+
+/// A study found by a scan.
+#[derive(Debug, Clone)]
+pub struct FoundStudy {
+    pub study_uid: String,
+    /// The instance shown and inferred.
+    pub path: PathBuf,
+    pub header: Header,
+    /// Image instances in the study.
+    pub instances: u32,
 }
 
 /// Lists what a scan of `root` will read; fails only when `root` itself

@@ -2,19 +2,38 @@
 //!
 //! Each source named in the PACS configuration (settings `pacs_config`) is
 //! asked for its worklist studies (by default today's CR and DX); each new
-//! study appears at once as "retrieving", is retrieved into the local cache
-//! in the background, and is queued for triage only when every instance the
+//! study appears at once as retrieving, is retrieved into the local cache in
+//! the background, and is queued for triage only when every instance the
 //! PACS listed arrived and decodes. A study that did not arrive whole is
-//! marked partial and never inferred. A source that fails is shown offline
-//! with the reason, and the studies already in the cache stay fully usable:
-//! they are put on the worklist at start without any network.
+//! partial and never inferred. A source that fails is shown offline with the
+//! reason, and the studies already in the cache stay fully usable: they are
+//! put on the worklist at start without any network.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use overread_audit::EventKind;
+use overread_dicom::Header;
 use overread_pacs::{self as pacs, Cache, CancellationToken, Client, PacsConfig, StudyRecord};
 
-use super::*;
-use crate::api::SourceState;
+use super::journal::Event;
+use super::owned::Owned;
+use super::reading::{reading_status, study_ref};
+use super::study::{Arrival, Here, LOCAL, Reading};
+use super::{Change, Workstation};
+use crate::api::{Availability, ReadingStatus, SourceState, SourceStatus, StudyId};
+
+/// This module's state: the sources as the worklist shows them, and the
+/// PACS cache once opened.
+#[derive(Debug)]
+pub(crate) struct Pacs {
+    sources: Owned<Vec<SourceStatus>>,
+    cache: Owned<Option<Cache>>,
+    /// The cache folder when the configuration names none.
+    default_dir: PathBuf,
+    syncing: AtomicBool,
+}
 
 /// A one-line reason for a partial study.
 fn partial_message(rec: &StudyRecord) -> String {
@@ -51,64 +70,70 @@ fn source_status(name: &str, kind: &str, state: SourceState) -> SourceStatus {
     }
 }
 
-impl Workstation {
-    /// The PACS configuration and cache, when the settings name one.
-    fn pacs_setup(&self) -> Option<std::result::Result<(PacsConfig, Cache), String>> {
-        let path = self.settings().pacs_config?;
-        let load = || {
-            let config = PacsConfig::load(Path::new(&path)).map_err(|e| e.to_string())?;
-            let dir = config
-                .cache
-                .dir
-                .clone()
-                .unwrap_or_else(|| self.pacs_cache_dir.clone());
-            // Opened once: opening clears tmp/, where a retrieve may be writing.
-            let mut held = lock(&self.pacs_cache);
-            let cache = match held.as_ref() {
-                Some(c) if c.dir() == dir && c.max_bytes() == config.cache.max_bytes => c.clone(),
-                _ => {
-                    let c = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
-                    *held = Some(c.clone());
-                    c
-                }
-            };
-            Ok((config, cache))
-        };
-        Some(load())
+impl Pacs {
+    pub(crate) fn new(default_dir: PathBuf) -> Pacs {
+        Pacs {
+            sources: Owned::new("sources", Vec::new()),
+            cache: Owned::new("pacs-cache", None),
+            default_dir,
+            syncing: AtomicBool::new(false),
+        }
+    }
+
+    /// The cache for `config`: opened once (opening clears tmp/, where a
+    /// retrieve may be writing), again only if its folder or size changed.
+    fn cache_for(&self, config: &PacsConfig) -> Result<Cache, String> {
+        let dir = config
+            .cache
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.default_dir.clone());
+        let max = config.cache.max_bytes;
+        let held = self.cache.read(|c| {
+            c.as_ref()
+                .filter(|c| c.dir() == dir && c.max_bytes() == max)
+                .cloned()
+        });
+        if let Some(c) = held {
+            return Ok(c);
+        }
+        let c = Cache::open(&dir, max).map_err(|e| e.to_string())?;
+        self.cache.write(|held| *held = Some(c.clone()));
+        Ok(c)
     }
 
     /// The configuration cannot be used: one offline entry that says why.
-    fn pacs_config_failed(&self, message: String) {
+    fn config_failed(&self, message: String) {
         let mut status = source_status("PACS configuration", "", SourceState::Offline);
         status.message = Some(message);
-        *lock(&self.sources) = vec![status];
+        self.sources.write(|s| *s = vec![status]);
     }
 
     /// The configured sources, keeping the state of those already known.
     fn init_sources(&self, config: &PacsConfig) {
-        let mut statuses = lock(&self.sources);
-        let old = std::mem::take(&mut *statuses);
-        for src in config.sources.iter().filter(|s| s.worklist.enabled) {
-            let kind = match &src.kind {
-                pacs::SourceKind::Dicomweb(_) => "dicomweb",
-                pacs::SourceKind::Dimse(_) => "dimse",
-            };
-            statuses.push(
-                old.iter()
-                    .find(|o| o.name == src.name && o.kind == kind)
-                    .cloned()
-                    .unwrap_or_else(|| source_status(&src.name, kind, SourceState::NotChecked)),
-            );
-        }
+        self.sources.write(|statuses| {
+            let old = std::mem::take(statuses);
+            for src in config.sources.iter().filter(|s| s.worklist.enabled) {
+                let kind = match &src.kind {
+                    pacs::SourceKind::Dicomweb(_) => "dicomweb",
+                    pacs::SourceKind::Dimse(_) => "dimse",
+                };
+                statuses.push(
+                    old.iter()
+                        .find(|o| o.name == src.name && o.kind == kind)
+                        .cloned()
+                        .unwrap_or_else(|| source_status(&src.name, kind, SourceState::NotChecked)),
+                );
+            }
+        });
     }
 
     fn set_source(&self, name: &str, f: impl FnOnce(&mut SourceStatus)) {
-        if let Some(s) = lock(&self.sources).iter_mut().find(|s| s.name == name) {
-            f(s);
-        }
+        self.sources
+            .write(|s| s.iter_mut().find(|s| s.name == name).map(f));
     }
 
-    fn source_offline(&self, name: &str, e: &pacs::Error) {
+    fn offline(&self, name: &str, e: &pacs::Error) {
         self.set_source(name, |s| {
             s.state = SourceState::Offline;
             s.message = Some(e.to_string());
@@ -117,25 +142,47 @@ impl Workstation {
         });
     }
 
+    /// Marks a PACS study used now, for the cache's least-recently-used
+    /// eviction (the cache it came from is open already).
+    pub(crate) fn touch(&self, study_uid: &str) {
+        if let Some(cache) = self.cache.read(Option::clone)
+            && let Err(e) = cache.touch(study_uid)
+        {
+            eprintln!("overread: PACS cache: {e}");
+        }
+    }
+}
+
+impl Workstation {
+    /// The PACS configuration and its cache, when the settings name one.
+    fn pacs_setup(&self) -> Option<Result<(PacsConfig, Cache), String>> {
+        let path = self.settings.read(|s| s.pacs_config.clone())?;
+        Some(
+            PacsConfig::load(Path::new(&path))
+                .map_err(|e| e.to_string())
+                .and_then(|config| Ok((self.pacs.cache_for(&config)?, config)))
+                .map(|(cache, config)| (config, cache)),
+        )
+    }
+
     /// The sources with their study counts, for the worklist.
-    pub(super) fn source_statuses(&self) -> Vec<SourceStatus> {
-        let studies = self.studies.read().unwrap_or_else(|p| p.into_inner());
-        lock(&self.sources)
-            .iter()
-            .cloned()
-            .map(|mut st| {
-                let mine = studies.iter().filter(|s| s.source == st.name);
-                let (mut n, mut complete) = (0, 0);
-                for s in mine {
-                    n += 1;
-                    complete +=
-                        u32::from(!matches!(s.ai, AiStatus::Retrieving | AiStatus::Partial));
-                }
-                st.studies = n;
-                st.complete = complete;
-                st
-            })
-            .collect()
+    pub(crate) fn source_statuses(&self) -> Vec<SourceStatus> {
+        let mut statuses = self.pacs.sources.read(Vec::clone);
+        if statuses.is_empty() {
+            return statuses;
+        }
+        let counts: Vec<(String, bool)> = self.studies.map(|s| {
+            (
+                s.source.clone(),
+                s.here.availability() == Availability::Available,
+            )
+        });
+        for st in &mut statuses {
+            let mine = counts.iter().filter(|(source, _)| *source == st.name);
+            st.studies = mine.clone().count() as u32;
+            st.complete = mine.filter(|(_, complete)| *complete).count() as u32;
+        }
+        statuses
     }
 
     /// Puts the PACS studies already in the cache on the worklist, without
@@ -143,18 +190,18 @@ impl Workstation {
     pub(super) fn load_cached_pacs(&self) {
         let (config, cache) = match self.pacs_setup() {
             None => return,
-            Some(Err(message)) => return self.pacs_config_failed(message),
+            Some(Err(message)) => return self.pacs.config_failed(message),
             Some(Ok(v)) => v,
         };
-        self.init_sources(&config);
+        self.pacs.init_sources(&config);
         let Ok(records) = cache.studies() else { return };
-        let decided = self.decisions_by_sop().unwrap_or_default();
+        let readings = self.journal.readings().unwrap_or_default();
         let configured: HashSet<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
         for rec in records
             .iter()
             .filter(|r| configured.contains(r.source.as_str()))
         {
-            self.add_cached(&cache, rec, &decided);
+            self.add_cached(&cache, rec, &readings);
         }
     }
 
@@ -164,60 +211,48 @@ impl Workstation {
         &self,
         cache: &Cache,
         rec: &StudyRecord,
-        decided: &HashMap<String, (Vec<DecisionView>, bool)>,
-    ) -> Option<String> {
+        readings: &HashMap<String, Reading>,
+    ) -> Option<StudyId> {
         let files = cache.instance_paths(rec);
-        let report = crate::library::scan(&files, Vec::new(), &self.limits, &|| {});
-        let mut found = BTreeMap::new();
-        group_studies(&mut found, report.headers());
-        let (path, header, images) = found.remove(&rec.study_uid)?;
-        let complete = rec.is_complete();
-        let ai = if complete {
-            AiStatus::Queued
+        let found = crate::library::scan(&files, Vec::new(), &self.limits, &|| {})
+            .studies()
+            .into_iter()
+            .find(|s| s.study_uid == rec.study_uid)?;
+        let (path, header, images) = (found.path, found.header, found.instances);
+        let here = if rec.is_complete() {
+            Here::Available { path }
         } else {
-            AiStatus::Partial
+            Here::Partial {
+                path: Some(path),
+                reason: partial_message(rec),
+            }
         };
-        let id = self.put_study(
-            &rec.source,
-            &rec.study_uid,
-            path,
+        let reading = header
+            .sop_instance_uid
+            .as_ref()
+            .and_then(|sop| readings.get(sop).cloned())
+            .unwrap_or_default();
+        self.studies.put(Arrival {
+            source: rec.source.clone(),
+            study_uid: rec.study_uid.clone(),
+            here,
             header,
             images,
-            ai,
-            decided,
-        );
-        if !complete {
-            self.update(&id, |s| s.ai_message = Some(partial_message(rec)));
-        }
-        Some(id)
-    }
-
-    /// Marks a PACS study used now, for the cache's least-recently-used
-    /// eviction.
-    pub(super) fn touch_pacs(&self, study_uid: &str) {
-        // The cache the study came from is open already: no need to read
-        // the configuration again on every open.
-        let cache = lock(&self.pacs_cache).clone();
-        if let Some(cache) = cache {
-            let _ = cache.touch(study_uid);
-        }
+            reading,
+        })
     }
 
     /// Whether the study is on the worklist and complete.
     fn has_complete(&self, study_uid: &str) -> bool {
-        self.studies
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .any(|s| {
-                s.header.study_instance_uid.as_deref() == Some(study_uid)
-                    && !s.path.as_os_str().is_empty()
-                    && !matches!(s.ai, AiStatus::Retrieving | AiStatus::Partial)
-            })
+        self.studies.by_uid(study_uid).is_some_and(|id| {
+            self.studies
+                .get(id, |s| s.here.availability() == Availability::Available)
+                .unwrap_or(false)
+        })
     }
 
-    /// Shows a study the PACS listed as "retrieving", from its query match.
-    fn put_retrieving(&self, source: &str, m: &pacs::StudyMatch) {
+    /// Shows a study the PACS listed as retrieving, from its query match.
+    fn put_retrieving(&self, source: &str, m: &pacs::StudyMatch) -> Option<StudyId> {
         let header = Header {
             study_instance_uid: Some(m.study_uid.clone()),
             patient_id: m.patient_id.clone(),
@@ -228,93 +263,83 @@ impl Workstation {
             modality: m.modalities.first().cloned(),
             ..Header::default()
         };
-        // A study already complete keeps its state; one not yet complete
-        // (new, or partial before) becomes "retrieving".
-        self.put_study(
-            source,
-            &m.study_uid,
-            PathBuf::new(),
+        self.studies.put(Arrival {
+            source: source.into(),
+            study_uid: m.study_uid.clone(),
+            here: Here::Retrieving { waiting: None },
             header,
-            m.instances.unwrap_or(0),
-            AiStatus::Retrieving,
-            &HashMap::new(),
-        );
-    }
-
-    /// Says why the studies still to be retrieved from a source wait.
-    fn waiting_for(&self, source: &str) {
-        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
-        for s in studies
-            .iter_mut()
-            .filter(|s| s.source == source && s.ai == AiStatus::Retrieving)
-        {
-            s.ai_message = Some(format!(
-                "waiting for {source}, which is offline; retried at the next refresh"
-            ));
-        }
+            images: m.instances.unwrap_or(0),
+            reading: Reading::default(),
+        })
     }
 
     /// Marks a study that did not arrive whole.
-    fn put_partial(&self, study_uid: &str, message: String) {
-        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = studies
-            .iter_mut()
-            .find(|s| s.header.study_instance_uid.as_deref() == Some(study_uid))
-        {
-            s.ai = AiStatus::Partial;
-            s.ai_message = Some(message);
-        }
+    fn put_partial(&self, study_uid: &str, reason: String) -> Option<StudyId> {
+        let id = self.studies.by_uid(study_uid)?;
+        self.studies.update(id, |s| {
+            let path = s.here.path().cloned();
+            s.here = Here::Partial { path, reason };
+            s.ai = super::study::Ai::Waiting;
+        });
+        Some(id)
     }
 
     /// Asks every PACS source for its worklist studies, retrieves the new
     /// ones into the cache and queues for triage those that arrived
     /// complete; then evicts least recently used studies beyond the cache's
     /// size, never one still to be read. Blocks (the app runs it on its own
-    /// thread); `on_change` is called whenever the worklist or a source's
-    /// state changes. Returns how many studies it queued for triage.
-    pub fn sync_pacs(&self, on_change: &(dyn Fn() + Sync)) -> usize {
-        if self.syncing.swap(true, Ordering::SeqCst) {
+    /// thread); changes go to the listener as they happen. Returns how many
+    /// studies it queued for triage.
+    pub fn sync_pacs(&self) -> usize {
+        if self.pacs.syncing.swap(true, Ordering::SeqCst) {
             return 0;
         }
-        let queued = self.sync_pacs_once(on_change);
-        self.syncing.store(false, Ordering::SeqCst);
-        queued
+        struct Lower<'a>(&'a AtomicBool);
+        impl Drop for Lower<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::SeqCst);
+            }
+        }
+        let _lower = Lower(&self.pacs.syncing);
+        self.sync_pacs_once()
     }
 
-    fn sync_pacs_once(&self, on_change: &(dyn Fn() + Sync)) -> usize {
+    fn sync_pacs_once(&self) -> usize {
         let (config, cache) = match self.pacs_setup() {
             None => {
-                lock(&self.sources).clear();
+                self.pacs.sources.write(Vec::clear);
                 return 0;
             }
             Some(Err(message)) => {
-                self.pacs_config_failed(message);
-                on_change();
+                self.pacs.config_failed(message);
+                self.emit(Change::sources(Vec::new()));
                 return 0;
             }
             Some(Ok(v)) => v,
         };
-        self.init_sources(&config);
+        self.pacs.init_sources(&config);
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
             Ok(r) => r,
             Err(e) => {
-                self.pacs_config_failed(format!("cannot start the network runtime: {e}"));
-                on_change();
+                self.pacs
+                    .config_failed(format!("cannot start the network runtime: {e}"));
+                self.emit(Change::sources(Vec::new()));
                 return 0;
             }
         };
         let cancel = CancellationToken::new();
-        // Decisions already recorded, read from the log only when a study
-        // is added (the log may hold millions of rows).
-        let mut decided = None;
+        // Readings already recorded, read from the log only when a study is
+        // added (the log may hold millions of rows).
+        let mut readings = None;
         let mut queued = 0;
         for source in config.sources.iter().filter(|s| s.worklist.enabled) {
             let name = source.name.as_str();
-            self.set_source(name, |s| s.state = SourceState::Checking);
-            on_change();
+            self.pacs
+                .set_source(name, |s| s.state = SourceState::Checking);
+            self.emit(Change::sources(Vec::new()));
             let matches = Client::new(source).and_then(|client| {
                 let found =
                     runtime.block_on(client.search_studies(&source.worklist.query(), &cancel))?;
@@ -323,12 +348,12 @@ impl Workstation {
             let (client, matches) = match matches {
                 Ok(v) => v,
                 Err(e) => {
-                    self.source_offline(name, &e);
-                    on_change();
+                    self.pacs.offline(name, &e);
+                    self.emit(Change::sources(Vec::new()));
                     continue;
                 }
             };
-            self.set_source(name, |s| {
+            self.pacs.set_source(name, |s| {
                 s.state = SourceState::Online;
                 s.message = None;
                 s.last_answer = Some(overread_audit::now_rfc3339());
@@ -337,17 +362,18 @@ impl Workstation {
                 .iter()
                 .filter(|m| !self.has_complete(&m.study_uid))
                 .collect();
-            for m in &todo {
-                self.put_retrieving(name, m);
-            }
-            on_change();
+            let shown: Vec<StudyId> = todo
+                .iter()
+                .filter_map(|m| self.put_retrieving(name, m))
+                .collect();
+            self.emit(Change::sources(shown));
             for m in todo {
                 let mut progress = |p: &pacs::Progress| {
-                    self.set_source(name, |s| {
+                    self.pacs.set_source(name, |s| {
                         s.instances_done = p.done as u32;
                         s.instances_total = p.total as u32;
                     });
-                    on_change();
+                    self.emit(Change::sources(Vec::new()));
                 };
                 let result = runtime.block_on(pacs::retrieve_study(
                     &client,
@@ -357,7 +383,7 @@ impl Workstation {
                     &cancel,
                     &mut progress,
                 ));
-                self.set_source(name, |s| {
+                self.pacs.set_source(name, |s| {
                     s.instances_done = 0;
                     s.instances_total = 0;
                 });
@@ -365,19 +391,20 @@ impl Workstation {
                     Ok(rec) => Some(rec.clone()),
                     Err(_) => cache.study(&m.study_uid).ok().flatten(),
                 };
-                let shown = record.as_ref().and_then(|rec| {
-                    let decided =
-                        decided.get_or_insert_with(|| self.decisions_by_sop().unwrap_or_default());
-                    self.add_cached(&cache, rec, decided)
+                let added = record.as_ref().and_then(|rec| {
+                    let readings =
+                        readings.get_or_insert_with(|| self.journal.readings().unwrap_or_default());
+                    self.add_cached(&cache, rec, readings)
                 });
-                match (&result, &record) {
-                    (Ok(rec), _) if rec.is_complete() && shown.is_some() => {
+                let changed = match (&result, &record) {
+                    (Ok(rec), _) if rec.is_complete() && added.is_some() => {
                         queued += 1;
                         self.record_transfer(rec, true);
+                        added
                     }
                     (Ok(rec), _) => {
-                        self.put_partial(&m.study_uid, partial_message(rec));
                         self.record_transfer(rec, false);
+                        self.put_partial(&m.study_uid, partial_message(rec))
                     }
                     (Err(e), rec) => {
                         let message = match rec {
@@ -385,23 +412,30 @@ impl Workstation {
                             Some(rec) => format!("{}: {e}", partial_message(rec)),
                             None => format!("nothing retrieved: {e}"),
                         };
-                        self.put_partial(&m.study_uid, message);
+                        self.put_partial(&m.study_uid, message)
                     }
-                }
-                on_change();
+                };
+                self.emit(Change::sources(changed.into_iter().collect()));
                 // The PACS went away: the rest waits for the next sync.
                 if let Err(e) = &result
                     && (e.is_transient() || matches!(e, pacs::Error::Protocol { .. }))
                 {
-                    self.source_offline(name, e);
-                    self.waiting_for(name);
-                    on_change();
+                    self.pacs.offline(name, e);
+                    let waiting = format!(
+                        "waiting for {name}, which is offline; retried at the next refresh"
+                    );
+                    let ids = self.studies.update_retrieving(name, |s| {
+                        s.here = Here::Retrieving {
+                            waiting: Some(waiting.clone()),
+                        };
+                    });
+                    self.emit(Change::sources(ids));
                     break;
                 }
             }
         }
         self.evict(&cache);
-        on_change();
+        self.emit(Change::sources(Vec::new()));
         queued
     }
 
@@ -410,23 +444,19 @@ impl Workstation {
     fn record_transfer(&self, rec: &StudyRecord, complete: bool) {
         let study = self
             .studies
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|s| s.header.study_instance_uid.as_deref() == Some(rec.study_uid.as_str()))
-            .and_then(|s| study_ref(&s.header));
-        let _ = self.record(
-            EventKind::InstancesTransferred,
+            .by_uid(&rec.study_uid)
+            .and_then(|id| self.studies.get(id, |s| study_ref(&s.header)))
+            .flatten();
+        self.record_background(Event {
             study,
-            None,
-            None,
-            serde_json::json!({
+            detail: serde_json::json!({
                 "source": rec.source,
                 "instances": rec.instances.len(),
                 "expected": rec.expected.len(),
                 "complete": complete,
             }),
-        );
+            ..Event::new(EventKind::InstancesTransferred, Some(self.reader()))
+        });
     }
 
     /// Keeps the cache within its size; studies still to be read on the
@@ -435,150 +465,30 @@ impl Workstation {
     fn evict(&self, cache: &Cache) {
         let pinned: HashSet<String> = self
             .studies
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|s| s.source != LOCAL && reading_status(s) != ReadingStatus::Read)
-            .filter_map(|s| s.header.study_instance_uid.clone())
+            .map(|s| {
+                (s.source != LOCAL && reading_status(s) != ReadingStatus::Read)
+                    .then(|| s.header.study_instance_uid.clone())
+                    .flatten()
+            })
+            .into_iter()
+            .flatten()
             .collect();
-        let Ok(evicted) = cache.evict(&|uid| pinned.contains(uid)) else {
-            return;
+        let evicted = match cache.evict(&|uid| pinned.contains(uid)) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("overread: PACS cache eviction: {e}");
+                return;
+            }
         };
         if evicted.studies.is_empty() {
             return;
         }
-        lock(&self.images).clear();
-        let mut studies = self.studies.write().unwrap_or_else(|p| p.into_inner());
-        for s in studies.iter_mut().filter(|s| {
-            s.source != LOCAL
-                && s.header
-                    .study_instance_uid
-                    .as_ref()
-                    .is_some_and(|u| evicted.studies.contains(u))
-        }) {
-            s.path = PathBuf::new();
-        }
+        self.images.clear();
+        let ids = self.studies.evicted(&evicted.studies);
+        self.emit(Change::rows(ids));
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::triage::tests::fake_model;
-    use overread_pacs::cache::CachedInstance;
-    use std::io::Write;
-
-    /// Puts a phantom study's instances in the cache; `expected` extra SOP
-    /// UIDs are listed but never arrive.
-    fn cache_study(cache: &Cache, dir: &Path, index: u32, views: usize, missing: usize) -> String {
-        let study = overread_phantom::PhantomStudy::new(index, 40 + u64::from(index), 128, 128, 1);
-        let mut rec = StudyRecord::new("pacs", &study.study_instance_uid);
-        for v in 0..views + missing {
-            let sop = format!("{}.{v}", study.sop_instance_uid);
-            rec.expected.push(sop.clone());
-            if v >= views {
-                continue;
-            }
-            let mut inst = study.clone();
-            inst.sop_instance_uid = sop.clone();
-            let sub = dir.join(format!("{index}-{v}"));
-            std::fs::create_dir_all(&sub).expect("mkdir");
-            let file = inst.write(&sub).expect("write");
-            let mut w = cache.writer().expect("writer");
-            w.write_all(&std::fs::read(file).expect("read"))
-                .expect("copy");
-            let obj = w.finish().expect("finish");
-            rec.instances.insert(
-                sop,
-                CachedInstance {
-                    sha256: obj.sha256,
-                    bytes: obj.bytes,
-                },
-            );
-        }
-        cache.save_study(&rec).expect("save");
-        study.study_instance_uid
-    }
-
-    /// With the PACS never asked (or down), the studies in the cache are on
-    /// the worklist: complete ones triaged and openable, partial ones marked
-    /// and never inferred.
-    #[test]
-    fn cached_pacs_studies_are_on_the_worklist_without_the_network() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let cache = Cache::open(&dir.path().join("cache"), 1 << 30).expect("cache");
-        let complete = cache_study(&cache, dir.path(), 1, 2, 0);
-        let partial = cache_study(&cache, dir.path(), 2, 1, 1);
-        let config = dir.path().join("pacs.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[cache]\ndir = {:?}\n[[source]]\nname = \"pacs\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:9/dicom-web\"\n",
-                dir.path().join("cache")
-            ),
-        )
-        .expect("config");
-        let empty = dir.path().join("no-local-studies");
-        std::fs::create_dir_all(&empty).expect("mkdir");
-        let mut settings = Settings::demo(&empty, Path::new("unused-model"));
-        settings.pacs_config = Some(config.display().to_string());
-        let ws =
-            Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("open");
-        ws.run_triage_with(vec![fake_model()], &|_| {});
-        let w = ws.worklist();
-        assert_eq!(w.rows.len(), 2, "{w:?}");
-        let by_uid = |uid: &str| {
-            let id = ws
-                .studies
-                .read()
-                .expect("lock")
-                .iter()
-                .find(|s| s.header.study_instance_uid.as_deref() == Some(uid))
-                .map(|s| s.id.clone())
-                .expect("on the worklist");
-            w.rows.iter().find(|r| r.id == id).cloned().expect("row")
-        };
-        let c = by_uid(&complete);
-        assert_eq!(c.ai, AiStatus::Flagged, "{c:?}");
-        assert_eq!(c.images, 2);
-        assert_eq!(c.source, "pacs");
-        ws.open_study(&c.id).expect("opens from the cache");
-        let p = by_uid(&partial);
-        assert_eq!(p.ai, AiStatus::Partial, "{p:?}");
-        assert!(
-            p.ai_message
-                .as_deref()
-                .is_some_and(|m| m.starts_with("1 of 2 instances")),
-            "{p:?}"
-        );
-        assert_eq!(w.sources.len(), 1);
-        assert_eq!(w.sources[0].state, SourceState::NotChecked);
-        assert_eq!((w.sources[0].studies, w.sources[0].complete), (2, 1));
-    }
-
-    /// A configuration that cannot be read is shown as an offline entry that
-    /// says why, and the local studies stay.
-    #[test]
-    fn a_broken_pacs_configuration_is_shown_not_fatal() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let studies = dir.path().join("studies");
-        crate::demo::generate(&studies, 1, 128, 3).expect("phantoms");
-        let mut settings = Settings::demo(&studies, Path::new("unused-model"));
-        settings.pacs_config = Some(dir.path().join("missing.toml").display().to_string());
-        let ws =
-            Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("open");
-        assert_eq!(ws.sync_pacs(&|| {}), 0);
-        let w = ws.worklist();
-        assert_eq!(w.rows.len(), 1);
-        assert_eq!(w.sources.len(), 1);
-        assert_eq!(w.sources[0].state, SourceState::Offline);
-        assert!(
-            w.sources[0]
-                .message
-                .as_deref()
-                .is_some_and(|m| m.contains("missing.toml")),
-            "{:?}",
-            w.sources
-        );
-    }
-}
+#[path = "pacs_tests.rs"]
+mod tests;

@@ -1,0 +1,39 @@
+//! Who hears about worklist changes (the app forwards them to the window as
+//! the `worklist-change` event; the CLI prints progress). Listeners are
+//! called with no lock held.
+
+use std::sync::Arc;
+
+use super::owned::Owned;
+use crate::api::WorklistChange;
+
+pub type Listener = Arc<dyn Fn(WorklistChange) + Send + Sync>;
+
+pub(crate) struct Events {
+    listener: Owned<Option<Listener>>,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Events")
+    }
+}
+
+impl Events {
+    pub(crate) fn new() -> Events {
+        Events {
+            listener: Owned::new("events", None),
+        }
+    }
+
+    pub(crate) fn set(&self, listener: Listener) {
+        self.listener.write(|l| *l = Some(listener));
+    }
+
+    /// Tells the listener, if any; the lock is released before the call.
+    pub(crate) fn emit(&self, change: WorklistChange) {
+        if let Some(listener) = self.listener.read(Option::clone) {
+            listener(change);
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! The reading workstation: the worklist, background triage, the viewer's
+//! pixels and heatmaps, the reader's decisions and the audit screen. The
+//! desktop app holds one [`Workstation`] and turns each of its methods into a
+//! command; nothing here knows Tauri.
+//!
+//! The workstation is split by the state each part owns:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`study`] | the worklist's studies: availability, AI state, reading |
+//! | [`settings`] | the session's settings (and their file) |
+//! | [`journal`] | the open audit log and the audit screen's views |
+//! | [`runner`] | the model, triage progress, cancellation, results cache |
+//! | [`images`] | decoded images (one decoder thread) |
+//! | [`pacs`] | PACS sources' states and the PACS cache; the sync |
+//! | [`events`] | the listener told about worklist changes |
+//!
+//! [`reading`], [`view`] and [`order`] are pure rules and mappings. The
+//! methods on `Workstation` (here, in `runner.rs` and `pacs.rs`) hold no
+//! lock: they call one module at a time. Each module holds its own lock
+//! only inside its methods and calls nothing from there ([`owned`]).
+
+mod events;
+mod images;
+mod journal;
+mod order;
+mod owned;
+mod pacs;
+mod reading;
+mod runner;
+mod settings;
+mod study;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use overread_audit::{EventKind, Reader};
+use overread_dicom::Limits;
+
+pub use events::Listener;
+pub use order::order;
+pub use settings::{load_settings, save_settings};
+
+use crate::api::{
+    ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, ErrorCode, ExportResult,
+    ImpressionRequest, ModelStatus, Settings, StatsView, StudyId, StudyView, TriageProgress,
+    Worklist, WorklistChange, WorklistRow,
+};
+use crate::infer::Outcome;
+use crate::pixels::ViewerImage;
+use journal::{Event, Journal};
+use study::{Arrival, Here, LOCAL, Studies};
+
+pub type WsResult<T> = Result<T, ApiError>;
+
+/// What changed, before it is turned into a [`WorklistChange`].
+#[derive(Debug, Default)]
+pub(crate) struct Change {
+    ids: Vec<StudyId>,
+    triage: Option<TriageProgress>,
+    sources: bool,
+    model: Option<ModelStatus>,
+}
+
+impl Change {
+    fn rows(ids: Vec<StudyId>) -> Change {
+        Change {
+            ids,
+            ..Change::default()
+        }
+    }
+
+    fn progress(p: TriageProgress) -> Change {
+        Change {
+            triage: Some(p),
+            ..Change::default()
+        }
+    }
+
+    fn sources(ids: Vec<StudyId>) -> Change {
+        Change {
+            ids,
+            sources: true,
+            ..Change::default()
+        }
+    }
+}
+
+/// The workstation state the app holds.
+pub struct Workstation {
+    settings: settings::SettingsStore,
+    journal: Journal,
+    studies: Studies,
+    runner: runner::Runner,
+    images: images::Images,
+    pacs: pacs::Pacs,
+    events: events::Events,
+    limits: Limits,
+    runtime: Option<PathBuf>,
+    #[cfg(test)]
+    between_reads: owned::Owned<Option<Arc<dyn Fn() + Send + Sync>>>,
+}
+
+impl std::fmt::Debug for Workstation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workstation")
+            .field("audit", &self.journal)
+            .field("runtime", &self.runtime)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unknown(id: StudyId) -> ApiError {
+    ApiError::new(
+        ErrorCode::UnknownStudy,
+        format!("no study {id} on the worklist"),
+    )
+}
+
+impl Workstation {
+    /// Opens the audit log, records the application start, and scans the
+    /// sources into the worklist (headers only; fast).
+    pub fn open(settings: Settings, audit_db: &Path, runtime: Option<PathBuf>) -> WsResult<Self> {
+        if let Some(dir) = audit_db.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| ApiError::new(ErrorCode::Audit, format!("{}: {e}", dir.display())))?;
+        }
+        let journal = Journal::new(crate::audit::open(audit_db)?);
+        let mut start = Event::new(EventKind::ApplicationStart, Some(settings.audit_reader()));
+        start.detail = serde_json::json!({ "app": "overread-app", "version": crate::APP_VERSION });
+        journal.record(start)?;
+        let limits = Limits::default();
+        let ws = Workstation {
+            settings: settings::SettingsStore::new(settings),
+            journal,
+            studies: Studies::new(),
+            runner: runner::Runner::default(),
+            images: images::Images::new(limits),
+            pacs: pacs::Pacs::new(
+                audit_db
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join("pacs-cache"),
+            ),
+            events: events::Events::new(),
+            limits,
+            runtime,
+            #[cfg(test)]
+            between_reads: owned::Owned::new("test-hook", None),
+        };
+        ws.rescan()?;
+        ws.load_cached_pacs();
+        Ok(ws)
+    }
+
+    /// Who hears about worklist changes from triage and PACS sync.
+    pub fn set_listener(&self, listener: Listener) {
+        self.events.set(listener);
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.get()
+    }
+
+    fn reader(&self) -> Reader {
+        self.settings.read(Settings::audit_reader)
+    }
+
+    /// The rows of `ids` as the worklist shows them now.
+    fn rows(&self, ids: &[StudyId]) -> Vec<WorklistRow> {
+        let (cap, read_first) = self.settings.read(|s| {
+            (
+                Duration::from_secs(u64::from(s.max_wait_minutes) * 60),
+                s.read_first,
+            )
+        });
+        let now = SystemTime::now();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        self.studies
+            .map_ids(ids, |s| view::worklist_row(s, now, cap, read_first))
+    }
+
+    fn emit(&self, change: Change) {
+        let rows = self.rows(&change.ids);
+        let sources = change.sources.then(|| self.source_statuses());
+        self.events.emit(WorklistChange {
+            rows,
+            triage: change.triage,
+            sources,
+            model: change.model,
+        });
+    }
+
+    /// Records an event from background work (triage, PACS sync, stop). A
+    /// failed write is reported on stderr; the work goes on.
+    fn record_background(&self, event: Event) {
+        let kind = event.kind;
+        if let Err(e) = self.journal.record(event) {
+            eprintln!("overread: the audit log did not record {kind:?}: {e}");
+        }
+    }
+
+    /// Reads the sources again; studies already known keep their state.
+    pub fn rescan(&self) -> WsResult<()> {
+        let sources = self.settings.read(|s| s.sources.clone());
+        let mut found = Vec::new();
+        for source in &sources {
+            let (files, _problems) = crate::library::plan(Path::new(source), &self.limits)
+                .map_err(|e| ApiError::new(ErrorCode::Source, e.to_string()))?;
+            found.extend(crate::library::scan(&files, Vec::new(), &self.limits, &|| {}).studies());
+        }
+        let readings = self.journal.readings()?;
+        for study in found {
+            let reading = study
+                .header
+                .sop_instance_uid
+                .as_ref()
+                .and_then(|sop| readings.get(sop).cloned())
+                .unwrap_or_default();
+            self.studies.put(Arrival {
+                source: LOCAL.into(),
+                study_uid: study.study_uid,
+                here: Here::Available { path: study.path },
+                header: study.header,
+                images: study.instances,
+                reading,
+            });
+        }
+        Ok(())
+    }
+
+    /// The worklist in reading order.
+    pub fn worklist(&self) -> Worklist {
+        let (cap, read_first) = self.settings.read(|s| {
+            (
+                Duration::from_secs(u64::from(s.max_wait_minutes) * 60),
+                s.read_first,
+            )
+        });
+        let now = SystemTime::now();
+        let mut rows = self
+            .studies
+            .map(|s| view::worklist_row(s, now, cap, read_first));
+        #[cfg(test)]
+        if let Some(hook) = self.between_reads.read(Option::clone) {
+            hook();
+        }
+        order(&mut rows);
+        let model = self.runner.model();
+        Worklist {
+            rows,
+            triage: self.runner.progress(),
+            model: model.model,
+            model_error: model.error,
+            sources: self.source_statuses(),
+        }
+    }
+
+    /// The file shown for a study, or why there is none.
+    fn shown_file(&self, id: StudyId) -> WsResult<PathBuf> {
+        let here = self
+            .studies
+            .get(id, |s| s.here.clone())
+            .ok_or_else(|| unknown(id))?;
+        here.path().cloned().ok_or_else(|| {
+            let why = here
+                .message()
+                .unwrap_or_else(|| "it is being retrieved".into());
+            ApiError::new(
+                ErrorCode::NotAvailable,
+                format!("this study's images are not here: {why}"),
+            )
+        })
+    }
+
+    /// The decoded image for the viewer, from the cache or the file.
+    pub fn image(&self, id: StudyId) -> WsResult<Arc<ViewerImage>> {
+        let path = self.shown_file(id)?;
+        self.images.get(id, path)
+    }
+
+    /// Opens a study for viewing: decodes it (cached), records that it was
+    /// opened (PS3.15 A.5.3.8), and returns what the viewer shows.
+    pub fn open_study(&self, id: StudyId) -> WsResult<StudyView> {
+        let image = self.image(id)?;
+        let view = self.study_view(id, &image)?;
+        let (study, from_pacs) = self
+            .studies
+            .get(id, |s| (reading::study_ref(&s.header), s.source != LOCAL))
+            .ok_or_else(|| unknown(id))?;
+        if let Some(study) = study {
+            if from_pacs {
+                self.pacs.touch(&study.study_uid);
+            }
+            self.journal.record(Event {
+                study: Some(study),
+                ..Event::new(EventKind::StudyOpened, Some(self.reader()))
+            })?;
+        }
+        Ok(view)
+    }
+
+    fn study_view(&self, id: StudyId, image: &ViewerImage) -> WsResult<StudyView> {
+        let read_first = self.settings.read(|s| s.read_first);
+        let model = self.runner.model_view();
+        self.studies
+            .get(id, |s| view::study_view(s, image, model, read_first))
+            .ok_or_else(|| unknown(id))
+    }
+
+    /// Little-endian u16 pixels for `overread://localhost/pixels/{id}`.
+    pub fn pixels(&self, id: StudyId, preview: bool) -> WsResult<Vec<u8>> {
+        let image = self.image(id)?;
+        Ok(if preview {
+            image.preview_bytes()
+        } else {
+            image.bytes()
+        })
+    }
+
+    /// One finding's heatmap registered to the image's pixel grid, as one
+    /// byte per pixel (0–255), for `overread://localhost/heatmap/{id}/{label}`.
+    pub fn heatmap(&self, id: StudyId, label: &str) -> WsResult<Vec<u8>> {
+        let read_first = self.settings.read(|s| s.read_first);
+        let outcome = self
+            .studies
+            .get(id, |s| {
+                (!reading::ai_hidden(read_first, s))
+                    .then(|| s.ai.outcome().cloned())
+                    .flatten()
+            })
+            .ok_or_else(|| unknown(id))?;
+        let no_result = |m: &str| ApiError::new(ErrorCode::NoResult, m);
+        let outcome = outcome.ok_or_else(|| no_result("this study has no AI result to show"))?;
+        let Outcome::Inferred { inference, .. } = outcome.as_ref() else {
+            return Err(no_result("this study was refused by the model"));
+        };
+        let reg = inference.registered(label).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NoHeatmap,
+                format!("the model has no heatmap for {label:?}"),
+            )
+        })?;
+        Ok(reg
+            .values
+            .iter()
+            .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8)
+            .collect())
+    }
+
+    /// Records the reader's decision; returns it as recorded (after COMMIT).
+    pub fn decide(&self, id: StudyId, request: &DecisionRequest) -> WsResult<DecisionView> {
+        let (reader, read_first) = self.settings.read(|s| (s.audit_reader(), s.read_first));
+        let model = self.runner.model_ref();
+        let workstation_id = self.journal.workstation_id();
+        let event = self
+            .studies
+            .get(id, |s| {
+                reading::decision_event(s, request, reader, workstation_id, model, read_first)
+            })
+            .ok_or_else(|| unknown(id))??;
+        let record = self.journal.decide(&event)?;
+        let view = reading::decision_view(&record).ok_or_else(|| {
+            ApiError::new(ErrorCode::Internal, "the recorded row is not a decision")
+        })?;
+        self.studies
+            .update(id, |s| s.reading.decisions.push(view.clone()));
+        self.emit(Change::rows(vec![id]));
+        Ok(view)
+    }
+
+    /// Read-first mode: records the unaided impression; the AI is shown after.
+    pub fn record_impression(
+        &self,
+        id: StudyId,
+        request: &ImpressionRequest,
+    ) -> WsResult<StudyView> {
+        reading::check_impression(&request.impression, &request.findings)?;
+        let study = self
+            .studies
+            .get(id, |s| reading::study_ref(&s.header))
+            .ok_or_else(|| unknown(id))?
+            .ok_or_else(reading::invalid_study)?;
+        self.journal.record(Event {
+            study: Some(study),
+            detail: serde_json::json!({
+                "impression": request.impression,
+                "findings": request.findings,
+                "note": request.note,
+            }),
+            ..Event::new(EventKind::UnaidedImpression, Some(self.reader()))
+        })?;
+        self.studies
+            .update(id, |s| s.reading.impression_recorded = true);
+        self.emit(Change::rows(vec![id]));
+        let image = self.image(id)?;
+        self.study_view(id, &image)
+    }
+
+    /// The most recent audit rows, newest first.
+    pub fn audit_recent(&self, limit: u32) -> WsResult<Vec<AuditEntry>> {
+        self.journal.recent(limit)
+    }
+
+    /// Walks the hash chain, and records that the log was used.
+    pub fn verify(&self) -> WsResult<ChainStatus> {
+        self.journal.verify(self.reader())
+    }
+
+    /// Exports the whole log as CSV (plain or de-identified) to `path`, an
+    /// absolute path ending in `.csv` in a folder that exists.
+    pub fn export(&self, path: &Path, deidentify: bool) -> WsResult<ExportResult> {
+        if !path.is_absolute() {
+            return Err(ApiError::invalid("the export path must be absolute"));
+        }
+        if path.extension().and_then(|e| e.to_str()) != Some("csv") {
+            return Err(ApiError::invalid("the export file name must end in .csv"));
+        }
+        if !path.parent().is_some_and(Path::is_dir) {
+            return Err(ApiError::invalid("the export folder does not exist"));
+        }
+        self.journal.export(path, deidentify, self.reader())
+    }
+
+    /// Agreement statistics over effective decisions, with daily counts.
+    pub fn stats(&self) -> WsResult<StatsView> {
+        self.journal.stats()
+    }
+
+    /// Checks and takes new settings; a changed reader is recorded (PS3.15
+    /// A.5.3.17). A new model or provider takes effect at the next start.
+    pub fn update_settings(&self, new: Settings) -> WsResult<Settings> {
+        new.validate()?;
+        let old = self.settings.get();
+        if old.reader != new.reader {
+            self.journal.record(Event {
+                detail: serde_json::json!({ "previous_reader_id": old.reader.id }),
+                ..Event::new(EventKind::UserIdentityChanged, Some(new.audit_reader()))
+            })?;
+        }
+        self.settings.replace(new.clone());
+        if old.sources != new.sources {
+            self.rescan()?;
+        }
+        Ok(new)
+    }
+
+    /// Records the application stop.
+    pub fn close(&self) {
+        self.record_background(Event::new(EventKind::ApplicationStop, Some(self.reader())));
+    }
+}

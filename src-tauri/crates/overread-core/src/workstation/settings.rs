@@ -1,0 +1,127 @@
+//! The reader's settings: held for the session, checked before they are
+//! taken (the same rules for the app and the CLI), and kept in a file.
+
+use std::path::Path;
+
+use overread_audit::Reader;
+use overread_infer::EpChoice;
+
+use super::owned::Owned;
+use crate::api::{ApiError, ErrorCode, ReaderIdentity, Settings};
+
+impl Settings {
+    /// The settings for the bundled demo worklist.
+    pub fn demo(studies: &Path, model_dir: &Path) -> Settings {
+        Settings {
+            sources: vec![studies.display().to_string()],
+            model_dir: model_dir.display().to_string(),
+            execution_provider: "auto".into(),
+            reader: ReaderIdentity {
+                id: "reader1".into(),
+                display_name: "Demo Reader".into(),
+                role: "radiologist".into(),
+            },
+            read_first: false,
+            max_wait_minutes: 120,
+            pacs_config: None,
+        }
+    }
+
+    /// The reader as audit rows name them.
+    pub fn audit_reader(&self) -> Reader {
+        Reader {
+            id: self.reader.id.trim().to_string(),
+            display_name: self.reader.display_name.trim().to_string(),
+            role: self.reader.role.trim().to_string(),
+        }
+    }
+
+    /// Every rule a new set of settings must meet.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        self.audit_reader()
+            .validate()
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        if self.max_wait_minutes == 0 || self.max_wait_minutes > 7 * 24 * 60 {
+            return Err(ApiError::invalid("maximum wait must be 1 minute to 7 days"));
+        }
+        EpChoice::parse(&self.execution_provider).map_err(|e| ApiError::invalid(e.to_string()))?;
+        if self.sources.len() > 32
+            || self
+                .sources
+                .iter()
+                .any(|s| s.len() > 4096 || !Path::new(s).is_absolute())
+        {
+            return Err(ApiError::invalid(
+                "study sources must be at most 32 absolute paths",
+            ));
+        }
+        if let Some(p) = &self.pacs_config
+            && (p.len() > 4096 || !Path::new(p).is_absolute())
+        {
+            return Err(ApiError::invalid(
+                "the PACS configuration must be an absolute path",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The session's settings.
+#[derive(Debug)]
+pub(crate) struct SettingsStore {
+    current: Owned<Settings>,
+}
+
+impl SettingsStore {
+    pub(crate) fn new(settings: Settings) -> SettingsStore {
+        SettingsStore {
+            current: Owned::new("settings", settings),
+        }
+    }
+
+    pub(crate) fn get(&self) -> Settings {
+        self.current.read(Settings::clone)
+    }
+
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Settings) -> R) -> R {
+        self.current.read(f)
+    }
+
+    /// Replaces the settings; returns the old ones.
+    pub(crate) fn replace(&self, new: Settings) -> Settings {
+        self.current.write(|s| std::mem::replace(s, new))
+    }
+}
+
+fn settings_error(path: &Path, e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Settings, format!("{}: {e}", path.display()))
+}
+
+/// Reads saved settings; `None` when there are none yet (first launch).
+pub fn load_settings(path: &Path) -> Result<Option<Settings>, ApiError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| settings_error(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(settings_error(path, e)),
+    }
+}
+
+/// Writes settings atomically (temporary file, fsync, rename).
+pub fn save_settings(path: &Path, settings: &Settings) -> Result<(), ApiError> {
+    let fail = |e: std::io::Error| settings_error(path, e);
+    let dir = path
+        .parent()
+        .ok_or_else(|| settings_error(path, "the settings path has no folder"))?;
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let tmp = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec_pretty(settings).map_err(|e| settings_error(path, e))?;
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+        f.write_all(&bytes).map_err(fail)?;
+        f.sync_all().map_err(fail)?;
+    }
+    std::fs::rename(&tmp, path).map_err(fail)
+}

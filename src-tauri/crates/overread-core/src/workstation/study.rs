@@ -1,0 +1,308 @@
+//! The studies on the worklist and their state: where each comes from,
+//! whether its images are here, where its AI result stands, and what the
+//! reader has recorded on it. Owns the worklist's table; every method takes
+//! the table's lock once and calls nothing else.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use overread_dicom::Header;
+
+use super::owned::Owned;
+use crate::api::{AiStatus, Availability, DecisionView, StudyId};
+use crate::infer::Outcome;
+
+/// Where the studies of local folders say they come from.
+pub(crate) const LOCAL: &str = "local";
+
+/// Whether a study's images are here, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Here {
+    /// Every image is here; `path` is the instance shown and inferred (the
+    /// first frontal view).
+    Available { path: PathBuf },
+    /// Being retrieved; `waiting` says why it has not arrived yet.
+    Retrieving { waiting: Option<String> },
+    /// Not every instance arrived: the ones that did can be viewed, never inferred.
+    Partial {
+        path: Option<PathBuf>,
+        reason: String,
+    },
+    /// Removed from the PACS cache to make room.
+    Evicted,
+}
+
+impl Here {
+    pub(crate) fn availability(&self) -> Availability {
+        match self {
+            Here::Available { .. } => Availability::Available,
+            Here::Retrieving { .. } => Availability::Retrieving,
+            Here::Partial { .. } => Availability::Partial,
+            Here::Evicted => Availability::Evicted,
+        }
+    }
+
+    pub(crate) fn message(&self) -> Option<String> {
+        match self {
+            Here::Retrieving { waiting } => waiting.clone(),
+            Here::Partial { reason, .. } => Some(reason.clone()),
+            Here::Evicted => {
+                Some("removed from the PACS cache; retrieved again at the next refresh".into())
+            }
+            Here::Available { .. } => None,
+        }
+    }
+
+    /// The file the viewer shows, when there is one.
+    pub(crate) fn path(&self) -> Option<&PathBuf> {
+        match self {
+            Here::Available { path }
+            | Here::Partial {
+                path: Some(path), ..
+            } => Some(path),
+            _ => None,
+        }
+    }
+
+    fn complete(&self) -> bool {
+        matches!(self, Here::Available { .. })
+    }
+}
+
+/// Where a study's AI result stands.
+#[derive(Debug, Clone)]
+pub(crate) enum Ai {
+    /// Waits for the study to be complete.
+    Waiting,
+    Queued,
+    Running,
+    Done(Arc<Outcome>),
+    Failed(String),
+}
+
+impl Ai {
+    pub(crate) fn status(&self) -> AiStatus {
+        match self {
+            Ai::Waiting => AiStatus::Waiting,
+            Ai::Queued => AiStatus::Queued,
+            Ai::Running => AiStatus::Running,
+            Ai::Done(o) => match o.as_ref() {
+                Outcome::Inferred { inference, .. } => {
+                    if inference.findings.iter().any(|f| f.flagged) {
+                        AiStatus::Flagged
+                    } else {
+                        AiStatus::NoFlags
+                    }
+                }
+                Outcome::Refused { .. } => AiStatus::Refused,
+            },
+            Ai::Failed(_) => AiStatus::Error,
+        }
+    }
+
+    pub(crate) fn message(&self) -> Option<String> {
+        match self {
+            Ai::Done(o) => match o.as_ref() {
+                Outcome::Refused { reason } => Some(reason.clone()),
+                Outcome::Inferred { .. } => None,
+            },
+            Ai::Failed(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn outcome(&self) -> Option<&Arc<Outcome>> {
+        match self {
+            Ai::Done(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// What the reader has recorded on a study (from the audit log).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Reading {
+    pub decisions: Vec<DecisionView>,
+    pub impression_recorded: bool,
+}
+
+/// One study on the worklist.
+#[derive(Debug, Clone)]
+pub(crate) struct Study {
+    pub id: StudyId,
+    /// [`LOCAL`], or the PACS source it was retrieved from.
+    pub source: String,
+    pub here: Here,
+    pub header: Header,
+    pub images: u32,
+    pub arrived: SystemTime,
+    pub ai: Ai,
+    pub reading: Reading,
+}
+
+/// A study to put on the worklist, or to fill in when it is there but not
+/// yet complete.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    pub source: String,
+    pub study_uid: String,
+    pub here: Here,
+    pub header: Header,
+    pub images: u32,
+    pub reading: Reading,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    studies: Vec<Study>,
+    by_uid: HashMap<String, StudyId>,
+}
+
+/// The worklist's studies.
+#[derive(Debug)]
+pub(crate) struct Studies {
+    table: Owned<Table>,
+}
+
+impl Studies {
+    pub(crate) fn new() -> Studies {
+        Studies {
+            table: Owned::new("studies", Table::default()),
+        }
+    }
+
+    /// Adds a study, or fills in one that is there but not complete (a PACS
+    /// study being retrieved, partial or evicted). A complete study keeps
+    /// its state. None when the table is full.
+    pub(crate) fn put(&self, a: Arrival) -> Option<StudyId> {
+        self.table.write(|t| {
+            if let Some(&id) = t.by_uid.get(&a.study_uid) {
+                let s = &mut t.studies[id.index()];
+                if !s.here.complete() {
+                    s.ai = if a.here.complete() {
+                        Ai::Queued
+                    } else {
+                        Ai::Waiting
+                    };
+                    s.here = a.here;
+                    // A listing from a query keeps what the files said.
+                    if a.header.sop_instance_uid.is_some() || s.header.sop_instance_uid.is_none() {
+                        s.header = a.header;
+                        s.images = a.images;
+                        s.reading = a.reading;
+                    }
+                }
+                return Some(id);
+            }
+            let id = StudyId::from_index(t.studies.len())?;
+            t.by_uid.insert(a.study_uid, id);
+            t.studies.push(Study {
+                id,
+                source: a.source,
+                ai: if a.here.complete() {
+                    Ai::Queued
+                } else {
+                    Ai::Waiting
+                },
+                here: a.here,
+                header: a.header,
+                images: a.images,
+                arrived: SystemTime::now(),
+                reading: a.reading,
+            });
+            Some(id)
+        })
+    }
+
+    /// Reads one study.
+    pub(crate) fn get<R>(&self, id: StudyId, f: impl FnOnce(&Study) -> R) -> Option<R> {
+        self.table.read(|t| t.studies.get(id.index()).map(f))
+    }
+
+    /// Changes one study.
+    pub(crate) fn update<R>(&self, id: StudyId, f: impl FnOnce(&mut Study) -> R) -> Option<R> {
+        self.table.write(|t| t.studies.get_mut(id.index()).map(f))
+    }
+
+    /// The id of the study with this Study Instance UID.
+    pub(crate) fn by_uid(&self, study_uid: &str) -> Option<StudyId> {
+        self.table.read(|t| t.by_uid.get(study_uid).copied())
+    }
+
+    /// Maps every study (a snapshot for the worklist and its counts).
+    pub(crate) fn map<R>(&self, f: impl FnMut(&Study) -> R) -> Vec<R> {
+        self.table.read(|t| t.studies.iter().map(f).collect())
+    }
+
+    /// Maps the studies with these ids (the rows of a change event).
+    pub(crate) fn map_ids<R>(&self, ids: &[StudyId], mut f: impl FnMut(&Study) -> R) -> Vec<R> {
+        self.table.read(|t| {
+            ids.iter()
+                .filter_map(|id| t.studies.get(id.index()).map(&mut f))
+                .collect()
+        })
+    }
+
+    /// Takes every queued study for triage, marking none yet.
+    pub(crate) fn queued(&self) -> Vec<(StudyId, PathBuf)> {
+        self.table.read(|t| {
+            t.studies
+                .iter()
+                .filter(|s| matches!(s.ai, Ai::Queued))
+                .filter_map(|s| s.here.path().map(|p| (s.id, p.clone())))
+                .collect()
+        })
+    }
+
+    /// Fails every queued study with `message` (the model could not load);
+    /// returns their ids.
+    pub(crate) fn fail_queued(&self, message: &str) -> Vec<StudyId> {
+        self.table.write(|t| {
+            t.studies
+                .iter_mut()
+                .filter(|s| matches!(s.ai, Ai::Queued))
+                .map(|s| {
+                    s.ai = Ai::Failed(message.to_string());
+                    s.id
+                })
+                .collect()
+        })
+    }
+
+    /// Applies `f` to every study of `source` whose retrieval has not
+    /// finished; returns their ids.
+    pub(crate) fn update_retrieving(&self, source: &str, f: impl Fn(&mut Study)) -> Vec<StudyId> {
+        self.table.write(|t| {
+            t.studies
+                .iter_mut()
+                .filter(|s| s.source == source && matches!(s.here, Here::Retrieving { .. }))
+                .map(|s| {
+                    f(s);
+                    s.id
+                })
+                .collect()
+        })
+    }
+
+    /// Marks PACS studies whose files were evicted; returns their ids.
+    pub(crate) fn evicted(&self, study_uids: &[String]) -> Vec<StudyId> {
+        self.table.write(|t| {
+            let ids: Vec<StudyId> = study_uids
+                .iter()
+                .filter_map(|u| t.by_uid.get(u).copied())
+                .collect();
+            for id in &ids {
+                let s = &mut t.studies[id.index()];
+                if s.source != LOCAL {
+                    s.here = Here::Evicted;
+                    if !matches!(s.ai, Ai::Done(_)) {
+                        s.ai = Ai::Waiting;
+                    }
+                }
+            }
+            ids
+        })
+    }
+}

@@ -1,0 +1,33 @@
+// The app's commands, written once: each command's name, arguments and
+// result. build.rs includes this file with a `commands!` that lists the
+// names (each becomes a permission); src/commands.rs includes it with one
+// that makes the handler, the TypeScript bindings (arguments and results
+// typed by ts-rs) and a compile-time check that every command function has
+// exactly these argument and result types. The capability is checked
+// against the names by a test. Change a command here first.
+commands! {
+    /// The worklist in reading order, with triage progress.
+    worklist() -> Worklist;
+    /// Opens a study: decodes it and returns what the viewer shows.
+    open_study(id: String) -> StudyView;
+    /// Records a decision; resolves only after the audit row is committed.
+    decide(id: String, request: DecisionRequest) -> DecisionView;
+    /// Read-first mode: records the unaided impression and reveals the AI.
+    record_impression(id: String, request: ImpressionRequest) -> StudyView;
+    /// The newest audit rows, newest first.
+    audit_recent(limit: u32) -> Vec<AuditEntry>;
+    /// Walks the audit log's hash chain.
+    verify_chain() -> ChainStatus;
+    /// Exports the audit log as CSV.
+    export_audit(path: String, deidentify: bool) -> ExportResult;
+    /// Agreement statistics per finding and reader.
+    agreement_stats() -> StatsView;
+    /// The current settings.
+    get_settings() -> Settings;
+    /// Saves settings; a changed reader is recorded.
+    save_settings(settings: Settings) -> Settings;
+    /// Stops background triage after the studies already running.
+    cancel_triage() -> ();
+    /// Asks the PACS sources for new studies now; retrieval and triage follow in the background.
+    refresh_sources() -> ();
+}

@@ -1,0 +1,43 @@
+// The shader against its CPU reference: draws an image through the real
+// WebGL2 renderer at one canvas pixel per image pixel, reads the pixels
+// back, and compares each with the LINEAR VOI of PS3.3 C.11.2.1.2.1 computed
+// here in double precision (`linear`). The end-to-end test runs it on RG1
+// in the real window.
+
+import { Renderer, type ImageData16 } from "./renderer";
+import { linear } from "./window";
+
+export interface ShaderCheck {
+  width: number;
+  height: number;
+  /** Pixels whose grey level equals the reference's. */
+  exact: number;
+  /** The largest difference, in grey levels of 255. */
+  maxDiff: number;
+}
+
+export function shaderCheck(image: ImageData16, center: number, width: number): ShaderCheck {
+  const canvas = document.createElement("canvas");
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const r = new Renderer(canvas);
+  try {
+    r.setImage(image);
+    // One device pixel per image pixel, no pan, rotation or flip.
+    const zoom = 1 / (window.devicePixelRatio || 1);
+    r.draw({ zoom, panX: 0, panY: 0, rotation: 0, flipH: false, flipV: false }, center, width, { mode: 0, opacity: 0, threshold: 0 });
+    const rgba = r.readPixels();
+    let exact = 0;
+    let maxDiff = 0;
+    for (let i = 0; i < image.width * image.height; i++) {
+      let y = linear(image.offset + image.codes[i] * image.scale, { center, width });
+      if (image.invert) y = 1 - y;
+      const diff = Math.abs(rgba[i * 4] - Math.round(y * 255));
+      if (diff === 0) exact++;
+      if (diff > maxDiff) maxDiff = diff;
+    }
+    return { width: image.width, height: image.height, exact, maxDiff };
+  } finally {
+    r.dispose();
+  }
+}
