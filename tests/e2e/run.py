@@ -16,6 +16,7 @@ the CSV export contains them. Screenshots are kept in the artefacts folder.
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -72,6 +73,12 @@ def main():
     corpus = os.environ.get("OVERREAD_CORPUS")
     if corpus and (Path(corpus) / "pydicom-data/RG1_UNCR.dcm").is_file():
         shutil.copy(Path(corpus) / "pydicom-data/RG1_UNCR.dcm", demo / "RG1_UNCR.dcm")
+    # RG1's patient id, to find it on the worklist for the shader check.
+    rg1_patient = None
+    if (demo / "RG1_UNCR.dcm").is_file():
+        info = subprocess.run([str(cli), "info", str(demo / "RG1_UNCR.dcm"), "--json"],
+                              capture_output=True, text=True, check=True)
+        rg1_patient = json.loads(info.stdout)["patient_id"]
     audit_db = work / "audit.sqlite3"
     env = dict(os.environ)
     env.update({
@@ -152,6 +159,27 @@ def main():
         s.keys("d")
         s.wait("return document.querySelector('.finding .decision.dismiss') ? 1 : 0", 20, "dismissed decision")
         canvas_stats(s, out / "5-dismissed.png", s.screenshot())
+
+        if rg1_patient:
+            print("the shader against its CPU reference, on RG1")
+            s.execute("""
+                const row = Array.from(document.querySelectorAll('tr[data-id]'))
+                    .find(r => r.children[1].innerText.trim() === arguments[0]);
+                row.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));""", rg1_patient)
+            s.wait("const o = window.__overread.opens; return o.length >= 3 && o.at(-1).full ? 1 : 0", 60, "RG1 opened")
+            # The file's own window, a narrow one inside it, and one with
+            # fractional centre and width.
+            preset = s.execute("const g = window.__overread.opens.length && document.getElementById('window-readout').innerText; return g")
+            w0 = int(preset.split("W ")[1].split(" ")[0])
+            c0 = int(preset.split("C ")[1].split(" ")[0].split("\n")[0])
+            for center, width in ((c0, w0), (c0, max(2, w0 // 8)), (c0 + 0.5, w0 / 3 + 0.25)):
+                r = s.execute("return window.__overread.shaderCheck(arguments[0], arguments[1])", center, width)
+                n = r["width"] * r["height"]
+                integer = float(center).is_integer() and float(width).is_integer()
+                ok = r["maxDiff"] == 0 if integer else r["maxDiff"] <= 1
+                check(ok and n > 1_000_000 and r["graded"] > n // 20,
+                      f"window C {center} W {width}: {r['exact']}/{n} pixels exact ({r['graded']} inside the window), "
+                      f"max |Δ| {r['maxDiff']} grey level(s) ({'exact required' if integer else 'at most 1 allowed'})")
 
         print("audit screen")
         s.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kbd2", "actions": [

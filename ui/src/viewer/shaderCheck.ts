@@ -14,6 +14,8 @@ export interface ShaderCheck {
   exact: number;
   /** The largest difference, in grey levels of 255. */
   maxDiff: number;
+  /** Pixels the reference puts strictly inside the window (not 0 or 255). */
+  graded: number;
 }
 
 export function shaderCheck(image: ImageData16, center: number, width: number): ShaderCheck {
@@ -29,14 +31,17 @@ export function shaderCheck(image: ImageData16, center: number, width: number): 
     const rgba = r.readPixels();
     let exact = 0;
     let maxDiff = 0;
+    let graded = 0;
     for (let i = 0; i < image.width * image.height; i++) {
       let y = linear(image.offset + image.codes[i] * image.scale, { center, width });
       if (image.invert) y = 1 - y;
-      const diff = Math.abs(rgba[i * 4] - Math.round(y * 255));
+      const expected = Math.round(y * 255);
+      if (expected > 0 && expected < 255) graded++;
+      const diff = Math.abs(rgba[i * 4] - expected);
       if (diff === 0) exact++;
       if (diff > maxDiff) maxDiff = diff;
     }
-    return { width: image.width, height: image.height, exact, maxDiff };
+    return { width: image.width, height: image.height, exact, maxDiff, graded };
   } finally {
     r.dispose();
   }
