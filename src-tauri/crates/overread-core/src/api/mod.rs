@@ -6,74 +6,14 @@
 //! Numbers that may exceed 2^53 never appear here: counts and sequence
 //! numbers are `f64`/`u32` so that JavaScript reads them exactly.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// A study's handle for this session: `s` and a number (`s12`). The only
-/// handle the UI has on a study; parsed once where it enters (commands and
-/// the `overread://` scheme), so the core never sees a malformed one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
-pub struct StudyId(#[ts(type = "string")] u32);
+mod error;
+mod id;
 
-impl Serialize for StudyId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for StudyId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StudyId, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse()
-            .map_err(|e: ApiError| serde::de::Error::custom(e.message))
-    }
-}
-
-impl StudyId {
-    /// The largest id: six digits.
-    const MAX: u32 = 999_999;
-
-    /// The id of the `index`-th study (from 0); None past the largest id.
-    pub fn from_index(index: usize) -> Option<StudyId> {
-        u32::try_from(index + 1)
-            .ok()
-            .filter(|n| *n <= Self::MAX)
-            .map(StudyId)
-    }
-
-    /// Where the study sits in the table it was numbered by.
-    pub fn index(self) -> usize {
-        self.0 as usize - 1
-    }
-}
-
-impl fmt::Display for StudyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s{}", self.0)
-    }
-}
-
-impl FromStr for StudyId {
-    type Err = ApiError;
-
-    fn from_str(s: &str) -> Result<StudyId, ApiError> {
-        let digits = s.strip_prefix('s').unwrap_or("");
-        let n = if (1..=6).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-            digits.parse::<u32>().ok().filter(|n| *n > 0)
-        } else {
-            None
-        };
-        n.map(StudyId).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::InvalidArgument,
-                format!("{s:?} is not a study id"),
-            )
-        })
-    }
-}
+pub use error::{ApiError, ErrorCode};
+pub use id::StudyId;
 
 /// Whether a study's images are here to show and infer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -454,92 +394,4 @@ pub struct Settings {
     /// PACS sources: the path of a PACS configuration file (TOML), or null.
     #[serde(default)]
     pub pacs_config: Option<String>,
-}
-
-/// What went wrong, as a stable code the UI branches on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// An argument failed validation (the message says which and why).
-    InvalidArgument,
-    /// No study with that id on the worklist.
-    UnknownStudy,
-    /// The study's images are not here (still retrieving, or evicted).
-    NotAvailable,
-    /// The study lacks the UIDs an audit row needs.
-    InvalidStudy,
-    /// The AI reported no such finding on the study.
-    UnknownFinding,
-    /// The study has no AI result to show (not inferred, refused, or hidden).
-    NoResult,
-    /// The model produces no heatmap for that finding.
-    NoHeatmap,
-    /// Read-first mode: record the unaided impression first.
-    ImpressionRequired,
-    /// The image could not be read or decoded.
-    Image,
-    /// The audit log could not be written or read: nothing was recorded.
-    Audit,
-    /// The settings file could not be read or written.
-    Settings,
-    /// A study source could not be read.
-    Source,
-    /// A fault inside Overread (a bug).
-    Internal,
-}
-
-/// An error with its code and a one-line message for the reader.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl ApiError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn invalid(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::InvalidArgument, message)
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ApiError {}
-
-impl From<overread_audit::Error> for ApiError {
-    fn from(e: overread_audit::Error) -> ApiError {
-        let code = match e {
-            overread_audit::Error::Invalid { .. } => ErrorCode::InvalidArgument,
-            _ => ErrorCode::Audit,
-        };
-        ApiError::new(code, e.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn study_ids_are_parsed_once_and_strictly() {
-        let id: StudyId = "s12".parse().expect("valid");
-        assert_eq!((id.to_string(), id.index()), ("s12".to_string(), 11));
-        assert_eq!(serde_json::to_string(&id).expect("json"), "\"s12\"");
-        for bad in ["", "s", "s0", "12", "s1234567", "s-1", "s1 ", "../x", "S1"] {
-            let e = bad.parse::<StudyId>().expect_err(bad);
-            assert_eq!(e.code, ErrorCode::InvalidArgument);
-        }
-        assert!(serde_json::from_str::<StudyId>("\"x\"").is_err());
-        assert_eq!(StudyId::from_index(999_999), None);
-    }
 }
