@@ -1,3 +1,4 @@
+import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
@@ -28,7 +29,50 @@ interface Props {
   active: boolean;
 }
 
+type Handlers = { current: { onSelect: (id: string) => void; onOpen: (id: string) => void } };
+
+/** The fields a row shows; a row whose shown fields did not change is not
+ * rendered again (a busy worklist changes a few rows at a time). */
+const SHOWN: (keyof WorklistRow)[] = [
+  "patient_name", "patient_id", "accession", "study_date", "modality", "body_part",
+  "availability", "availability_message", "ai", "ai_message", "overdue", "top_finding", "top_score", "reading",
+];
+
+const Row = memo(
+  function Row({ row: r, selected, handlers }: { row: WorklistRow; selected: boolean; handlers: Handlers }) {
+    const pill = statusPill(r);
+    return (
+      <tr
+        id={`row-${r.id}`}
+        data-id={r.id}
+        class={`${selected ? "selected" : ""} ai-${r.ai} ${r.availability} ${r.overdue ? "overdue" : ""}`}
+        aria-selected={selected}
+        onClick={() => handlers.current.onSelect(r.id)}
+        onDblClick={() => handlers.current.onOpen(r.id)}
+      >
+        <td>{r.patient_name}</td>
+        <td>{r.patient_id}</td>
+        <td>{r.accession}</td>
+        <td>{r.study_date}</td>
+        <td>{r.modality}</td>
+        <td>{r.body_part}</td>
+        <td class="ai" title={r.availability_message ?? r.ai_message ?? ""}>
+          <span class={`pill ${pill.cls}`}>{pill.text}</span>
+          {r.overdue && <span class="pill overdue" title="Waited longer than the maximum wait">Overdue</span>}
+        </td>
+        <td>{r.top_finding ? label(r.top_finding) : ""}</td>
+        <td class="num">{score(r.top_score)}</td>
+        <td>{READING_LABEL[r.reading]}</td>
+      </tr>
+    );
+  },
+  (a, b) => a.selected === b.selected && SHOWN.every((k) => a.row[k] === b.row[k]),
+);
+
 export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
+  // Rows call the latest handlers without re-rendering when they change.
+  const handlers: Handlers = useRef({ onSelect, onOpen });
+  handlers.current = { onSelect, onOpen };
   const [query, setQuery] = useState("");
   const [filter, setFilter] = useState<AiFilter>("all");
   const search = useRef<HTMLInputElement>(null);
@@ -148,29 +192,7 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr
-              id={`row-${r.id}`}
-              key={r.id}
-              data-id={r.id}
-              class={`${r.id === selected ? "selected" : ""} ai-${r.ai} ${r.availability} ${r.overdue ? "overdue" : ""}`}
-              aria-selected={r.id === selected}
-              onClick={() => onSelect(r.id)}
-              onDblClick={() => onOpen(r.id)}
-            >
-              <td>{r.patient_name}</td>
-              <td>{r.patient_id}</td>
-              <td>{r.accession}</td>
-              <td>{r.study_date}</td>
-              <td>{r.modality}</td>
-              <td>{r.body_part}</td>
-              <td class="ai" title={r.availability_message ?? r.ai_message ?? ""}>
-                <span class={`pill ${statusPill(r).cls}`}>{statusPill(r).text}</span>
-                {r.overdue && <span class="pill overdue" title="Waited longer than the maximum wait">Overdue</span>}
-              </td>
-              <td>{r.top_finding ? label(r.top_finding) : ""}</td>
-              <td class="num">{score(r.top_score)}</td>
-              <td>{READING_LABEL[r.reading]}</td>
-            </tr>
+            <Row key={r.id} row={r} selected={r.id === selected} handlers={handlers} />
           ))}
         </tbody>
       </table>

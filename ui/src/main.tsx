@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { Worklist as WorklistData } from "./bindings";
+import type { WorklistChange, Worklist as WorklistData } from "./bindings";
 import { applyChange, commands, message, onWorklistChange } from "./api";
 import { Audit } from "./Audit";
 import { KEYS } from "./keys";
@@ -47,11 +47,18 @@ function App() {
   // Changes update their rows at once; the reading order follows from a
   // full fetch at most every two seconds while changes keep coming, and
   // when a triage run ends.
+  // Changes arriving together are applied in one render per frame.
   const reorder = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const queued = useRef<WorklistChange[]>([]);
   useEffect(() => {
     refresh();
     const un = onWorklistChange((c) => {
-      setData((w) => (w ? applyChange(w, c) : w));
+      if (queued.current.push(c) === 1) {
+        requestAnimationFrame(() => {
+          const changes = queued.current.splice(0);
+          setData((w) => (w ? changes.reduce(applyChange, w) : w));
+        });
+      }
       if (c.triage && !c.triage.running) refresh();
       else if (!reorder.current) {
         reorder.current = setTimeout(() => {

@@ -122,9 +122,10 @@ fn unknown(id: StudyId) -> ApiError {
 }
 
 impl Workstation {
-    /// Opens the audit log, records the application start, and scans the
-    /// sources into the worklist (headers only; fast).
+    /// Checks the settings, opens the audit log, records the application
+    /// start, and scans the sources into the worklist (headers only; fast).
     pub fn open(settings: Settings, audit_db: &Path, runtime: Option<PathBuf>) -> WsResult<Self> {
+        settings.validate()?;
         if let Some(dir) = audit_db.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| ApiError::new(ErrorCode::Audit, format!("{}: {e}", dir.display())))?;
