@@ -394,6 +394,8 @@ fn query_retrieve_and_faults_against_orthanc() {
         "{csv}"
     );
 
+    readers_during_a_real_sync_never_deadlock(&work.path().join("stress"), orthanc.http, n_studies);
+
     // A PACS that dies in the middle of a study: that study is partial and
     // never triaged, the source is shown offline, the studies not yet
     // retrieved wait for it.
@@ -748,4 +750,95 @@ fn query_retrieve_and_faults_against_orthanc() {
         let out = overread(&["info", "--json", f.to_str().expect("utf8")]);
         assert!(out.status.success());
     }
+}
+
+/// The workstation's lock rule against a real PACS: reader threads call
+/// worklist / open / decide / heatmap while a sync retrieves every study
+/// from Orthanc (and keeps asking it), and triage runs as studies arrive.
+/// A deadlock fails at the time-out instead of hanging.
+fn readers_during_a_real_sync_never_deadlock(dir: &Path, port: u16, n_studies: usize) {
+    use overread_core::api::{Availability, DecisionRequest, Settings};
+    use overread_core::workstation::Workstation;
+    use std::sync::atomic::AtomicBool;
+
+    worklist_config(dir, "pacs", port);
+    let empty = dir.join("no-local-studies");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo");
+    let mut settings = Settings::demo(&empty, &model);
+    settings.pacs_config = Some(dir.join("pacs.toml").display().to_string());
+    let ws = Arc::new(Workstation::open(settings, &dir.join("audit.sqlite"), None).expect("open"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let run = {
+        let (ws, stop) = (ws.clone(), stop.clone());
+        std::thread::spawn(move || {
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    while !stop.load(Ordering::SeqCst) {
+                        if ws.sync_pacs() > 0 {
+                            ws.run_triage(1);
+                        }
+                    }
+                });
+                let readers: Vec<_> = (0..3)
+                    .map(|r| {
+                        let ws = &ws;
+                        scope.spawn(move || {
+                            for i in 0..400 {
+                                let rows = ws.worklist().rows;
+                                if rows.is_empty() {
+                                    std::thread::sleep(Duration::from_millis(5));
+                                    continue;
+                                }
+                                let row = &rows[(i + r) % rows.len()];
+                                if row.availability != Availability::Available {
+                                    continue;
+                                }
+                                match i % 10 {
+                                    0 => {
+                                        ws.open_study(row.id).expect("an arrived study opens");
+                                    }
+                                    5 => {
+                                        let _ = ws.decide(
+                                            row.id,
+                                            &DecisionRequest {
+                                                finding: "opacity".into(),
+                                                decision: "confirm".into(),
+                                                region: None,
+                                                reason: None,
+                                                display_ms: None,
+                                            },
+                                        );
+                                        let _ = ws.heatmap(row.id, "opacity");
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                for reader in readers {
+                    reader.join().expect("reader finished");
+                }
+                stop.store(true, Ordering::SeqCst);
+            });
+            done_tx.send(()).ok();
+        })
+    };
+    match done_rx.recv_timeout(Duration::from_secs(180)) {
+        Ok(()) => run.join().expect("no panic"),
+        Err(_) => panic!("deadlock: readers and a real PACS sync did not finish in 180 s"),
+    }
+    ws.sync_pacs();
+    let w = ws.worklist();
+    assert_eq!(w.rows.len(), n_studies, "{:?}", w.sources);
+    assert!(
+        w.rows
+            .iter()
+            .all(|r| r.availability == Availability::Available),
+        "every study arrived: {:?}",
+        w.rows
+    );
+    assert!(ws.verify().expect("verify").ok);
 }
