@@ -33,7 +33,7 @@ pub use event::{
 };
 pub use export::{ExportOptions, ExportSummary, header as export_header, parse_date};
 pub use log::{AuditLog, OpenOptions, Verification, now as now_rfc3339};
-pub use record::{DecisionFields, Record, RecordReader};
+pub use record::{DecisionFields, Record};
 pub use stats::{Agreement, DailyAgreement, Stats};
 /// Calendar dates of export and statistics ranges.
 pub use time::Date;

@@ -4,16 +4,8 @@
 use serde::Serialize;
 
 use crate::error::{Result, invalid};
-use crate::event::{Decision, EventKind, ModelRef, Region, StudyRef};
+use crate::event::{Decision, EventKind, ModelRef, Reader, Region, StudyRef};
 use crate::row::{Row, Value};
-
-/// Who a row names as the reader (decisions always name one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RecordReader {
-    pub id: String,
-    pub display_name: String,
-    pub role: String,
-}
 
 /// A decision's own columns.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,7 +29,8 @@ pub struct Record {
     /// RFC 3339 UTC with milliseconds.
     pub recorded_at: String,
     pub kind: EventKind,
-    pub reader: Option<RecordReader>,
+    /// Who the row names as the reader (decisions always name one).
+    pub reader: Option<Reader>,
     pub workstation_id: String,
     /// The study, when the row names one (its patient id and UIDs).
     pub study: Option<StudyRef>,
@@ -77,7 +70,7 @@ impl Row {
             _ => None,
         };
         let kind = EventKind::parse(&text("kind").unwrap_or_default())?;
-        let reader = text("reader_id").map(|id| RecordReader {
+        let reader = text("reader_id").map(|id| Reader {
             id,
             display_name: text("reader_name").unwrap_or_default(),
             role: text("reader_role").unwrap_or_default(),
