@@ -18,7 +18,7 @@ export type Availability = "available" | "retrieving" | "partial" | "evicted";
 /**
  * Where a study's AI result stands.
  */
-export type AiStatus = "waiting" | "queued" | "running" | "flagged" | "no_flags" | "refused" | "error";
+export type AiStatus = "waiting" | "queued" | "running" | "flagged" | "no_flags" | "refused" | "error" | "withheld";
 
 /**
  * Where the reader stands with a study.

@@ -9,6 +9,7 @@ export const AI_LABEL: Record<AiStatus, string> = {
   no_flags: "No flags",
   refused: "Refused",
   error: "Error",
+  withheld: "Read first",
 };
 
 export const AVAILABILITY_LABEL: Record<Availability, string> = {

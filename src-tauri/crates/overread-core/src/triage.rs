@@ -151,7 +151,26 @@ fn run_one(
     if let Some(hit) = sop.as_deref().and_then(|s| cache.get(s, &sha)) {
         return TriageResult::Cached(hit);
     }
-    match infer_file(model, path, heatmaps, limits) {
+    // A panic in the model or the decoder fails this study, not the run:
+    // the other studies are triaged and the runner stays usable.
+    let inferred = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        infer_file(model, path, heatmaps, limits)
+    }));
+    let inferred = match inferred {
+        Ok(r) => r,
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            return TriageResult::Failed(format!(
+                "{}: the AI failed unexpectedly on this study ({why})",
+                path.display()
+            ));
+        }
+    };
+    match inferred {
         Ok(outcome) => {
             let outcome = Arc::new(outcome);
             if let Some(sop) = sop {
@@ -188,6 +207,79 @@ pub(crate) mod tests {
                 last_input: None,
             }),
         )
+    }
+
+    /// Scores like [`fake_model`] but panics on its `n`-th run (from 1).
+    struct PanicsOn {
+        n: usize,
+        runs: usize,
+        inner: FakeBackend,
+    }
+
+    impl overread_infer::InferenceBackend for PanicsOn {
+        fn run(
+            &mut self,
+            input: &str,
+            shape: [usize; 4],
+            data: Vec<f32>,
+        ) -> overread_infer::Result<Outputs> {
+            self.runs += 1;
+            if self.runs == self.n {
+                panic!("simulated fault in the model");
+            }
+            self.inner.run(input, shape, data)
+        }
+
+        fn execution_provider(&self) -> &str {
+            "fake"
+        }
+    }
+
+    /// The demo manifest over a backend that panics on its `n`-th run.
+    pub(crate) fn model_panicking_on(n: usize) -> Model {
+        let good = fake_model();
+        let mut outputs = Outputs::new();
+        outputs.insert("scores".into(), (vec![1, 1], vec![0.9]));
+        outputs.insert("heatmap".into(), (vec![1, 1, 4, 4], vec![0.0; 16]));
+        Model::with_backend(
+            good.manifest.clone(),
+            Box::new(PanicsOn {
+                n,
+                runs: 0,
+                inner: FakeBackend {
+                    outputs,
+                    last_input: None,
+                },
+            }),
+        )
+    }
+
+    #[test]
+    fn a_panic_on_one_study_fails_that_study_only() {
+        let (_d, paths) = studies(3);
+        let results = triage(
+            &paths,
+            &mut [model_panicking_on(2)],
+            &ResultCache::default(),
+            &AtomicBool::new(false),
+            None,
+            &Limits::default(),
+            &|_| {},
+        );
+        let failed: Vec<&String> = results
+            .iter()
+            .filter_map(|(_, r)| match r {
+                TriageResult::Failed(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failed.len(), 1, "{results:?}");
+        assert!(failed[0].contains("failed unexpectedly"), "{failed:?}");
+        let done = results
+            .iter()
+            .filter(|(_, r)| matches!(r, TriageResult::Done(_)))
+            .count();
+        assert_eq!(done, 2, "the others are triaged");
     }
 
     fn studies(n: u32) -> (tempfile::TempDir, Vec<PathBuf>) {

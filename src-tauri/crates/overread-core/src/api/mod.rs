@@ -43,6 +43,9 @@ pub enum AiStatus {
     /// Outside the model's intended use: never inferred.
     Refused,
     Error,
+    /// Read-first mode: the AI has a result, withheld (flag, score and
+    /// order alike) until the reader's unaided impression is recorded.
+    Withheld,
 }
 
 /// Where the reader stands with a study.

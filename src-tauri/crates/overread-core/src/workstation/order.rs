@@ -11,7 +11,7 @@ pub fn order(rows: &mut [WorklistRow]) {
         let done = u8::from(r.reading == ReadingStatus::Read);
         let bucket = if r.overdue {
             0
-        } else if r.ai == AiStatus::Flagged && !r.ai_hidden {
+        } else if r.ai == AiStatus::Flagged {
             1
         } else if matches!(r.ai, AiStatus::Error | AiStatus::Refused)
             || r.availability == Availability::Partial

@@ -97,9 +97,14 @@ fn decisions_are_recorded_and_survive_a_restart() {
 fn read_first_hides_the_ai_until_the_impression_is_recorded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ws = workstation(dir.path(), true, 2);
-    let row = ws.worklist().rows[0].clone();
+    let rows = ws.worklist().rows;
+    assert!(
+        rows.iter()
+            .all(|r| r.ai == AiStatus::Withheld && r.top_score.is_none() && r.ai_hidden),
+        "neither flag, score nor order gives the AI away: {rows:?}"
+    );
+    let row = rows[0].clone();
     assert_eq!(row.top_finding, None, "no AI hint on the worklist");
-    assert!(row.ai_hidden);
     let view = ws.open_study(row.id).expect("open");
     assert!(view.ai_hidden && view.findings.is_empty() && view.model.is_none());
     assert_eq!(
@@ -121,6 +126,7 @@ fn read_first_hides_the_ai_until_the_impression_is_recorded() {
         )
         .expect("recorded");
     assert!(!shown.ai_hidden);
+    assert_eq!(shown.ai, AiStatus::Flagged);
     assert_eq!(shown.findings.len(), 1);
     ws.decide(row.id, &decision("confirm"))
         .expect("now allowed");
@@ -324,4 +330,44 @@ fn triage_reports_each_changed_row() {
         .and_then(|c| c.triage.clone())
         .expect("progress");
     assert_eq!((last.done, last.total, last.running), (3, 3, false));
+}
+
+/// A panic while triaging one study fails that study with its reason and
+/// the others are triaged; a panic that escapes a run (here from a
+/// listener) does not leave triage marked running: the next run works.
+#[test]
+fn a_panic_in_triage_is_contained() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let studies = dir.path().join("studies");
+    crate::demo::generate(&studies, 3, 64, 2).expect("phantoms");
+    let settings = Settings::demo(&studies, Path::new("unused-model"));
+    let ws = Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("open");
+    ws.run_triage_with(vec![crate::triage::tests::model_panicking_on(2)]);
+    let rows = ws.worklist().rows;
+    let failed: Vec<_> = rows.iter().filter(|r| r.ai == AiStatus::Error).collect();
+    assert_eq!(failed.len(), 1, "{rows:?}");
+    assert!(
+        failed[0]
+            .ai_message
+            .as_deref()
+            .is_some_and(|m| m.contains("failed unexpectedly")),
+        "{failed:?}"
+    );
+    assert_eq!(rows.iter().filter(|r| r.ai == AiStatus::Flagged).count(), 2);
+
+    // A fault that escapes the run.
+    let failed_id = failed[0].id;
+    ws.studies.update(failed_id, |s| s.ai = Ai::Queued);
+    ws.set_listener(Arc::new(|_| panic!("listener fault")));
+    let escaped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ws.run_triage_with(vec![fake_model()]);
+    }));
+    assert!(escaped.is_err());
+    ws.set_listener(Arc::new(|_| {}));
+    ws.studies.update(failed_id, |s| s.ai = Ai::Queued);
+    ws.run_triage_with(vec![fake_model()]);
+    assert!(
+        ws.worklist().rows.iter().all(|r| r.ai == AiStatus::Flagged),
+        "the next run triaged the study"
+    );
 }

@@ -8,8 +8,8 @@ use overread_infer::Model;
 use super::reading::{ai_hidden, reading_status};
 use super::study::Study;
 use crate::api::{
-    AuditEntry, FindingView, ImageGeometry, ModelView, Rect, StudyView, Threshold, WindowPreset,
-    WorklistRow,
+    AiStatus, AuditEntry, FindingView, ImageGeometry, ModelView, Rect, StudyView, Threshold,
+    WindowPreset, WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::ViewerImage;
@@ -63,6 +63,16 @@ pub(crate) fn findings(s: &Study) -> Vec<FindingView> {
     }
 }
 
+/// The AI status a reader may see: in read-first mode a result is
+/// withheld until the impression is recorded, so that neither the flag nor
+/// the reading order gives it away.
+fn shown_status(s: &Study, hidden: bool) -> AiStatus {
+    match s.ai.status() {
+        AiStatus::Flagged | AiStatus::NoFlags if hidden => AiStatus::Withheld,
+        status => status,
+    }
+}
+
 /// One worklist row; `cap` is the maximum wait.
 pub(crate) fn worklist_row(
     s: &Study,
@@ -93,7 +103,7 @@ pub(crate) fn worklist_row(
         images: s.images,
         availability: s.here.availability(),
         availability_message: s.here.message(),
-        ai: s.ai.status(),
+        ai: shown_status(s, hidden),
         ai_message: s.ai.message(),
         ai_hidden: hidden,
         top_finding: top.as_ref().map(|f| f.label.clone()),
@@ -131,7 +141,7 @@ pub(crate) fn study_view(
         image: geometry(image),
         availability: s.here.availability(),
         availability_message: s.here.message(),
-        ai: s.ai.status(),
+        ai: shown_status(s, hidden),
         ai_message: if hidden { None } else { s.ai.message() },
         ai_hidden: hidden,
         model: if hidden { None } else { model },
