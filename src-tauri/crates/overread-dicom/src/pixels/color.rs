@@ -56,11 +56,22 @@ impl Palette {
                     .get(..3)
                     .and_then(|s| <[i64; 3]>::try_from(s).ok())
                     .ok_or(Error::MissingAttribute { attribute: name })?;
-                let count = if count == 0 { 65_536 } else { count as usize };
                 let invalid = |reason: String| Error::InvalidAttribute {
                     attribute: name,
                     reason,
                 };
+                // PS3.3 C.7.6.3.1.5: 0 means 65536 entries; anything else
+                // outside 1–65535 is refused before anything is allocated.
+                let count = match count {
+                    0 => 65_536,
+                    1..=65_535 => count as usize,
+                    other => return Err(invalid(format!("descriptor declares {other} entries"))),
+                };
+                if !matches!(bits, 8 | 16) {
+                    return Err(invalid(format!(
+                        "descriptor declares {bits} bits per entry"
+                    )));
+                }
                 let scale = |v: u16| if bits == 8 { (v & 0xFF) * 257 } else { v };
                 if let Some(raw) = attrs::bytes(obj, data) {
                     let words: Vec<u16> = raw
@@ -93,7 +104,9 @@ impl Palette {
                         .collect()
                 };
                 let mut values = Vec::with_capacity(count);
-                expand_segments(&words, None, None, count, 0, &mut values).map_err(invalid)?;
+                let mut budget = segment_budget(words.len(), count);
+                expand_segments(&words, 0, None, None, count, 0, &mut budget, &mut values)
+                    .map_err(invalid)?;
                 if values.len() != count {
                     return Err(invalid(format!(
                         "segments expand to {} entries, {count} declared",
@@ -138,22 +151,40 @@ impl Palette {
     }
 }
 
+/// How many segments an expansion may visit: every segment of the data
+/// once, plus one visit for each entry it may write (a segment an indirect
+/// one copies writes at least one entry, or is an empty one that no
+/// encoder writes). Zero-length segments repeated through nested indirect
+/// ones cannot multiply the work past this.
+fn segment_budget(words: usize, limit: usize) -> usize {
+    words / 2 + 2 * limit + 16
+}
+
 /// Expands Segmented Palette Color LUT Data (PS3.3 C.7.9.2): discrete (0),
-/// linear (1) and indirect (2) segments, never past `limit` entries.
+/// linear (1) and indirect (2) segments, from word `start`, never past
+/// `limit` entries, and never visiting more than `budget` segments in all
+/// (nested ones included). An indirect segment's offset counts from the
+/// start of the data.
+#[allow(clippy::too_many_arguments)]
 fn expand_segments(
     data: &[u16],
+    start: usize,
     segments: Option<usize>,
     last: Option<u16>,
     limit: usize,
     depth: u32,
+    budget: &mut usize,
     out: &mut Vec<u16>,
 ) -> Result<(), String> {
     if depth > 4 {
         return Err("indirect segments nest too deeply".into());
     }
-    let mut i = 0;
+    let mut i = start;
     let mut read = 0;
     while i + 1 < data.len() && segments.is_none_or(|n| read < n) {
+        *budget = budget.checked_sub(1).ok_or(
+            "segments take too much work to expand (zero-length or repeated indirect segments)",
+        )?;
         let (opcode, length) = (data[i], usize::from(data[i + 1]));
         i += 2;
         if out.len() + if opcode == 2 { 0 } else { length } > limit {
@@ -183,11 +214,20 @@ fn expand_segments(
                 let hi = u32::from(*data.get(i + 1).ok_or("indirect segment past the end")?);
                 i += 2;
                 let offset = (lo | hi << 16) as usize;
-                let from = data
-                    .get(offset..)
-                    .ok_or("indirect segment offset past the end")?;
+                if offset >= data.len() {
+                    return Err("indirect segment offset past the end".into());
+                }
                 let previous = out.last().copied();
-                expand_segments(from, Some(length), previous, limit, depth + 1, out)?;
+                expand_segments(
+                    data,
+                    offset,
+                    Some(length),
+                    previous,
+                    limit,
+                    depth + 1,
+                    budget,
+                    out,
+                )?;
             }
             other => return Err(format!("unknown segment type {other}")),
         }
@@ -205,9 +245,39 @@ mod tests {
         // Discrete 0, 10; linear to 20 in 2 steps; indirect copy of the first segment.
         let data = [0, 2, 0, 10, 1, 2, 20, 2, 1, 0, 0];
         let mut out = Vec::new();
-        expand_segments(&data, None, None, 100, 0, &mut out).expect("expands");
+        let mut budget = segment_budget(data.len(), 100);
+        expand_segments(&data, 0, None, None, 100, 0, &mut budget, &mut out).expect("expands");
         assert_eq!(out, vec![0, 10, 15, 20, 0, 10]);
         let mut out = Vec::new();
-        assert!(expand_segments(&[0, 200], None, None, 100, 0, &mut out).is_err());
+        assert!(expand_segments(&[0, 200], 0, None, None, 100, 0, &mut budget, &mut out).is_err());
+    }
+
+    /// Zero-length discrete segments under three levels of indirect
+    /// segments, each level `n` wide over the one below, walked from the
+    /// top: n⁴ visits (about 10¹⁹ for a 2 MB file with n = 65535; 8·10⁹
+    /// here). Refused after the budget, at once, instead of never returning.
+    #[test]
+    fn nested_indirect_segments_are_bounded_in_work() {
+        let n: u16 = 300;
+        let mut data: Vec<u16> = Vec::new();
+        for _ in 0..n {
+            data.extend([0, 0]);
+        }
+        let mut below = 0u32;
+        for _ in 0..3 {
+            let start = data.len() as u32;
+            for _ in 0..n {
+                data.extend([2, n, (below & 0xFFFF) as u16, (below >> 16) as u16]);
+            }
+            below = start;
+        }
+        let started = std::time::Instant::now();
+        let mut out = Vec::new();
+        let mut budget = segment_budget(data.len(), 65_536);
+        let e = expand_segments(&data, 0, None, None, 65_536, 0, &mut budget, &mut out)
+            .expect_err("bounded");
+        assert!(e.contains("too much work"), "{e}");
+        assert!(out.is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

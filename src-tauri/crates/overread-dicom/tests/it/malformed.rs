@@ -217,6 +217,76 @@ fn absurd_attributes() {
     expect_error(f, &Limits::default(), "image_attributes", "Rows");
 }
 
+/// A 4 × 4 PALETTE COLOR image whose three channels have the descriptor
+/// `[count, 0, 16]` (SS, so a count may be negative) and `segments` as
+/// Segmented Palette Color LUT Data.
+fn palette_file(count: i16, segments: &[u16]) -> Vec<u8> {
+    let mut f = meta("1.2.840.10008.1.2.1");
+    f.extend(el(0x0008, 0x0060, b"CS", &text("CR")));
+    f.extend(el(0x0028, 0x0002, b"US", &us(1)));
+    f.extend(el(0x0028, 0x0004, b"CS", &text("PALETTE COLOR")));
+    f.extend(el(0x0028, 0x0010, b"US", &us(4)));
+    f.extend(el(0x0028, 0x0011, b"US", &us(4)));
+    f.extend(el(0x0028, 0x0100, b"US", &us(8)));
+    f.extend(el(0x0028, 0x0101, b"US", &us(8)));
+    f.extend(el(0x0028, 0x0102, b"US", &us(7)));
+    f.extend(el(0x0028, 0x0103, b"US", &us(0)));
+    let descriptor: Vec<u8> = [count, 0, 16]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    for e in [0x1101, 0x1102, 0x1103] {
+        f.extend(el(0x0028, e, b"SS", &descriptor));
+    }
+    let data: Vec<u8> = segments.iter().flat_map(|w| w.to_le_bytes()).collect();
+    for e in [0x1221, 0x1222, 0x1223] {
+        f.extend(el(0x0028, e, b"OW", &data));
+    }
+    f.extend(el(0x7FE0, 0x0010, b"OB", &[1u8; 16]));
+    f
+}
+
+#[test]
+fn palette_descriptors_are_checked_before_allocating() {
+    let ok = [0, 2, 0, 65535];
+    decode(palette_file(2, &ok), &Limits::default()).expect("a valid segmented palette");
+    // A negative count once reached Vec::with_capacity as a huge usize.
+    expect_error(
+        palette_file(-5, &ok),
+        &Limits::default(),
+        "image_attributes",
+        "-5 entries",
+    );
+}
+
+/// Zero-length segments under three levels of indirect segments, 300 wide
+/// each: 8·10⁹ segment visits (10¹⁹ with 65535 in a 2 MB file) that once
+/// made `overread render` never return. Refused after a budget of visits.
+#[test]
+fn nested_indirect_palette_segments_are_bounded_in_work() {
+    let n: u16 = 300;
+    let mut words: Vec<u16> = Vec::new();
+    for _ in 0..n {
+        words.extend([0, 0]);
+    }
+    let mut below = 0u32;
+    for _ in 0..3 {
+        let start = words.len() as u32;
+        for _ in 0..n {
+            words.extend([2, n, (below & 0xFFFF) as u16, (below >> 16) as u16]);
+        }
+        below = start;
+    }
+    let started = std::time::Instant::now();
+    expect_error(
+        palette_file(0, &words),
+        &Limits::default(),
+        "image_attributes",
+        "too much work",
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
 #[test]
 fn deflate_bomb_is_stopped_at_the_limit() {
     use std::io::Write;
