@@ -182,10 +182,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// A file's path as JSON shows it: `path` is the name as text (bytes that
+/// are not UTF-8 shown as U+FFFD); a name that is not UTF-8 (a Latin-1 name
+/// from an old CD) also gets `path_escaped`, exact and reversible: those
+/// bytes as `\xNN`, a backslash as `\\`.
+#[derive(Serialize)]
+struct PathOut {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_escaped: Option<String>,
+}
+
+impl PathOut {
+    fn new(path: &Path) -> PathOut {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let escaped = std::str::from_utf8(bytes).is_err().then(|| {
+            let mut out = String::new();
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(&chunk.valid().replace('\\', "\\\\"));
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            out
+        });
+        PathOut {
+            path: path.to_string_lossy().into_owned(),
+            path_escaped: escaped,
+        }
+    }
+}
+
 /// The fields `scan --json` prints for a readable file; absent values are null.
 #[derive(Serialize)]
 struct ScanLine<'a> {
-    path: &'a Path,
+    #[serde(flatten)]
+    path: PathOut,
     patient_id: Option<&'a str>,
     study_uid: Option<&'a str>,
     series_uid: Option<&'a str>,
@@ -200,7 +233,7 @@ struct ScanLine<'a> {
 impl<'a> ScanLine<'a> {
     fn new(path: &'a Path, h: &'a Header) -> Self {
         ScanLine {
-            path,
+            path: PathOut::new(path),
             patient_id: h.patient_id.as_deref(),
             study_uid: h.study_instance_uid.as_deref(),
             series_uid: h.series_instance_uid.as_deref(),
@@ -215,8 +248,9 @@ impl<'a> ScanLine<'a> {
 }
 
 #[derive(Serialize)]
-struct ErrorLine<'a> {
-    path: &'a Path,
+struct ErrorLine {
+    #[serde(flatten)]
+    path: PathOut,
     error: String,
 }
 
@@ -281,7 +315,7 @@ fn print_json(out: &mut impl Write, entries: &[ScanEntry]) -> std::io::Result<()
         let line = match &entry.result {
             Ok(h) => serde_json::to_string(&ScanLine::new(&entry.path, h)),
             Err(e) => serde_json::to_string(&ErrorLine {
-                path: &entry.path,
+                path: PathOut::new(&entry.path),
                 error: e.to_string(),
             }),
         };

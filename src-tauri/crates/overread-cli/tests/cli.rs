@@ -63,6 +63,48 @@ const SCAN_FIELDS: [&str; 10] = [
     "transfer_syntax",
 ];
 
+/// A file whose name is not UTF-8 (Latin-1, as on an old CD) gets its line
+/// with the name shown lossily and exactly; the scan goes on past it, and
+/// `info` reads it.
+#[test]
+fn file_names_that_are_not_utf8_are_listed() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, files) = sample_folder();
+    let latin1 = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9 \\ study.dcm"));
+    std::fs::copy(&files[0], &latin1).expect("copy");
+    let out = overread(&["scan", dir.path().to_str().expect("utf8"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 6, "every file has its line: {lines:#?}");
+    let line = lines
+        .iter()
+        .find(|l| l.get("path_escaped").is_some())
+        .expect("the Latin-1 name is listed");
+    assert!(line.get("error").is_none(), "{line}");
+    assert!(
+        line["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("caf\u{FFFD} \\ study.dcm")),
+        "{line}"
+    );
+    assert!(
+        line["path_escaped"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("caf\\xe9 \\\\ study.dcm")),
+        "{line}"
+    );
+    let info = Command::new(env!("CARGO_BIN_EXE_overread"))
+        .arg("info")
+        .arg(&latin1)
+        .arg("--json")
+        .output()
+        .expect("runs");
+    assert!(info.status.success(), "{}", stderr(&info));
+    assert_eq!(json_lines(&info)[0]["path_escaped"], line["path_escaped"]);
+}
+
 #[test]
 fn scan_json_has_one_line_per_file() {
     let (dir, _) = sample_folder();

@@ -371,3 +371,24 @@ fn a_panic_in_triage_is_contained() {
         "the next run triaged the study"
     );
 }
+
+/// A study whose file name is not UTF-8 is on the worklist and opens.
+#[test]
+fn a_file_name_that_is_not_utf8_is_listed_and_opens() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let made = dir.path().join("made");
+    let files = crate::demo::generate(&made, 1, 64, 3).expect("phantom");
+    let studies = dir.path().join("studies");
+    std::fs::create_dir_all(&studies).expect("mkdir");
+    std::fs::copy(
+        &files[0],
+        studies.join(std::ffi::OsStr::from_bytes(b"caf\xe9.dcm")),
+    )
+    .expect("copy");
+    let settings = Settings::demo(&studies, Path::new("unused-model"));
+    let ws = Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("open");
+    let rows = ws.worklist().rows;
+    assert_eq!(rows.len(), 1);
+    ws.open_study(rows[0].id).expect("opens");
+}
