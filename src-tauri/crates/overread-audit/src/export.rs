@@ -92,10 +92,11 @@ impl Part<'_> {
         crate::log::for_each_raw_row(conn, db, filter, &[&lo, &hi, &self.from, &self.to], |row| {
             record.clear();
             for i in 0..COLUMNS.len() + 3 {
-                let column = if (1..=COLUMNS.len()).contains(&i) {
-                    COLUMNS[i - 1]
-                } else {
-                    ""
+                let column = match i {
+                    0 => "seq",
+                    i if i <= COLUMNS.len() => COLUMNS[i - 1],
+                    i if i == COLUMNS.len() + 1 => "prev_hash",
+                    _ => "row_hash",
                 };
                 let value = row.get_ref(i).map_err(|e| output(&e))?;
                 push_cell(&mut record, &mut cell, column, value, self.deid);
@@ -123,18 +124,20 @@ fn push_cell(
     buf.clear();
     match value {
         ValueRef::Null => {}
-        ValueRef::Integer(v) => {
-            let _ = write!(buf, "{v}");
-        }
+        ValueRef::Integer(v) => match deid {
+            // Sequence numbers would join rows across exports: re-keyed.
+            Some(d) if matches!(column, "seq" | "supersedes") => buf.push_str(&d.sequence(v)),
+            _ => {
+                let _ = write!(buf, "{v}");
+            }
+        },
         ValueRef::Real(v) => {
             let _ = write!(buf, "{v}");
         }
         ValueRef::Text(t) => {
             let text = String::from_utf8_lossy(t);
             match deid {
-                Some(d) if !column.is_empty() => {
-                    buf.push_str(d.apply(column, &text).as_deref().unwrap_or(""))
-                }
+                Some(d) => buf.push_str(d.apply(column, &text).as_deref().unwrap_or("")),
                 _ if !formula_like(&text) => {
                     record.push_field(text.as_bytes());
                     return;
@@ -153,7 +156,10 @@ fn push_cell(
 /// Whether a spreadsheet would run a cell as a formula (OWASP CSV injection);
 /// such cells get a leading apostrophe.
 fn formula_like(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+    text.starts_with(['\t', '\r'])
+        || text
+            .trim_start_matches(|c: char| c.is_whitespace())
+            .starts_with(['=', '+', '-', '@'])
 }
 
 /// DICOM PS3.15 Annex E basic profile for our columns: names, IDs, free text
@@ -212,9 +218,21 @@ impl Deidentifier {
         made
     }
 
+    /// A sequence number's pseudonym: the same within this export, and
+    /// nothing in common with the log or any other export.
+    fn sequence(&self, seq: i64) -> String {
+        format!(
+            "S-{}",
+            &hex::encode(self.mac("seq", &seq.to_string()))[..12]
+        )
+    }
+
     /// The de-identified text of a column, or None where it is removed.
     fn apply(&self, column: &str, text: &str) -> Option<String> {
         match column {
+            // The chain's hashes would join rows across exports and back to
+            // the log: re-keyed, so links hold within this export only.
+            "prev_hash" | "row_hash" | "chain_head" => Some(hex::encode(self.mac("hash", text))),
             "reader_name" | "patient_id" | "accession_number" | "reason" | "detail" => None,
             "reader_id" => Some(self.cached("reader", text, || {
                 format!("R-{}", &hex::encode(self.mac("reader", text))[..12])
@@ -294,6 +312,11 @@ impl AuditLog {
         // thread's first half and the integrity check.
         let (lo, hi) = self.seq_range(&from, &to)?;
         let mid = lo + (hi - lo + 1) / 2;
+        // The head as this export shows it (re-keyed when de-identified).
+        let shown_head = match &deid {
+            Some(d) => d.apply("chain_head", &head_hash).unwrap_or_default(),
+            None => head_hash.clone(),
+        };
         let tail = dir.join(format!(".{name}.{}.tail.partial", std::process::id()));
         let result = (|| {
             let worker = {
@@ -302,12 +325,12 @@ impl AuditLog {
                     tail.clone(),
                     from.clone(),
                     to.clone(),
-                    head_hash.clone(),
+                    shown_head.clone(),
                 );
                 let deid = deid.clone();
                 std::thread::spawn(move || -> Result<u64> {
                     let conn = reader.open()?;
-                    let file = std::fs::File::create(&tail).map_err(|e| Error::Output {
+                    let file = create_private(&tail).map_err(|e| Error::Output {
                         path: tail.clone(),
                         message: e.to_string(),
                     })?;
@@ -321,7 +344,7 @@ impl AuditLog {
                         .map(|(rows, _)| rows)
                 })
             };
-            let mut file = std::fs::File::create(&tmp).map_err(|e| output(&e))?;
+            let mut file = create_private(&tmp).map_err(|e| output(&e))?;
             if options.excel {
                 file.write_all("\u{feff}".as_bytes())
                     .map_err(|e| output(&e))?;
@@ -335,7 +358,7 @@ impl AuditLog {
             let part = Part {
                 from: &from,
                 to: &to,
-                head_hash: &head_hash,
+                head_hash: &shown_head,
                 deid: deid.as_ref(),
             };
             let (head_rows, mut file) =
@@ -383,6 +406,19 @@ impl AuditLog {
     }
 }
 
+/// A new file only its owner can read (0600): never an existing file, and
+/// never through a symbolic link someone left at its name.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
 /// Temporary files of exports to the same name that were interrupted
 /// (the process was killed before its rename).
 fn remove_stale_partials(dir: &Path, name: &str) {
@@ -404,7 +440,17 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised() {
-        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            " =1+1",
+            "\u{a0}@SUM(A1)",
+            "\n-2",
+        ] {
             let mut record = csv::ByteRecord::new();
             push_cell(
                 &mut record,

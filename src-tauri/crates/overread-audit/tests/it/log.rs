@@ -328,6 +328,39 @@ fn deidentified_export_removes_identifiers() {
         .collect();
     assert_eq!(readers.len(), 3);
     assert!(readers.iter().all(|r| r.starts_with("R-")));
+    // Sequence numbers and the chain's hashes are re-keyed per export: the
+    // links hold inside it, and nothing joins it to the log or another
+    // export.
+    let rows_in_log = log.rows(1, 1000).expect("rows");
+    for r in &records {
+        assert!(r[col("seq")].starts_with("S-"), "{r:?}");
+        assert!(rows_in_log.iter().all(|l| l.row_hash != r[col("row_hash")]
+            && l.row_hash != r[col("chain_head")]
+            && l.prev_hash != r[col("prev_hash")]));
+    }
+    for pair in records.windows(2) {
+        assert_eq!(
+            pair[1][col("prev_hash")],
+            pair[0][col("row_hash")],
+            "links within the export"
+        );
+    }
+    let again = dir.path().join("deid-2.csv");
+    log.export_csv(
+        &again,
+        &ExportOptions {
+            deidentify: true,
+            workstation_id: "ws".into(),
+            ..Default::default()
+        },
+    )
+    .expect("exports");
+    let other = std::fs::read_to_string(&again).expect("read");
+    for r in &records {
+        for c in ["seq", "row_hash", "chain_head"] {
+            assert!(!other.contains(&r[col(c)]), "{c} joins two exports");
+        }
+    }
     let originals: Vec<String> = (0..6).map(|n| format!("2.25.{}1", n + 1)).collect();
     for r in records.iter().filter(|r| &r[col("kind")] == "decision") {
         assert!(
@@ -340,6 +373,34 @@ fn deidentified_export_removes_identifiers() {
                 && r[col("reader_name")].is_empty()
         );
     }
+}
+
+/// Exports are created owner-only and never through a link left at the
+/// temporary file's name.
+#[test]
+fn export_files_are_private_and_links_are_not_followed() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, path) = filled(2);
+    let mut log = open(&path);
+    let out = dir.path().join("private.csv");
+    let options = ExportOptions {
+        workstation_id: "ws".into(),
+        ..Default::default()
+    };
+    log.export_csv(&out, &options).expect("exports");
+    let mode = std::fs::metadata(&out).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // Someone plants a link where the next export's temporary file goes.
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "precious").expect("write");
+    let tmp = dir
+        .path()
+        .join(format!(".linked.csv.{}.partial", std::process::id()));
+    std::os::unix::fs::symlink(&target, &tmp).expect("symlink");
+    // Stale partials are removed first; whatever happens, the link's target
+    // is never written.
+    let _ = log.export_csv(&dir.path().join("linked.csv"), &options);
+    assert_eq!(std::fs::read_to_string(&target).expect("read"), "precious");
 }
 
 #[test]
