@@ -101,6 +101,8 @@ pub struct Workstation {
     events: events::Events,
     limits: Limits,
     runtime: Option<PathBuf>,
+    /// The model folder and execution provider at open: what triage loads.
+    model_at_start: (String, String),
     #[cfg(test)]
     between_reads: owned::Owned<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
@@ -135,6 +137,10 @@ impl Workstation {
         start.detail = serde_json::json!({ "app": "overread-app", "version": crate::APP_VERSION });
         journal.record(start)?;
         let limits = Limits::default();
+        let model_at_start = (
+            settings.model_dir.clone(),
+            settings.execution_provider.clone(),
+        );
         let ws = Workstation {
             settings: settings::SettingsStore::new(settings),
             journal,
@@ -150,6 +156,7 @@ impl Workstation {
             events: events::Events::new(),
             limits,
             runtime,
+            model_at_start,
             #[cfg(test)]
             between_reads: owned::Owned::new("test-hook", None),
         };
@@ -358,12 +365,11 @@ impl Workstation {
     /// Records the reader's decision; returns it as recorded (after COMMIT).
     pub fn decide(&self, id: StudyId, request: &DecisionRequest) -> WsResult<DecisionView> {
         let (reader, read_first) = self.settings.read(|s| (s.audit_reader(), s.read_first));
-        let model = self.runner.model_ref();
         let workstation_id = self.journal.workstation_id();
         let event = self
             .studies
             .get(id, |s| {
-                reading::decision_event(s, request, reader, workstation_id, model, read_first)
+                reading::decision_event(s, request, reader, workstation_id, read_first)
             })
             .ok_or_else(|| unknown(id))??;
         let record = self.journal.decide(&event)?;

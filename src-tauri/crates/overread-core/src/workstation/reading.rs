@@ -71,9 +71,10 @@ pub(crate) fn decision_event(
     request: &DecisionRequest,
     reader: Reader,
     workstation_id: String,
-    model: Option<ModelRef>,
     read_first: bool,
 ) -> Result<DecisionEvent, ApiError> {
+    // The model that produced the result decided on, never the one loaded now.
+    let model: Option<ModelRef> = s.ai.model().cloned();
     let decision =
         Decision::parse(&request.decision).map_err(|e| ApiError::invalid(e.to_string()))?;
     let finding_label = request.finding.trim();

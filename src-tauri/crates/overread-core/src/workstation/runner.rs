@@ -68,17 +68,6 @@ impl Runner {
         self.state.read(|s| s.model.model.clone())
     }
 
-    /// The model whose results are on the worklist, as audit rows name it.
-    pub(crate) fn model_ref(&self) -> Option<ModelRef> {
-        self.state.read(|s| {
-            s.model.model.as_ref().map(|m| ModelRef {
-                name: m.name.clone(),
-                version: m.version.clone(),
-                sha256: m.sha256.clone(),
-            })
-        })
-    }
-
     fn set_model(&self, model: ModelStatus) {
         self.state.write(|s| s.model = model);
     }
@@ -122,12 +111,12 @@ impl Workstation {
     /// Loads the configured model once per job. On failure the reason is
     /// shown on the worklist and queued studies stay without AI.
     fn load_models(&self, jobs: usize) -> Vec<Model> {
-        let (dir, ep) = self.settings.read(|s| {
-            (
-                PathBuf::from(&s.model_dir),
-                EpChoice::parse(&s.execution_provider),
-            )
-        });
+        // The model and provider of the settings the workstation opened
+        // with: a change in Settings applies at the next start.
+        let (dir, ep) = (
+            PathBuf::from(&self.model_at_start.0),
+            EpChoice::parse(&self.model_at_start.1),
+        );
         let loaded = ep.map_err(|e| e.to_string()).and_then(|ep| {
             (0..jobs.max(1))
                 .map(|_| Model::load(&dir, self.runtime.as_deref(), ep, 1))
@@ -163,6 +152,12 @@ impl Workstation {
             model: Some(model_view(first)),
             error: None,
         };
+        // Each result files the model that produced it.
+        let model = status.model.as_ref().map(|m| ModelRef {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            sha256: m.sha256.clone(),
+        });
         self.runner.set_model(status.clone());
         self.emit(Change {
             model: Some(status),
@@ -193,7 +188,7 @@ impl Workstation {
                 } => {
                     let id = ids.get(&path).copied();
                     if let Some(id) = id {
-                        self.finish(id, result);
+                        self.finish(id, result, &model);
                     }
                     let p = self
                         .runner
@@ -220,8 +215,9 @@ impl Workstation {
         self.emit(Change::progress(p));
     }
 
-    /// Files a triage result and records it in the audit log.
-    fn finish(&self, id: StudyId, result: TriageResult) {
+    /// Files a triage result with the model that produced it, and records
+    /// it in the audit log.
+    fn finish(&self, id: StudyId, result: TriageResult, model: &Option<ModelRef>) {
         let recorded = self.studies.update(id, |s| match result {
             TriageResult::Done(o) | TriageResult::Cached(o) => {
                 let event = match o.as_ref() {
@@ -240,7 +236,7 @@ impl Workstation {
                         serde_json::json!({ "reason": reason }),
                     ),
                 };
-                s.ai = Ai::Done(o);
+                s.ai = Ai::Done(o, model.clone());
                 study_ref(&s.header).map(|study| (event, study))
             }
             TriageResult::Failed(message) => {
@@ -260,7 +256,7 @@ impl Workstation {
         if let Some(Some(((kind, ep, detail), study))) = recorded {
             let event = Event {
                 study: Some(study),
-                model: self.runner.model_ref(),
+                model: model.clone(),
                 execution_provider: ep,
                 detail,
                 ..Event::new(kind, Some(self.reader()))

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use overread_audit::ModelRef;
 use overread_dicom::Header;
 
 use super::owned::Owned;
@@ -78,7 +79,9 @@ pub(crate) enum Ai {
     Waiting,
     Queued,
     Running,
-    Done(Arc<Outcome>),
+    /// The result, and the model that produced it (what a decision on it
+    /// records, whatever model is loaded by then).
+    Done(Arc<Outcome>, Option<ModelRef>),
     Failed(String),
 }
 
@@ -88,7 +91,7 @@ impl Ai {
             Ai::Waiting => AiStatus::Waiting,
             Ai::Queued => AiStatus::Queued,
             Ai::Running => AiStatus::Running,
-            Ai::Done(o) => match o.as_ref() {
+            Ai::Done(o, _) => match o.as_ref() {
                 Outcome::Inferred { inference, .. } => {
                     if inference.findings.iter().any(|f| f.flagged) {
                         AiStatus::Flagged
@@ -104,7 +107,7 @@ impl Ai {
 
     pub(crate) fn message(&self) -> Option<String> {
         match self {
-            Ai::Done(o) => match o.as_ref() {
+            Ai::Done(o, _) => match o.as_ref() {
                 Outcome::Refused { reason } => Some(reason.clone()),
                 Outcome::Inferred { .. } => None,
             },
@@ -115,7 +118,15 @@ impl Ai {
 
     pub(crate) fn outcome(&self) -> Option<&Arc<Outcome>> {
         match self {
-            Ai::Done(o) => Some(o),
+            Ai::Done(o, _) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The model behind the result, as audit rows name it.
+    pub(crate) fn model(&self) -> Option<&ModelRef> {
+        match self {
+            Ai::Done(_, m) => m.as_ref(),
             _ => None,
         }
     }
@@ -297,7 +308,7 @@ impl Studies {
                 let s = &mut t.studies[id.index()];
                 if s.source != LOCAL {
                     s.here = Here::Evicted;
-                    if !matches!(s.ai, Ai::Done(_)) {
+                    if !matches!(s.ai, Ai::Done(..)) {
                         s.ai = Ai::Waiting;
                     }
                 }

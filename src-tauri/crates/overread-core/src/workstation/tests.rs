@@ -392,3 +392,26 @@ fn a_file_name_that_is_not_utf8_is_listed_and_opens() {
     assert_eq!(rows.len(), 1);
     ws.open_study(rows[0].id).expect("opens");
 }
+
+/// A decision records the model that produced the result decided on, not
+/// whichever model is loaded by then.
+#[test]
+fn a_decision_names_the_model_that_flagged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = workstation(dir.path(), false, 1);
+    let id = ws.worklist().rows[0].id;
+    // Another model becomes the loaded one (no study left to triage).
+    let mut other = fake_model();
+    other.manifest.version = "9.9.9".into();
+    other.manifest.sha256 = "b".repeat(64);
+    ws.run_triage_with(vec![other]);
+    assert_eq!(
+        ws.worklist().model.map(|m| m.version),
+        Some("9.9.9".to_string())
+    );
+    ws.decide(id, &decision("confirm")).expect("recorded");
+    let row = ws.audit_recent(1).expect("rows").remove(0);
+    assert_eq!(row.kind, "decision");
+    let demo_version = fake_model().manifest.version;
+    assert_eq!(row.model, format!("overread-demo-opacity {demo_version}"));
+}
