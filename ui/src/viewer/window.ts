@@ -1,5 +1,7 @@
-// Windowing arithmetic, shared by the shader and the UI (probe, overlays,
-// drag). DICOM PS3.3 C.11.2.1.2.1: the LINEAR VOI function.
+// Windowing arithmetic. DICOM PS3.3 C.11.2.1.2.1: the LINEAR VOI function,
+// here in double precision: the CPU reference the shader in renderer.ts is
+// checked against (shaderCheck.ts, in the end-to-end test); and the
+// window change for a mouse drag.
 
 export interface Window {
   center: number;
