@@ -180,18 +180,24 @@ impl Workstation {
 
     /// The rows of `ids` as the worklist shows them now.
     fn rows(&self, ids: &[StudyId]) -> Vec<WorklistRow> {
-        let (cap, read_first) = self.settings.read(|s| {
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        let (cap, read_first) = self.row_settings();
+        let now = SystemTime::now();
+        self.studies
+            .map_ids(ids, |s| view::worklist_row(s, now, cap, read_first))
+    }
+
+    /// What a worklist row depends on in the settings: the maximum wait
+    /// and read-first mode.
+    fn row_settings(&self) -> (Duration, bool) {
+        self.settings.read(|s| {
             (
                 Duration::from_secs(u64::from(s.max_wait_minutes) * 60),
                 s.read_first,
             )
-        });
-        let now = SystemTime::now();
-        if ids.is_empty() {
-            return Vec::new();
-        }
-        self.studies
-            .map_ids(ids, |s| view::worklist_row(s, now, cap, read_first))
+        })
     }
 
     fn emit(&self, change: Change) {
@@ -245,12 +251,7 @@ impl Workstation {
 
     /// The worklist in reading order.
     pub fn worklist(&self) -> Worklist {
-        let (cap, read_first) = self.settings.read(|s| {
-            (
-                Duration::from_secs(u64::from(s.max_wait_minutes) * 60),
-                s.read_first,
-            )
-        });
+        let (cap, read_first) = self.row_settings();
         let now = SystemTime::now();
         let mut rows = self
             .studies
