@@ -5,6 +5,10 @@ reference CORPUS   writes CORPUS/reference/manifest.json and one .npy of
                    colour as RGB), plus modality LUT output where it is not
                    the identity.
 eight-bit SRC DST  writes an 8-bit MONOCHROME2 copy of SRC (for JPEG baseline).
+fragment SRC DST SIZE
+                   rewrites SRC's encapsulated frames as fragments of at most
+                   SIZE bytes with an empty Basic Offset Table (as the WG-04
+                   compression test set stores its files), for any codec.
 """
 import hashlib
 import json
@@ -44,7 +48,7 @@ def reference(corpus: Path) -> None:
         try:
             arr = ds.pixel_array
         except Exception as e:  # pydicom cannot decode it either
-            entries.append({"path": rel, "pydicom_error": str(e).splitlines()[0][:200]})
+            entries.append({"path": rel, "pydicom_error": (str(e).splitlines() or [type(e).__name__])[0][:200]})
             continue
         frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
         name = hashlib.sha256(rel.encode()).hexdigest()[:16]
@@ -94,10 +98,29 @@ def eight_bit(src: Path, dst: Path) -> None:
     ds.save_as(dst, enforce_file_format=True)
 
 
+def fragment(src: Path, dst: Path, size: int) -> None:
+    from pydicom.encaps import generate_frames, encapsulate
+
+    ds = pydicom.dcmread(src)
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    codestreams = list(generate_frames(ds.PixelData, number_of_frames=frames))
+    pieces = []
+    for stream in codestreams:
+        stream = stream + b"\0" * (len(stream) % 2)
+        pieces.extend(stream[i:i + size] for i in range(0, len(stream), size))
+    # One "frame" per fragment: encapsulate() writes each as its own item.
+    ds.PixelData = encapsulate(pieces, has_bot=False)
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=[f"overread-fragmented-{src.name}-{size}"])
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dst, enforce_file_format=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "reference":
         reference(Path(sys.argv[2]))
     elif sys.argv[1] == "eight-bit":
         eight_bit(Path(sys.argv[2]), Path(sys.argv[3]))
+    elif sys.argv[1] == "fragment":
+        fragment(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit(f"unknown command {sys.argv[1]}")

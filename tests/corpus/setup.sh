@@ -47,6 +47,30 @@ cp "$corpus/pydicom-data/RG1_J2KI.dcm" "$rg1/RG1_j2k_lossy.dcm"
 "$venv/bin/python" "$root/tests/corpus/reference.py" eight-bit "$src" "$rg1/RG1_8bit.dcm"
 dcmcjpeg +eb "$rg1/RG1_8bit.dcm" "$rg1/RG1_jpeg_baseline_8bit.dcm" 2>/dev/null
 
+# Fragmented variants of every codec (#12): a frame split over 64 KiB
+# fragments with an empty offset table, as the WG-04 set stores MR1_JLSL;
+# multi-frame ones (1 KiB fragments) whose frames are found by their markers.
+frag="$corpus/fragmented"
+mkdir -p "$frag"
+dcmcjpls +el +fs 64 -ot "$src" "$frag/RG1_jpegls_lossless_64k.dcm"
+dcmcjpls +en +md 2 +fs 64 -ot "$src" "$frag/RG1_jpegls_near_lossless_64k.dcm"
+dcmcjpeg +e1 +fs 64 -ot "$src" "$frag/RG1_jpeg_lossless_sv1_64k.dcm"
+dcmcjpeg +ee +fs 64 -ot "$src" "$frag/RG1_jpeg_extended_12bit_64k.dcm"
+dcmcjpeg +eb +fs 64 -ot "$rg1/RG1_8bit.dcm" "$frag/RG1_jpeg_baseline_8bit_64k.dcm" 2>/dev/null
+dcmcrle +fs 64 -ot "$src" "$frag/RG1_rle_64k.dcm" 2>/dev/null
+for j2k in RG1_j2k_lossless RG1_j2k_lossy; do
+    "$venv/bin/python" "$root/tests/corpus/reference.py" fragment "$rg1/$j2k.dcm" "$frag/${j2k}_64k.dcm" 65536
+done
+multi="$corpus/pydicom-data/emri_small.dcm"
+dcmcjpls +el +fs 1 -ot "$multi" "$frag/emri_jpegls_lossless_1k.dcm"
+dcmcjpeg +e1 +fs 1 -ot "$multi" "$frag/emri_jpeg_lossless_1k.dcm"
+# RLE allows one fragment per frame only (PS3.5 A.4.2); dcmtk can write more,
+# and a frame's start is then found by its RLE header. pydicom refuses it.
+dcmcrle +fs 1 -ot "$multi" "$frag/emri_rle_1k.dcm" 2>/dev/null
+gdcmconv --j2k "$multi" "$frag/emri_j2k.tmp"
+"$venv/bin/python" "$root/tests/corpus/reference.py" fragment "$frag/emri_j2k.tmp" "$frag/emri_j2k_1k.dcm" 1024
+rm "$frag/emri_j2k.tmp"
+
 "$venv/bin/python" "$root/tests/corpus/reference.py" reference "$corpus"
 echo "$inputs_hash" > "$stamp"
 echo "corpus: ready in $corpus"

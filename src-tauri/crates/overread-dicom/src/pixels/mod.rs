@@ -276,12 +276,7 @@ impl PixelSource<'_> {
                 None => fragments
                     .iter()
                     .enumerate()
-                    .filter(|(_, r)| {
-                        let b = &bytes[(*r).clone()];
-                        b.starts_with(&[0xFF, 0xD8])
-                            || b.starts_with(&[0xFF, 0x4F])
-                            || b.starts_with(b"\0\0\0\x0cjP")
-                    })
+                    .filter(|(_, r)| starts_a_frame(self.ts.codec, &bytes[(*r).clone()]))
                     .map(|(i, _)| i)
                     .collect(),
             };
@@ -304,6 +299,25 @@ impl PixelSource<'_> {
             });
         }
         join(&fragments[begin..end])
+    }
+}
+
+/// Whether a fragment begins a frame's codestream, for multi-frame data with
+/// no offset table: the JPEG family's start-of-image marker, JPEG 2000's SOC
+/// or JP2 signature, or an RLE header (a segment count of 1 to 15 followed by
+/// the first segment at offset 64; PS3.5 G.5).
+fn starts_a_frame(codec: PixelCodec, b: &[u8]) -> bool {
+    match codec {
+        PixelCodec::Rle => {
+            b.len() >= 64
+                && (1..=15).contains(&u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                && u32::from_le_bytes([b[4], b[5], b[6], b[7]]) == 64
+        }
+        _ => {
+            b.starts_with(&[0xFF, 0xD8])
+                || b.starts_with(&[0xFF, 0x4F])
+                || b.starts_with(b"\0\0\0\x0cjP")
+        }
     }
 }
 
