@@ -41,4 +41,4 @@ fi
 # `cargo metadata` needs: fetch them first, from the registry as usual.
 cargo fetch --locked >/dev/null
 export OVERREAD_ADVISORY_DBS="$db_path"   # deny.toml's db-path
-exec cargo deny --offline check --config "$root/deny.toml"
+exec cargo deny --offline check

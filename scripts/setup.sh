@@ -79,4 +79,10 @@ fi
 
 if [ "${1:-}" = "--corpus" ]; then
     bash "$root/tests/corpus/setup.sh"
+    # The test command's dependency check (scripts/deny.sh); about 4 minutes
+    # to build once.
+    if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny 0\.20\."; then
+        echo "setup: installing cargo-deny"
+        cargo install --quiet --locked cargo-deny@0.20.2
+    fi
 fi

@@ -15,6 +15,8 @@ echo "== frontend: types, component tests, build"
 (cd ui && npm run --silent typecheck && npx vitest run --reporter=dot && npx vite build --logLevel warn)
 echo "== rustfmt"
 cargo fmt --all -- --check
+echo "== dependencies: advisories (RustSec snapshot), licences, bans, sources"
+bash scripts/deny.sh
 echo "== clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "== tests (library crates, CLI, app command layer; TypeScript bindings must be current)"
