@@ -26,6 +26,10 @@ pub enum Error {
 
     #[snafu(display("cannot write {}: {message}", path.display()))]
     Output { path: PathBuf, message: String },
+
+    /// The log does not extend the head last written outside it.
+    #[snafu(display("audit log head {}: {message}", path.display()))]
+    Anchor { path: PathBuf, message: String },
 }
 
 impl Error {
@@ -35,6 +39,7 @@ impl Error {
             Error::Corrupt { .. } => "corrupt",
             Error::Invalid { .. } => "invalid",
             Error::Output { .. } => "output",
+            Error::Anchor { .. } => "anchor",
         }
     }
 }

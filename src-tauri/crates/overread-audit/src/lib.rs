@@ -18,6 +18,7 @@
 //! Exports are RFC 4180 CSV, plain or de-identified (PS3.15 Annex E basic
 //! profile), and are audit events themselves.
 
+mod anchor;
 mod error;
 pub mod event;
 mod export;
@@ -27,6 +28,7 @@ pub mod row;
 mod schema;
 mod stats;
 
+pub use anchor::{Head, anchor_path};
 pub use error::{Error, Result};
 pub use event::{
     Decision, DecisionEvent, EventKind, ModelRef, OtherEvent, Reader, Region, StudyRef,

@@ -8,8 +8,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::anchor::{self, Head};
 use crate::error::{Error, Result, invalid};
-use crate::event::{DecisionEvent, EventKind, OtherEvent};
+use crate::event::{self, DecisionEvent, EventKind, OtherEvent};
 use crate::record::Record;
 use crate::row::{self, COLUMNS, GENESIS, Row, Value};
 use crate::schema;
@@ -24,6 +25,9 @@ pub struct OpenOptions {
     pub key: Option<String>,
     /// The application version written into every row.
     pub app_version: String,
+    /// Where the last known head is kept outside the database
+    /// ([`anchor_path`](crate::anchor_path)); `None` keeps none.
+    pub anchor: Option<PathBuf>,
 }
 
 /// The outcome of walking the chain.
@@ -49,6 +53,9 @@ pub struct AuditLog {
     path: PathBuf,
     app_version: String,
     key: Option<String>,
+    anchor: Option<PathBuf>,
+    /// Why the anchor could not be updated after the last commit, if so.
+    anchor_error: Option<String>,
 }
 
 impl AuditLog {
@@ -123,12 +130,127 @@ impl AuditLog {
                 path: path.into(),
                 message: format!("migration failed: {e}"),
             })?;
-        Ok(AuditLog {
+        let mut log = AuditLog {
             conn,
             path: path.to_path_buf(),
             app_version: options.app_version.clone(),
             key: options.key.clone(),
-        })
+            anchor: options.anchor.clone(),
+            anchor_error: None,
+        };
+        log.check_anchor()?;
+        Ok(log)
+    }
+
+    /// Opens a log that does not extend its anchored head (restored from a
+    /// backup, or cut short) after an administrator has looked into why:
+    /// records who acknowledged it, the head that was expected, the head
+    /// found and the reason, then anchors the new head.
+    pub fn open_acknowledging(
+        path: &Path,
+        options: &OpenOptions,
+        by: event::Reader,
+        reason: &str,
+        workstation_id: &str,
+    ) -> Result<AuditLog> {
+        let Some(anchor) = options.anchor.clone() else {
+            return Err(invalid("anchor", "no anchor file to acknowledge"));
+        };
+        if reason.trim().is_empty() {
+            return Err(invalid("reason", "say why the log's head changed"));
+        }
+        let expected = anchor::read(&anchor)?;
+        let mut log = AuditLog::open(
+            path,
+            &OpenOptions {
+                anchor: None,
+                ..options.clone()
+            },
+        )?;
+        let (rows, hash) = log.head()?;
+        let event = OtherEvent {
+            kind: EventKind::AuditLogUsed,
+            reader: Some(by),
+            workstation_id: workstation_id.to_string(),
+            study: None,
+            model: None,
+            execution_provider: None,
+            detail: serde_json::json!({
+                "action": "head_acknowledged",
+                "expected": expected,
+                "found": Head { rows, hash },
+                "reason": reason.trim(),
+            }),
+        };
+        log.anchor = Some(anchor);
+        log.record_event(&event)?;
+        if let Some(e) = log.anchor_error.take() {
+            return Err(Error::Output {
+                path: log.anchor.clone().unwrap_or_default(),
+                message: e,
+            });
+        }
+        Ok(log)
+    }
+
+    /// Refuses a log that is shorter than the anchored head or does not
+    /// contain it; anchors the head when there is no anchor yet, or when the
+    /// log has moved past it (a commit whose anchor write was cut off).
+    fn check_anchor(&mut self) -> Result<()> {
+        let Some(path) = self.anchor.clone() else {
+            return Ok(());
+        };
+        let (rows, hash) = self.head()?;
+        let found = Head { rows, hash };
+        let Some(expected) = anchor::read(&path)? else {
+            return if rows > 0 {
+                anchor::write(&path, &found)
+            } else {
+                Ok(())
+            };
+        };
+        let refuse = |what: String| Error::Anchor {
+            path: path.clone(),
+            message: format!(
+                "{what}; if this is expected (the log was restored from a backup), \
+                 an administrator runs `overread audit acknowledge --reason …`"
+            ),
+        };
+        if rows < expected.rows {
+            return Err(refuse(format!(
+                "the log has {rows} rows but had {} (rows were removed from its end, or the file was replaced)",
+                expected.rows
+            )));
+        }
+        let at: String = if expected.rows == 0 {
+            GENESIS.to_string()
+        } else {
+            self.conn
+                .query_row(
+                    "SELECT row_hash FROM audit_events WHERE seq = ?1",
+                    [expected.rows],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.db_error(e))?
+        };
+        if at != expected.hash {
+            return Err(refuse(format!(
+                "row {} does not have the last known head hash {} (the log was replaced or rewritten)",
+                expected.rows,
+                short(&expected.hash)
+            )));
+        }
+        if rows > expected.rows {
+            anchor::write(&path, &found)?;
+        }
+        Ok(())
+    }
+
+    /// Why the anchor could not be updated after the last commit (the row
+    /// itself is committed; the anchor lags behind, which a later commit
+    /// repairs).
+    pub fn anchor_error(&self) -> Option<&str> {
+        self.anchor_error.as_deref()
     }
 
     pub fn path(&self) -> &Path {
@@ -238,6 +360,13 @@ impl AuditLog {
             }
         }
         tx.commit().map_err(db_error)?;
+        if let (Some(path), Some(last)) = (&self.anchor, recorded.last()) {
+            let head = Head {
+                rows: last.seq,
+                hash: last.row_hash.clone(),
+            };
+            self.anchor_error = anchor::write(path, &head).err().map(|e| e.to_string());
+        }
         Ok(recorded)
     }
 
@@ -601,4 +730,9 @@ fn create_owner_only(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(out(e)),
     }
+}
+
+/// The first 12 hex digits of a hash, for messages.
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }

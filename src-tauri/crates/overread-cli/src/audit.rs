@@ -44,6 +44,22 @@ pub enum AuditCommand {
         #[command(flatten)]
         who: OptionalReader,
     },
+    /// Accept a log that no longer extends its anchored head (restored from
+    /// a backup, say) after finding out why; records who, the expected and
+    /// found heads, and the reason.
+    Acknowledge {
+        #[command(flatten)]
+        db: Db,
+        /// Why the head changed (recorded).
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        reader_id: String,
+        #[arg(long)]
+        reader_name: Option<String>,
+        #[arg(long, default_value = "administrator")]
+        reader_role: String,
+    },
     /// Agreement statistics per finding and per reader.
     Stats {
         #[command(flatten)]
@@ -65,9 +81,12 @@ pub struct Db {
 }
 
 impl Db {
+    fn path(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(audit::default_path)
+    }
+
     fn open(&self) -> Result<AuditLog, String> {
-        let path = self.db.clone().unwrap_or_else(audit::default_path);
-        audit::open(&path).map_err(|e| e.to_string())
+        audit::open(&self.path()).map_err(|e| e.to_string())
     }
 }
 
@@ -218,6 +237,24 @@ pub fn run(command: AuditCommand) -> Result<u8, String> {
                 "{}",
                 serde_json::to_string(&recorded).map_err(|e| e.to_string())?
             );
+            Ok(0)
+        }
+        AuditCommand::Acknowledge {
+            db,
+            reason,
+            reader_id,
+            reader_name,
+            reader_role,
+        } => {
+            let by = Reader {
+                display_name: reader_name.unwrap_or_else(|| reader_id.clone()),
+                id: reader_id,
+                role: reader_role,
+            };
+            let log =
+                audit::open_acknowledging(&db.path(), by, &reason).map_err(|e| e.to_string())?;
+            let (rows, head) = log.head().map_err(|e| e.to_string())?;
+            println!("acknowledged: {rows} rows, chain head {head} (recorded)");
             Ok(0)
         }
         AuditCommand::Verify { db, json } => {

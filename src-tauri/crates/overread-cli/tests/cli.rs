@@ -502,6 +502,44 @@ fn audit_record_verify_stats_export() {
 /// Opens the export in LibreOffice Calc (CSV → XLSX → CSV): every row and
 /// field survives, and the neutralised formula stays text. A control file
 /// shows that Calc does evaluate an unneutralised formula.
+/// A deleted log does not start a fresh chain silently (#12): the head kept
+/// beside it refuses the new one until `audit acknowledge` records who
+/// accepted it and why.
+#[test]
+fn a_deleted_log_is_refused_until_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("audit.sqlite3");
+    let db = db.to_str().expect("utf8");
+    for (i, sop) in ["2.25.31", "2.25.32"].into_iter().enumerate() {
+        let out = overread(&record_args(db, sop, "confirm", "nodule", "clear"));
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(json_lines(&out)[0]["seq"], i + 1);
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db}{suffix}"));
+    }
+    let out = overread(&["audit", "verify", "--db", db]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(message.contains("has 0 rows but had 2"), "{message}");
+    assert!(message.contains("overread audit acknowledge"), "{message}");
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+
+    let out = overread(&[
+        "audit",
+        "acknowledge",
+        "--db",
+        db,
+        "--reader-id",
+        "it1",
+        "--reason",
+        "disk replaced; no backup",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = overread(&["audit", "verify", "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn libreoffice_round_trip(dir: &Path, csv: &Path) {
     let Ok(soffice) = which("soffice") else {
         assert!(

@@ -25,15 +25,29 @@ pub fn workstation_id() -> String {
         .unwrap_or_else(|| "unknown-workstation".into())
 }
 
-/// Opens the log with this build's version stamped into new rows.
+fn options(path: &Path) -> OpenOptions {
+    OpenOptions {
+        key: None,
+        app_version: APP_VERSION.to_string(),
+        anchor: Some(overread_audit::anchor_path(path)),
+    }
+}
+
+/// Opens the log with this build's version stamped into new rows. A log
+/// that is shorter than, or does not extend, the head last anchored beside
+/// it (`<log>.head`) is refused (SECURITY.md).
 pub fn open(path: &Path) -> overread_audit::Result<AuditLog> {
-    AuditLog::open(
-        path,
-        &OpenOptions {
-            key: None,
-            app_version: APP_VERSION.to_string(),
-        },
-    )
+    AuditLog::open(path, &options(path))
+}
+
+/// Opens a log whose head no longer matches its anchor, recording that
+/// `by` acknowledged it and why (`overread audit acknowledge`).
+pub fn open_acknowledging(
+    path: &Path,
+    by: Reader,
+    reason: &str,
+) -> overread_audit::Result<AuditLog> {
+    AuditLog::open_acknowledging(path, &options(path), by, reason, &workstation_id())
 }
 
 /// Records that the log was read or verified (PS3.15 A.5.3.2 Audit Log Used).

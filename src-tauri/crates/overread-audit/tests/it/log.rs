@@ -1,6 +1,8 @@
 //! Recording, integrity, tampering, export and statistics on real SQLite files.
 
-use overread_audit::{Decision, EventKind, ExportOptions, OtherEvent, Verification, export_header};
+use overread_audit::{
+    AuditLog, Decision, EventKind, ExportOptions, OtherEvent, Reader, Verification, export_header,
+};
 use rusqlite::Connection;
 
 use crate::{decision, open};
@@ -480,6 +482,7 @@ fn sqlcipher_encrypts_the_file() {
     let keyed = overread_audit::OpenOptions {
         key: Some("correct horse battery staple".into()),
         app_version: "t".into(),
+        anchor: None,
     };
     let mut log = overread_audit::AuditLog::open(&path, &keyed).expect("opens");
     log.record_decision(&decision(1, Decision::Confirm))
@@ -493,6 +496,7 @@ fn sqlcipher_encrypts_the_file() {
     let wrong = overread_audit::OpenOptions {
         key: Some("wrong".into()),
         app_version: "t".into(),
+        anchor: None,
     };
     assert!(overread_audit::AuditLog::open(&path, &wrong).is_err());
     let log = overread_audit::AuditLog::open(&path, &keyed).expect("reopens");
@@ -500,4 +504,95 @@ fn sqlcipher_encrypts_the_file() {
         log.verify().expect("verifies"),
         Verification::Ok { rows: 1, .. }
     ));
+}
+
+/// The head kept outside the database (#12): a log cut short (an older copy
+/// put back) or replaced by a fresh one is refused at open, naming both
+/// heads, until an administrator acknowledges it; the acknowledgement is
+/// itself a row, with the expected and found heads and the reason.
+#[test]
+fn a_log_cut_short_or_replaced_is_refused_until_acknowledged() {
+    let (dir, path) = tmp();
+    let anchored = || overread_audit::OpenOptions {
+        anchor: Some(overread_audit::anchor_path(&path)),
+        ..crate::options()
+    };
+    let mut log = AuditLog::open(&path, &anchored()).expect("opens");
+    for n in 0..3 {
+        log.record_decision(&decision(n, Decision::Confirm))
+            .expect("records");
+    }
+    let older = dir.path().join("older.sqlite3");
+    log.backup_to(&older).expect("backup");
+    for n in 3..5 {
+        log.record_decision(&decision(n, Decision::Dismiss))
+            .expect("records");
+    }
+    let (rows, head) = log.head().expect("head");
+    assert_eq!(rows, 5);
+    drop(log);
+    let anchor: overread_audit::Head =
+        serde_json::from_slice(&std::fs::read(overread_audit::anchor_path(&path)).expect("anchor"))
+            .expect("json");
+    assert_eq!((anchor.rows, anchor.hash.as_str()), (5, head.as_str()));
+
+    // The older copy put back: two rows fewer.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    std::fs::copy(&older, &path).expect("restore");
+    let err = AuditLog::open(&path, &anchored()).expect_err("a shorter log is refused");
+    assert_eq!(err.code(), "anchor");
+    assert!(err.to_string().contains("has 3 rows but had 5"), "{err}");
+
+    // The file deleted: a fresh chain does not start silently.
+    std::fs::remove_file(&path).expect("rm");
+    let err = AuditLog::open(&path, &anchored()).expect_err("a fresh log is refused");
+    assert!(err.to_string().contains("has 0 rows but had 5"), "{err}");
+
+    // A log of the same length that is not the same chain.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let mut other = AuditLog::open(&path, &crate::options()).expect("opens unanchored");
+    for n in 10..15 {
+        other
+            .record_decision(&decision(n, Decision::Confirm))
+            .expect("records");
+    }
+    drop(other);
+    let err = AuditLog::open(&path, &anchored()).expect_err("another chain is refused");
+    assert!(
+        err.to_string()
+            .contains("does not have the last known head hash"),
+        "{err}"
+    );
+
+    // An administrator acknowledges it, with a reason; that is recorded.
+    let admin = Reader {
+        id: "it-admin".into(),
+        display_name: "IT administrator".into(),
+        role: "administrator".into(),
+    };
+    assert!(
+        AuditLog::open_acknowledging(&path, &anchored(), admin.clone(), " ", "ws").is_err(),
+        "a reason is required"
+    );
+    let log = AuditLog::open_acknowledging(
+        &path,
+        &anchored(),
+        admin,
+        "restored after disk failure",
+        "ws",
+    )
+    .expect("acknowledged");
+    let last = log.records(6, 1).expect("records").remove(0);
+    assert_eq!(last.kind, EventKind::AuditLogUsed);
+    let detail = last.detail.expect("detail");
+    assert_eq!(detail["action"], "head_acknowledged");
+    assert_eq!(detail["expected"]["rows"], 5);
+    assert_eq!(detail["found"]["rows"], 5);
+    assert_eq!(detail["reason"], "restored after disk failure");
+    drop(log);
+    AuditLog::open(&path, &anchored()).expect("opens once acknowledged");
 }

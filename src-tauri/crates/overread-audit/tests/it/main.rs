@@ -9,6 +9,7 @@ pub fn options() -> OpenOptions {
     OpenOptions {
         key: None,
         app_version: "0.1.0-test".into(),
+        anchor: None,
     }
 }
 

@@ -72,17 +72,34 @@ fn fragmented_frames_of_every_codec_match_pydicom() {
     let mut syntaxes = std::collections::BTreeSet::new();
     for entry in manifest
         .iter()
-        .filter(|e| e["path"].as_str().is_some_and(|p| p.starts_with("fragmented/")))
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("fragmented/"))
+        })
         .filter(|e| e["path"] != "fragmented/emri_rle_1k.dcm")
     {
         assert!(entry.get("pydicom_error").is_none(), "{entry}");
-        syntaxes.insert(entry["transfer_syntax"].as_str().unwrap_or_default().to_owned());
-        check_file(&dir, entry["path"].as_str().expect("path"), entry, &mut tally);
+        syntaxes.insert(
+            entry["transfer_syntax"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        check_file(
+            &dir,
+            entry["path"].as_str().expect("path"),
+            entry,
+            &mut tally,
+        );
     }
     assert!(tally.failures.is_empty(), "{}", tally.failures.join("\n"));
     // JPEG baseline, extended, lossless SV1; JPEG-LS lossless and near;
     // JPEG 2000 lossless and lossy; RLE.
-    assert!(syntaxes.len() >= 8, "fragmented syntaxes in the corpus: {syntaxes:?}");
+    assert!(
+        syntaxes.len() >= 8,
+        "fragmented syntaxes in the corpus: {syntaxes:?}"
+    );
     assert!(tally.exact + tally.within_tolerance >= 11);
 }
 
@@ -97,8 +114,18 @@ fn rle_frames_split_over_fragments_are_found_by_their_headers() {
     let native = open(&dir.join("pydicom-data/emri_small.dcm"), &Limits::default()).expect("open");
     assert_eq!(ours.image().expect("image").frames, 10);
     for f in 0..10 {
-        let a: Vec<i64> = ours.frame(f).expect("rle frame").samples.iter_i64().collect();
-        let b: Vec<i64> = native.frame(f).expect("native frame").samples.iter_i64().collect();
+        let a: Vec<i64> = ours
+            .frame(f)
+            .expect("rle frame")
+            .samples
+            .iter_i64()
+            .collect();
+        let b: Vec<i64> = native
+            .frame(f)
+            .expect("native frame")
+            .samples
+            .iter_i64()
+            .collect();
         assert_eq!(a, b, "frame {f}");
     }
 }
