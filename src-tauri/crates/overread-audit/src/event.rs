@@ -268,10 +268,10 @@ impl DecisionEvent {
         }
         text("finding", &self.finding, 64)?;
         for (field, v) in [("AI score", self.ai_score), ("threshold", self.threshold)] {
-            if let Some(v) = v {
-                if !(0.0..=1.0).contains(&v) {
-                    return Err(invalid(field, format!("{v} is outside 0–1")));
-                }
+            if let Some(v) = v
+                && !(0.0..=1.0).contains(&v)
+            {
+                return Err(invalid(field, format!("{v} is outside 0–1")));
             }
         }
         match (self.decision, &self.region) {
@@ -301,10 +301,10 @@ impl DecisionEvent {
                 "confirming or dismissing needs the model that flagged",
             ));
         }
-        if let Some(r) = &self.reason {
-            if r.chars().count() > 2000 {
-                return Err(invalid("reason", "longer than 2000 characters"));
-            }
+        if let Some(r) = &self.reason
+            && r.chars().count() > 2000
+        {
+            return Err(invalid("reason", "longer than 2000 characters"));
         }
         if self
             .display_to_decision_ms

@@ -39,12 +39,12 @@ pub fn display_image(
 
 /// Renders `input` to `output`; the format follows the extension (.png, .pgm/.ppm).
 pub fn render(input: &Path, output: &Path, options: &RenderOptions, limits: &Limits) -> Result<()> {
-    if let Some((_, w)) = options.window {
-        if !(w.is_finite() && w >= 1.0) {
-            return Err(Error::InvalidArgument {
-                message: format!("window width must be at least 1, got {w}"),
-            });
-        }
+    if let Some((_, w)) = options.window
+        && !(w.is_finite() && w >= 1.0)
+    {
+        return Err(Error::InvalidArgument {
+            message: format!("window width must be at least 1, got {w}"),
+        });
     }
     if options.size == Some(0) {
         return Err(Error::InvalidArgument {

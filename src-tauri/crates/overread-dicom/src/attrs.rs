@@ -54,10 +54,10 @@ pub(crate) fn items(obj: &Object, tag: Tag) -> &[Object] {
 /// (PS3.3 C.7.6.16), for enhanced multi-frame objects.
 pub(crate) fn functional_group(obj: &Object, frame: u32, macro_tag: Tag) -> Option<&Object> {
     let per_frame = items(obj, tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE);
-    if let Some(item) = per_frame.get(frame as usize) {
-        if let Some(m) = items(item, macro_tag).first() {
-            return Some(m);
-        }
+    if let Some(item) = per_frame.get(frame as usize)
+        && let Some(m) = items(item, macro_tag).first()
+    {
+        return Some(m);
     }
     let shared = items(obj, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
     shared.first().and_then(|s| items(s, macro_tag).first())

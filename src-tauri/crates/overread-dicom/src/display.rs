@@ -94,16 +94,16 @@ pub fn modality_range(frame: &Frame, modality: &ModalityLut) -> (f64, f64) {
 /// Colour frames: RGB samples scaled to 16 bits, or palette indices looked up.
 pub fn colour(frame: &Frame, bits_stored: u16, palette: Option<&Palette>) -> DisplayImage {
     let (width, height) = (frame.cols, frame.rows);
-    if frame.photometric == Photometric::PaletteColor {
-        if let Some(p) = palette {
-            let data = frame.samples.iter_i64().flat_map(|i| p.rgb(i)).collect();
-            return DisplayImage {
-                width,
-                height,
-                channels: 3,
-                data,
-            };
-        }
+    if frame.photometric == Photometric::PaletteColor
+        && let Some(p) = palette
+    {
+        let data = frame.samples.iter_i64().flat_map(|i| p.rgb(i)).collect();
+        return DisplayImage {
+            width,
+            height,
+            channels: 3,
+            data,
+        };
     }
     let max = ((1u64 << bits_stored.clamp(1, 32)) - 1) as f64;
     let data = frame

@@ -632,7 +632,7 @@ impl Walker<'_> {
                         })?;
                     let value = need(self.buf, value_start, len as usize)?;
                     if offset_table.is_none() {
-                        if len % 4 != 0 {
+                        if !len.is_multiple_of(4) {
                             return Err(malformed(
                                 pos as u64,
                                 "basic offset table length is not a multiple of 4",

@@ -28,10 +28,10 @@ pub fn files_under(root: &Path, limits: &Limits) -> Result<(Vec<PathBuf>, Vec<Sc
         source,
     })?;
     if meta.is_file() {
-        if let Ok(header) = read_header(root, limits) {
-            if header.is_dicomdir() {
-                return dicomdir_files(root, limits);
-            }
+        if let Ok(header) = read_header(root, limits)
+            && header.is_dicomdir()
+        {
+            return dicomdir_files(root, limits);
         }
         return Ok((vec![root.to_path_buf()], Vec::new()));
     }

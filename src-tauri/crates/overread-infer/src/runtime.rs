@@ -31,22 +31,21 @@ pub fn candidates(configured: Option<&Path>) -> Vec<PathBuf> {
     if let Some(dir) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
+        && let Ok(entries) = std::fs::read_dir(&dir)
     {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            let mut found: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                        n.starts_with("libonnxruntime.so")
-                            || n == "onnxruntime.dll"
-                            || n.starts_with("libonnxruntime.") && n.ends_with(".dylib")
-                    })
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("libonnxruntime.so")
+                        || n == "onnxruntime.dll"
+                        || n.starts_with("libonnxruntime.") && n.ends_with(".dylib")
                 })
-                .collect();
-            found.sort();
-            out.extend(found);
-        }
+            })
+            .collect();
+        found.sort();
+        out.extend(found);
     }
     out
 }

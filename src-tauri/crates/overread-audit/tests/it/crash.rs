@@ -30,7 +30,7 @@ fn crash_child() {
         match mode {
             "record" => {
                 n += 1;
-                let d = if n % 2 == 0 {
+                let d = if n.is_multiple_of(2) {
                     Decision::Confirm
                 } else {
                     Decision::Dismiss

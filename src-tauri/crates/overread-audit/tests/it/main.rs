@@ -39,7 +39,7 @@ pub fn decision(n: u64, decision: Decision) -> DecisionEvent {
             sha256: "ab".repeat(32),
         }),
         execution_provider: Some("cpu".into()),
-        finding: if n % 2 == 0 {
+        finding: if n.is_multiple_of(2) {
             "nodule".into()
         } else {
             "consolidation".into()

@@ -107,13 +107,13 @@ fn decision(n: u64) -> overread_core::audit_log::DecisionEvent {
         ai_score: Some((n % 100) as f64 / 100.0),
         threshold: Some(0.5),
         ai_flagged: true,
-        decision: if n % 4 == 0 {
+        decision: if n.is_multiple_of(4) {
             Decision::Dismiss
         } else {
             Decision::Confirm
         },
         region: None,
-        reason: (n % 10 == 0).then(|| "reviewed with prior".into()),
+        reason: n.is_multiple_of(10).then(|| "reviewed with prior".into()),
         display_to_decision_ms: Some(800 + n % 5000),
         supersedes: None,
     }
