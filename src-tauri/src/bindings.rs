@@ -24,6 +24,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         StudyId,
         Availability,
         AiStatus,
+        AuditHealth,
         ReadingStatus,
         WorklistRow,
         Worklist,

@@ -90,6 +90,24 @@ fn start_polling<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         .ok();
 }
 
+/// How often background audit events the log refused are tried again.
+const AUDIT_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Tries refused background audit events again every few seconds (one
+/// uncontended lock when none wait).
+fn start_audit_retry<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let ws = app.state::<Arc<Workstation>>().inner().clone();
+    std::thread::Builder::new()
+        .name("audit-retry".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(AUDIT_RETRY_EVERY);
+                ws.retry_audit();
+            }
+        })
+        .ok();
+}
+
 /// Memory hygiene for a process that decodes many 8–16 MB images on
 /// short-lived threads: at most two malloc arenas, and freed pages handed
 /// back to the system after each image is served (glibc only).
@@ -137,6 +155,7 @@ pub fn run() {
             forward_changes(app.handle());
             start_triage(app.handle());
             start_polling(app.handle());
+            start_audit_retry(app.handle());
             Ok(())
         })
         .build(tauri::generate_context!());

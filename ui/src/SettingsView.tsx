@@ -1,9 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
-import type { ModelView, Settings } from "./bindings";
+import type { AuditHealth, ModelView, Settings } from "./bindings";
 import { commands, message } from "./api";
-import { label } from "./format";
+import { auditWarning, label } from "./format";
 
-export function SettingsView({ active, model, setStatus, onSaved }: { active: boolean; model: ModelView | null; setStatus: (s: string) => void; onSaved: () => void }) {
+export function SettingsView({ active, model, audit, setStatus, onSaved }: { active: boolean; model: ModelView | null; audit: AuditHealth | undefined; setStatus: (s: string) => void; onSaved: () => void }) {
   const [s, setS] = useState<Settings | null>(null);
   useEffect(() => {
     if (active) commands.getSettings().then(setS).catch((e) => setStatus(message(e)));
@@ -21,6 +21,7 @@ export function SettingsView({ active, model, setStatus, onSaved }: { active: bo
   };
   return (
     <section class="settings" aria-label="Settings">
+      {auditWarning(audit) && <p class="banner error" id="settings-audit-warning" role="alert">{auditWarning(audit)}</p>}
       <form onSubmit={save}>
         <fieldset>
           <legend>Reader</legend>

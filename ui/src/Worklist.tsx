@@ -2,7 +2,7 @@ import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
-import { READING_LABEL, SOURCE_LABEL, label, score, searchText, statusPill } from "./format";
+import { READING_LABEL, SOURCE_LABEL, auditWarning, label, score, searchText, statusPill } from "./format";
 
 export type AiFilter = "all" | "unread" | AiStatus | Exclude<Availability, "available">;
 
@@ -163,6 +163,11 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
           <button id="refresh-sources" title="Ask the PACS for new studies now" onClick={() => commands.refreshSources().catch(() => undefined)}>
             Refresh
           </button>
+        </div>
+      )}
+      {auditWarning(data?.audit) && (
+        <div class="banner error" id="audit-warning" role="alert">
+          {auditWarning(data?.audit)}
         </div>
       )}
       {data?.model_error && (

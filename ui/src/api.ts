@@ -58,6 +58,7 @@ export function applyChange(w: Worklist, c: WorklistChange): Worklist {
     sources: c.sources ?? w.sources,
     model: c.model ? c.model.model : w.model,
     model_error: c.model ? c.model.error : w.model_error,
+    audit: c.audit ?? w.audit,
   };
 }
 

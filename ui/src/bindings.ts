@@ -18,7 +18,28 @@ export type Availability = "available" | "retrieving" | "partial" | "evicted";
 /**
  * Where a study's AI result stands.
  */
-export type AiStatus = "waiting" | "queued" | "running" | "flagged" | "no_flags" | "refused" | "error" | "withheld";
+export type AiStatus = "waiting" | "queued" | "running" | "flagged" | "no_flags" | "refused" | "error" | "unrecorded" | "withheld";
+
+/**
+ * Background audit events the log has not recorded yet (it refused the
+ * write: disk full, file made read-only…). They are kept in memory and
+ * written as soon as the log takes them; the studies they belong to are
+ * not shown as triaged until then.
+ */
+export type AuditHealth = { 
+/**
+ * Events kept in memory, waiting to be written.
+ */
+unrecorded: number, 
+/**
+ * Events beyond the in-memory limit, not kept (0 unless the log has
+ * refused writes for a very long time).
+ */
+lost: number, 
+/**
+ * Why the last write failed.
+ */
+error: string | null, };
 
 /**
  * Where the reader stands with a study.
@@ -70,7 +91,11 @@ model_error: string | null,
 /**
  * The configured PACS sources and their state.
  */
-sources: Array<SourceStatus>, };
+sources: Array<SourceStatus>, 
+/**
+ * Background audit events not recorded yet.
+ */
+audit: AuditHealth, };
 
 /**
  * Background triage progress.
@@ -98,7 +123,11 @@ sources: Array<SourceStatus> | null,
 /**
  * Set when the model was loaded or failed to load.
  */
-model: ModelStatus | null, };
+model: ModelStatus | null, 
+/**
+ * Set when events the audit log has not recorded were kept or written.
+ */
+audit: AuditHealth | null, };
 
 /**
  * The loaded model, or why there is none.

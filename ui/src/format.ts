@@ -1,5 +1,5 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, Availability, ReadingStatus, SourceState, WorklistRow } from "./bindings";
+import type { AiStatus, AuditHealth, Availability, ReadingStatus, SourceState, WorklistRow } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
   waiting: "Waiting",
@@ -9,6 +9,7 @@ export const AI_LABEL: Record<AiStatus, string> = {
   no_flags: "No flags",
   refused: "Refused",
   error: "Error",
+  unrecorded: "Not recorded",
   withheld: "Read first",
 };
 
@@ -51,4 +52,11 @@ export function label(s: string): string {
 /** Lower-case text a worklist row is searched by. */
 export function searchText(parts: (string | null | undefined)[]): string {
   return parts.filter(Boolean).join(" ").toLowerCase();
+}
+
+/** What the status bar and Settings say while the audit log refuses writes. */
+export function auditWarning(a: AuditHealth | undefined): string | null {
+  if (!a || (a.unrecorded === 0 && a.lost === 0)) return null;
+  const lost = a.lost > 0 ? `; ${a.lost} could not be kept` : "";
+  return `Audit log: ${a.unrecorded} event${a.unrecorded === 1 ? "" : "s"} not recorded yet, retrying${lost}. ${a.error ?? ""}`.trim();
 }

@@ -138,7 +138,7 @@ function App() {
           <Audit active={screen === "audit"} setStatus={setStatus} />
         </div>
         <div hidden={screen !== "settings"} class="screen">
-          <SettingsView active={screen === "settings"} model={data?.model ?? null} setStatus={setStatus} onSaved={refresh} />
+          <SettingsView active={screen === "settings"} model={data?.model ?? null} audit={data?.audit} setStatus={setStatus} onSaved={refresh} />
         </div>
       </main>
       <footer class="status" id="status" role="status">{status}</footer>

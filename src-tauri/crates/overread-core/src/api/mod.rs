@@ -43,6 +43,9 @@ pub enum AiStatus {
     /// Outside the model's intended use: never inferred.
     Refused,
     Error,
+    /// Triaged, but the audit log has not recorded the result yet (it
+    /// refused the write): nothing of the result is shown until it has.
+    Unrecorded,
     /// Read-first mode: the AI has a result, withheld (flag, score and
     /// order alike) until the reader's unaided impression is recorded.
     Withheld,
@@ -102,6 +105,8 @@ pub struct Worklist {
     pub model_error: Option<String>,
     /// The configured PACS sources and their state.
     pub sources: Vec<SourceStatus>,
+    /// Background audit events not recorded yet.
+    pub audit: AuditHealth,
 }
 
 /// How a PACS source stands, as the worklist shows it.
@@ -157,6 +162,23 @@ pub struct WorklistChange {
     pub sources: Option<Vec<SourceStatus>>,
     /// Set when the model was loaded or failed to load.
     pub model: Option<ModelStatus>,
+    /// Set when events the audit log has not recorded were kept or written.
+    pub audit: Option<AuditHealth>,
+}
+
+/// Background audit events the log has not recorded yet (it refused the
+/// write: disk full, file made read-only…). They are kept in memory and
+/// written as soon as the log takes them; the studies they belong to are
+/// not shown as triaged until then.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct AuditHealth {
+    /// Events kept in memory, waiting to be written.
+    pub unrecorded: f64,
+    /// Events beyond the in-memory limit, not kept (0 unless the log has
+    /// refused writes for a very long time).
+    pub lost: f64,
+    /// Why the last write failed.
+    pub error: Option<String>,
 }
 
 /// The loaded model, or why there is none.

@@ -64,6 +64,7 @@ pub(crate) struct Change {
     triage: Option<TriageProgress>,
     sources: bool,
     model: Option<ModelStatus>,
+    audit: Option<crate::api::AuditHealth>,
 }
 
 impl Change {
@@ -208,16 +209,48 @@ impl Workstation {
             triage: change.triage,
             sources,
             model: change.model,
+            audit: change.audit,
         });
     }
 
-    /// Records an event from background work (triage, PACS sync, stop). A
-    /// failed write is reported on stderr; the work goes on.
-    fn record_background(&self, event: Event) {
+    /// Records an event from background work (triage, PACS sync, stop),
+    /// after any the log refused before. A refused event is kept in memory
+    /// and retried (by later writes and [`Workstation::retry_audit`]); the
+    /// status bar and Settings show how many wait. `study`'s result is
+    /// shown once its event is recorded.
+    fn record_background(&self, event: Event, study: Option<StudyId>) {
         let kind = event.kind;
-        if let Err(e) = self.journal.record(event) {
-            eprintln!("overread: the audit log did not record {kind:?}: {e}");
+        let written = self.journal.record_or_keep(event, study);
+        if written.kept {
+            eprintln!("overread: the audit log did not record {kind:?} yet; kept to retry");
         }
+        self.recorded(written.recorded, written.health);
+    }
+
+    /// Shows the results whose audit events are now recorded.
+    fn recorded(&self, ids: Vec<StudyId>, health: Option<crate::api::AuditHealth>) {
+        for &id in &ids {
+            self.studies.update(id, |s| s.ai.recorded());
+        }
+        if !ids.is_empty() || health.is_some() {
+            self.emit(Change {
+                ids,
+                audit: health,
+                ..Change::default()
+            });
+        }
+    }
+
+    /// Writes background audit events the log refused before, if it takes
+    /// them now (the app calls this every few seconds while any wait).
+    pub fn retry_audit(&self) {
+        let (ids, health) = self.journal.retry();
+        self.recorded(ids, health);
+    }
+
+    /// Background audit events not recorded yet, and why.
+    pub fn audit_health(&self) -> crate::api::AuditHealth {
+        self.journal.health()
     }
 
     /// Reads the sources again; studies already known keep their state.
@@ -268,6 +301,7 @@ impl Workstation {
             model: model.model,
             model_error: model.error,
             sources: self.source_statuses(),
+            audit: self.journal.health(),
         }
     }
 
@@ -461,6 +495,9 @@ impl Workstation {
 
     /// Records the application stop.
     pub fn close(&self) {
-        self.record_background(Event::new(EventKind::ApplicationStop, Some(self.reader())));
+        self.record_background(
+            Event::new(EventKind::ApplicationStop, Some(self.reader())),
+            None,
+        );
     }
 }

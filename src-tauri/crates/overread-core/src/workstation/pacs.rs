@@ -447,16 +447,19 @@ impl Workstation {
             .by_uid(&rec.study_uid)
             .and_then(|id| self.studies.get(id, |s| study_ref(&s.header)))
             .flatten();
-        self.record_background(Event {
-            study,
-            detail: serde_json::json!({
-                "source": rec.source,
-                "instances": rec.instances.len(),
-                "expected": rec.expected.len(),
-                "complete": complete,
-            }),
-            ..Event::new(EventKind::InstancesTransferred, Some(self.reader()))
-        });
+        self.record_background(
+            Event {
+                study,
+                detail: serde_json::json!({
+                    "source": rec.source,
+                    "instances": rec.instances.len(),
+                    "expected": rec.expected.len(),
+                    "complete": complete,
+                }),
+                ..Event::new(EventKind::InstancesTransferred, Some(self.reader()))
+            },
+            None,
+        );
     }
 
     /// Keeps the cache within its size; studies still to be read on the

@@ -216,7 +216,7 @@ impl Workstation {
     }
 
     /// Files a triage result with the model that produced it, and records
-    /// it in the audit log.
+    /// it in the audit log; the result is shown once its event is recorded.
     fn finish(&self, id: StudyId, result: TriageResult, model: &Option<ModelRef>) {
         let recorded = self.studies.update(id, |s| match result {
             TriageResult::Done(o) | TriageResult::Cached(o) => {
@@ -236,8 +236,16 @@ impl Workstation {
                         serde_json::json!({ "reason": reason }),
                     ),
                 };
-                s.ai = Ai::Done(o, model.clone());
-                study_ref(&s.header).map(|study| (event, study))
+                match study_ref(&s.header) {
+                    Some(study) => {
+                        s.ai = Ai::Unrecorded(o, model.clone());
+                        Some((event, study))
+                    }
+                    None => {
+                        s.ai = Ai::Done(o, model.clone());
+                        None
+                    }
+                }
             }
             TriageResult::Failed(message) => {
                 // The message names the file; keep the reason only.
@@ -261,7 +269,7 @@ impl Workstation {
                 detail,
                 ..Event::new(kind, Some(self.reader()))
             };
-            self.record_background(event);
+            self.record_background(event, Some(id));
         }
     }
 }

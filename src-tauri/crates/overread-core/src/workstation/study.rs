@@ -82,6 +82,9 @@ pub(crate) enum Ai {
     /// The result, and the model that produced it (what a decision on it
     /// records, whatever model is loaded by then).
     Done(Arc<Outcome>, Option<ModelRef>),
+    /// A result whose audit event the log has not recorded yet: nothing of
+    /// it is shown (no flag, score or order) until it has.
+    Unrecorded(Arc<Outcome>, Option<ModelRef>),
     Failed(String),
 }
 
@@ -101,6 +104,7 @@ impl Ai {
                 }
                 Outcome::Refused { .. } => AiStatus::Refused,
             },
+            Ai::Unrecorded(..) => AiStatus::Unrecorded,
             Ai::Failed(_) => AiStatus::Error,
         }
     }
@@ -111,8 +115,18 @@ impl Ai {
                 Outcome::Refused { reason } => Some(reason.clone()),
                 Outcome::Inferred { .. } => None,
             },
+            Ai::Unrecorded(..) => Some(
+                "triaged; shown once the audit log has recorded it (see the status bar)".into(),
+            ),
             Ai::Failed(m) => Some(m.clone()),
             _ => None,
+        }
+    }
+
+    /// The result, now that its audit event is recorded.
+    pub(crate) fn recorded(&mut self) {
+        if let Ai::Unrecorded(o, m) = self {
+            *self = Ai::Done(o.clone(), m.take());
         }
     }
 
@@ -308,7 +322,7 @@ impl Studies {
                 let s = &mut t.studies[id.index()];
                 if s.source != LOCAL {
                     s.here = Here::Evicted;
-                    if !matches!(s.ai, Ai::Done(..)) {
+                    if !matches!(s.ai, Ai::Done(..) | Ai::Unrecorded(..)) {
                         s.ai = Ai::Waiting;
                     }
                 }

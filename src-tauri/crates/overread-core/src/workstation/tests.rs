@@ -415,3 +415,98 @@ fn a_decision_names_the_model_that_flagged() {
     let demo_version = fake_model().manifest.version;
     assert_eq!(row.model, format!("overread-demo-opacity {demo_version}"));
 }
+
+/// Runs SQL on the audit file through another connection (Python's sqlite3:
+/// the core does not know SQLite), as someone else on the machine could.
+fn sql_from_outside(db: &Path, script: &str) {
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()")
+        .arg(db)
+        .arg(script)
+        .status()
+        .expect("python3");
+    assert!(status.success());
+}
+
+/// A background audit write the log refuses (#12) is not dropped: it is
+/// kept in memory with the time it happened, counted in the worklist's
+/// audit health (status bar, Settings), and the study's result is not
+/// shown (no flag, score or order) until it is written; a retry writes it
+/// in order once the log takes writes again.
+#[test]
+fn refused_background_audit_writes_are_kept_and_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let studies = dir.path().join("studies");
+    crate::demo::generate(&studies, 3, 64, 2).expect("phantoms");
+    let settings = Settings::demo(&studies, Path::new("unused-model"));
+    let db = dir.path().join("audit.sqlite3");
+    let ws = Workstation::open(settings, &db, None).expect("open");
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let seen = changes.clone();
+    ws.set_listener(Arc::new(move |c: WorklistChange| {
+        seen.lock().expect("lock").push(c);
+    }));
+    let (rows_before, _) = (ws.audit_recent(1000).expect("rows").len(), ());
+    // The disk fills up (as SQLite reports it) after the log was opened.
+    sql_from_outside(
+        &db,
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit_events \
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+    );
+    ws.run_triage_with(vec![fake_model()]);
+    let w = ws.worklist();
+    assert!(
+        w.rows
+            .iter()
+            .all(|r| r.ai == AiStatus::Unrecorded && r.top_finding.is_none()),
+        "{:?}",
+        w.rows
+    );
+    assert_eq!(w.audit.unrecorded, 3.0);
+    assert!(
+        w.audit.error.as_deref().is_some_and(|e| e.contains("full")),
+        "{:?}",
+        w.audit
+    );
+    assert!(
+        changes
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|c| c.audit.as_ref().is_some_and(|a| a.unrecorded > 0.0)),
+        "the status bar was told"
+    );
+    let id = w.rows[0].id;
+    assert!(
+        ws.decide(id, &decision("confirm")).is_err(),
+        "nothing to decide on yet"
+    );
+    ws.retry_audit();
+    assert_eq!(ws.audit_health().unrecorded, 3.0, "still refused");
+
+    // The disk has room again.
+    sql_from_outside(&db, "DROP TRIGGER refuse;");
+    ws.retry_audit();
+    let w = ws.worklist();
+    assert!(
+        w.rows.iter().all(|r| r.ai == AiStatus::Flagged),
+        "{:?}",
+        w.rows
+    );
+    assert_eq!(w.audit, crate::api::AuditHealth::default());
+    let rows = ws.audit_recent(1000).expect("rows");
+    let inferred: Vec<_> = rows.iter().filter(|r| r.kind == "inference_run").collect();
+    assert_eq!(inferred.len(), 3);
+    assert_eq!(rows.len(), rows_before + 3);
+    assert!(ws.verify().expect("verify").ok);
+    assert!(
+        changes
+            .lock()
+            .expect("lock")
+            .last()
+            .and_then(|c| c.audit.clone())
+            .is_some_and(|a| a.unrecorded == 0.0),
+        "the status bar was told it cleared"
+    );
+}
