@@ -144,6 +144,9 @@ pub enum EventKind {
     UnaidedImpression,
     /// PS3.15 A.5.3.4 DICOM Instances Transferred: a study retrieved from a PACS.
     InstancesTransferred,
+    /// PS3.15 A.5.3.11 Security Alert (Software Configuration): a setting
+    /// that changes what a reader sees, old and new value.
+    SettingsChanged,
 }
 
 impl EventKind {
@@ -160,11 +163,12 @@ impl EventKind {
             EventKind::UserIdentityChanged => "user_identity_changed",
             EventKind::UnaidedImpression => "unaided_impression",
             EventKind::InstancesTransferred => "instances_transferred",
+            EventKind::SettingsChanged => "settings_changed",
         }
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 11] = [
+        const ALL: [EventKind; 12] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -176,6 +180,7 @@ impl EventKind {
             EventKind::UserIdentityChanged,
             EventKind::UnaidedImpression,
             EventKind::InstancesTransferred,
+            EventKind::SettingsChanged,
         ];
         ALL.into_iter()
             .find(|k| k.as_str() == s)

@@ -135,7 +135,13 @@ impl Workstation {
         }
         let journal = Journal::new(crate::audit::open(audit_db)?);
         let mut start = Event::new(EventKind::ApplicationStart, Some(settings.audit_reader()));
-        start.detail = serde_json::json!({ "app": "overread-app", "version": crate::APP_VERSION });
+        // The settings this session runs with (the model triage loads among
+        // them), so every later change has a known starting point.
+        start.detail = serde_json::json!({
+            "app": "overread-app",
+            "version": crate::APP_VERSION,
+            "settings": settings.audited(),
+        });
         journal.record(start)?;
         let limits = Limits::default();
         let model_at_start = (
@@ -484,6 +490,17 @@ impl Workstation {
             self.journal.record(Event {
                 detail: serde_json::json!({ "previous_reader_id": old.reader.id }),
                 ..Event::new(EventKind::UserIdentityChanged, Some(new.audit_reader()))
+            })?;
+        }
+        // Recorded before they take effect: a change the log refuses is
+        // not made.
+        if let Some(changed) = new.changed_from(&old) {
+            self.journal.record(Event {
+                detail: serde_json::json!({
+                    "changed": changed,
+                    "applies": "model and execution provider at the next start; the rest now",
+                }),
+                ..Event::new(EventKind::SettingsChanged, Some(new.audit_reader()))
             })?;
         }
         self.settings.replace(new.clone());

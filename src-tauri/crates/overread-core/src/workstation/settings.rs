@@ -27,6 +27,39 @@ impl Settings {
         }
     }
 
+    /// What the audit log keeps of the settings that change what a reader
+    /// sees (the reader's identity has its own event).
+    pub(crate) fn audited(&self) -> serde_json::Value {
+        serde_json::json!({
+            "sources": self.sources,
+            "model_dir": self.model_dir,
+            "execution_provider": self.execution_provider,
+            "read_first": self.read_first,
+            "max_wait_minutes": self.max_wait_minutes,
+            "pacs_config": self.pacs_config,
+        })
+    }
+
+    /// The audited settings that differ from `old`, each as `{old, new}`;
+    /// `None` when none does.
+    pub(crate) fn changed_from(&self, old: &Settings) -> Option<serde_json::Value> {
+        let (before, after) = (old.audited(), self.audited());
+        let (Some(before), Some(after)) = (before.as_object(), after.as_object()) else {
+            return None;
+        };
+        let changed: serde_json::Map<String, serde_json::Value> = after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::json!({ "old": before.get(k), "new": v }),
+                )
+            })
+            .collect();
+        (!changed.is_empty()).then(|| serde_json::Value::Object(changed))
+    }
+
     /// The reader as audit rows name them.
     pub fn audit_reader(&self) -> Reader {
         Reader {

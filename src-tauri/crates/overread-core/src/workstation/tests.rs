@@ -510,3 +510,63 @@ fn refused_background_audit_writes_are_kept_and_retried() {
         "the status bar was told it cleared"
     );
 }
+
+/// Every settings change that affects what a reader sees is recorded,
+/// old → new, by whom, before it takes effect (#12); saving unchanged
+/// settings records nothing; the start records the settings it runs with.
+#[test]
+fn settings_changes_are_audited_old_to_new() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = workstation(dir.path(), false, 1);
+    let changes = |ws: &Workstation| {
+        ws.audit_recent(1000)
+            .expect("rows")
+            .iter()
+            .filter(|r| r.kind == "settings_changed")
+            .count()
+    };
+    ws.update_settings(ws.settings()).expect("unchanged");
+    assert_eq!(changes(&ws), 0);
+    let mut new = ws.settings();
+    new.read_first = true;
+    new.max_wait_minutes = 30;
+    new.execution_provider = "cpu".into();
+    ws.update_settings(new).expect("saved");
+    assert_eq!(changes(&ws), 1);
+
+    let log = crate::audit::open(&dir.path().join("audit.sqlite3")).expect("log");
+    let (rows, _) = log.head().expect("head");
+    let all = log.records(1, rows).expect("records");
+    let start = all
+        .iter()
+        .find(|r| r.kind == EventKind::ApplicationStart)
+        .and_then(|r| r.detail.clone())
+        .expect("start");
+    assert_eq!(start["settings"]["read_first"], false);
+    let change = all
+        .iter()
+        .rev()
+        .find(|r| r.kind == EventKind::SettingsChanged)
+        .expect("change");
+    assert_eq!(
+        change.reader.as_ref().map(|r| r.id.as_str()),
+        Some("reader1")
+    );
+    let changed = &change.detail.as_ref().expect("detail")["changed"];
+    assert_eq!(
+        changed["read_first"],
+        serde_json::json!({"old": false, "new": true})
+    );
+    assert_eq!(
+        changed["max_wait_minutes"],
+        serde_json::json!({"old": 120, "new": 30})
+    );
+    assert_eq!(
+        changed["execution_provider"],
+        serde_json::json!({"old": "auto", "new": "cpu"})
+    );
+    assert!(
+        changed.get("sources").is_none(),
+        "only what changed: {changed}"
+    );
+}
