@@ -10,6 +10,15 @@
 //!
 //! This is the only package that knows Tauri.
 
+// A release build loads the frontend embedded in the binary, never a
+// development server's URL (tauri.conf.json's devUrl): without the
+// `custom-protocol` feature (which `tauri build` and the package scripts
+// turn on) it must not build at all.
+#[cfg(all(not(debug_assertions), not(feature = "custom-protocol")))]
+compile_error!(
+    "a release build of overread-app must embed the frontend: build with `--features custom-protocol`"
+);
+
 pub mod bindings;
 pub mod commands;
 pub mod config;

@@ -69,12 +69,37 @@ pub fn parse(path: &str, query: Option<&str>) -> Result<Resource, String> {
     }
 }
 
-fn respond(status: StatusCode, kind: &str, body: Vec<u8>) -> Response<Vec<u8>> {
-    Response::builder()
+/// The app's own page origins (Linux and macOS; Windows' WebView2): the
+/// only pages that may read the scheme's bytes. No wildcard: another page
+/// in any webview must not read a patient's pixels.
+const APP_ORIGINS: &[&str] = &[
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// The `Access-Control-Allow-Origin` to answer `origin` with, if any.
+fn allowed_origin(origin: Option<&str>) -> Option<&'static str> {
+    let origin = origin?;
+    APP_ORIGINS.iter().copied().find(|o| *o == origin)
+}
+
+fn respond(
+    status: StatusCode,
+    kind: &str,
+    body: Vec<u8>,
+    origin: Option<&'static str>,
+) -> Response<Vec<u8>> {
+    let mut response = Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, kind)
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::CACHE_CONTROL, "no-store");
+    if let Some(origin) = origin {
+        response = response
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+            .header(header::VARY, "Origin");
+    }
+    response
         .body(body)
         .unwrap_or_else(|_| Response::new(Vec::new()))
 }
@@ -87,6 +112,12 @@ pub fn handle<R: tauri::Runtime>(
 ) {
     let ws = ctx.app_handle().state::<Arc<Workstation>>().inner().clone();
     let resource = parse(request.uri().path(), request.uri().query());
+    let origin = allowed_origin(
+        request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+    );
     std::thread::spawn(move || {
         let result = match resource {
             Err(message) => Err((StatusCode::BAD_REQUEST, message)),
@@ -98,8 +129,8 @@ pub fn handle<R: tauri::Runtime>(
                 .map_err(|e| (StatusCode::NOT_FOUND, e.message)),
         };
         responder.respond(match result {
-            Ok(bytes) => respond(StatusCode::OK, "application/octet-stream", bytes),
-            Err((status, message)) => respond(status, "text/plain", message.into_bytes()),
+            Ok(bytes) => respond(StatusCode::OK, "application/octet-stream", bytes, origin),
+            Err((status, message)) => respond(status, "text/plain", message.into_bytes(), origin),
         });
         crate::memory::give_back();
     });
@@ -108,6 +139,33 @@ pub fn handle<R: tauri::Runtime>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only the app's own page may read the bytes (#12): no wildcard.
+    #[test]
+    fn only_the_apps_origin_is_allowed() {
+        assert_eq!(
+            allowed_origin(Some("tauri://localhost")),
+            Some("tauri://localhost")
+        );
+        assert_eq!(
+            allowed_origin(Some("http://tauri.localhost")),
+            Some("http://tauri.localhost")
+        );
+        for other in [
+            None,
+            Some("null"),
+            Some("https://evil.example"),
+            Some("tauri://localhost.evil"),
+        ] {
+            assert_eq!(allowed_origin(other), None, "{other:?}");
+        }
+        let r = respond(StatusCode::OK, "text/plain", Vec::new(), None);
+        assert!(
+            r.headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .is_none()
+        );
+    }
 
     #[test]
     fn paths_are_validated() {

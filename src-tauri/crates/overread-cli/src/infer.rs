@@ -76,7 +76,13 @@ pub fn run(args: InferArgs) -> Result<(), String> {
         files.extend(found);
     }
     for path in &files {
-        let value = match infer_file(&mut model, path, args.heatmaps.as_deref(), &limits) {
+        let value = match infer_file(
+            &mut model,
+            path,
+            args.heatmaps.as_deref(),
+            &limits,
+            overread_core::deadline::DECODE_DEADLINE,
+        ) {
             Ok(Outcome::Inferred {
                 sop_uid,
                 inference,

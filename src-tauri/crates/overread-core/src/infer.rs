@@ -2,7 +2,7 @@
 //! intended use, infer, and write registered heatmaps.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use overread_dicom::{Header, Limits};
 use overread_infer::{GrayImage, Inference, Model, StudyInfo};
@@ -73,19 +73,29 @@ fn age_from_dates(birth: &str, study: &str) -> Option<u32> {
 }
 
 /// Infers on one file; `heatmaps` is a folder for registered heatmap PNGs.
+/// Reading and decoding the file together may take at most `deadline`
+/// ([`crate::deadline`]).
 pub fn infer_file(
     model: &mut Model,
     path: &Path,
     heatmaps: Option<&Path>,
     limits: &Limits,
+    deadline: Duration,
 ) -> Result<Outcome> {
     let t0 = Instant::now();
-    let instance = overread_dicom::open(path, limits).context(DicomSnafu { path })?;
-    let header = instance.header();
-    if let Some(reason) = model.refusal(&study_info(header)) {
+    let (file, limits_) = (path.to_path_buf(), *limits);
+    let instance = crate::deadline::within(deadline, path, move || {
+        overread_dicom::open(&file, &limits_).context(DicomSnafu { path: file.clone() })
+    })?;
+    let header = instance.header().clone();
+    if let Some(reason) = model.refusal(&study_info(&header)) {
         return Ok(Outcome::Refused { reason });
     }
-    let image = instance.display(0, None).context(DicomSnafu { path })?;
+    let file = path.to_path_buf();
+    let left = deadline.saturating_sub(t0.elapsed());
+    let image = crate::deadline::within(left, path, move || {
+        instance.display(0, None).context(DicomSnafu { path: file })
+    })?;
     if image.channels != 1 {
         return Ok(Outcome::Refused {
             reason: "colour images are outside the intended use".into(),
@@ -101,7 +111,7 @@ pub fn infer_file(
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let sop_uid = header.sop_instance_uid.clone();
+    let sop_uid = header.sop_instance_uid;
     let heatmap = match (heatmaps, inference.findings.first()) {
         (Some(dir), Some(first)) => Some(write_heatmap(
             &inference,

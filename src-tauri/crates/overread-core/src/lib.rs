@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod deadline;
 pub mod demo;
 mod error;
 pub mod infer;

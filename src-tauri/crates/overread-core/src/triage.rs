@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use overread_dicom::Limits;
 use overread_infer::Model;
@@ -76,15 +77,32 @@ pub fn default_jobs() -> usize {
         .unwrap_or(1)
 }
 
+/// How each file is read: the decoder's limits and the per-file deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    pub limits: Limits,
+    pub deadline: Duration,
+}
+
+impl Default for Reading {
+    fn default() -> Self {
+        Reading {
+            limits: Limits::default(),
+            deadline: crate::deadline::DECODE_DEADLINE,
+        }
+    }
+}
+
 /// Runs `models` (one per concurrent job, each with its own session) over
-/// `paths`. Returns every path's result in input order.
+/// `paths`. Returns every path's result in input order. A file that takes
+/// longer than the deadline to read and decode fails alone.
 pub fn triage(
     paths: &[PathBuf],
     models: &mut [Model],
     cache: &ResultCache,
     cancel: &AtomicBool,
     heatmaps: Option<&Path>,
-    limits: &Limits,
+    reading: &Reading,
     on_event: &(dyn Fn(TriageEvent) + Sync),
 ) -> Vec<(PathBuf, TriageResult)> {
     let next = AtomicUsize::new(0);
@@ -103,7 +121,7 @@ pub fn triage(
                         TriageResult::Cancelled
                     } else {
                         on_event(TriageEvent::Started { path: path.clone() });
-                        run_one(model, path, cache, heatmaps, limits)
+                        run_one(model, path, cache, heatmaps, reading)
                     };
                     let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                     on_event(TriageEvent::Finished {
@@ -140,13 +158,20 @@ fn run_one(
     path: &Path,
     cache: &ResultCache,
     heatmaps: Option<&Path>,
-    limits: &Limits,
+    reading: &Reading,
 ) -> TriageResult {
     let sha = model.manifest.sha256.to_ascii_lowercase();
     // The header alone says whether this instance was done before.
-    let sop = match overread_dicom::read_header(path, limits) {
+    let (file, limits) = (path.to_path_buf(), reading.limits);
+    let header = crate::deadline::within(reading.deadline, path, move || {
+        overread_dicom::read_header(&file, &limits).map_err(|source| crate::error::Error::Dicom {
+            path: file.clone(),
+            source,
+        })
+    });
+    let sop = match header {
         Ok(h) => h.sop_instance_uid,
-        Err(e) => return TriageResult::Failed(format!("{}: {e}", path.display())),
+        Err(e) => return TriageResult::Failed(e.to_string()),
     };
     if let Some(hit) = sop.as_deref().and_then(|s| cache.get(s, &sha)) {
         return TriageResult::Cached(hit);
@@ -154,7 +179,7 @@ fn run_one(
     // A panic in the model or the decoder fails this study, not the run:
     // the other studies are triaged and the runner stays usable.
     let inferred = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        infer_file(model, path, heatmaps, limits)
+        infer_file(model, path, heatmaps, &reading.limits, reading.deadline)
     }));
     let inferred = match inferred {
         Ok(r) => r,
@@ -263,7 +288,7 @@ pub(crate) mod tests {
             &ResultCache::default(),
             &AtomicBool::new(false),
             None,
-            &Limits::default(),
+            &Reading::default(),
             &|_| {},
         );
         let failed: Vec<&String> = results
@@ -280,6 +305,35 @@ pub(crate) mod tests {
             .filter(|(_, r)| matches!(r, TriageResult::Done(_)))
             .count();
         assert_eq!(done, 2, "the others are triaged");
+    }
+
+    /// A file that stalls (a FIFO where the file was, as a hung network
+    /// share behaves) fails alone at the deadline; the rest are triaged.
+    #[test]
+    fn a_stalled_file_fails_alone_at_the_deadline() {
+        let (d, paths) = studies(3);
+        let stalled = crate::deadline::tests::stalled_file(d.path(), "stalled.dcm");
+        let paths = vec![paths[0].clone(), stalled.clone(), paths[2].clone()];
+        let reading = Reading {
+            deadline: Duration::from_millis(500),
+            ..Reading::default()
+        };
+        let results = triage(
+            &paths,
+            &mut [fake_model()],
+            &ResultCache::default(),
+            &AtomicBool::new(false),
+            None,
+            &reading,
+            &|_| {},
+        );
+        crate::deadline::tests::release(&stalled);
+        assert!(
+            matches!(&results[1].1, TriageResult::Failed(m) if m.contains("took longer than")),
+            "{results:?}"
+        );
+        assert!(matches!(results[0].1, TriageResult::Done(_)));
+        assert!(matches!(results[2].1, TriageResult::Done(_)));
     }
 
     fn studies(n: u32) -> (tempfile::TempDir, Vec<PathBuf>) {
@@ -306,7 +360,7 @@ pub(crate) mod tests {
             &cache,
             &cancel,
             None,
-            &Limits::default(),
+            &Reading::default(),
             &on_event,
         );
         assert!(
@@ -330,7 +384,7 @@ pub(crate) mod tests {
             &cache,
             &cancel,
             None,
-            &Limits::default(),
+            &Reading::default(),
             &on_event,
         );
         assert!(
@@ -357,7 +411,7 @@ pub(crate) mod tests {
             &ResultCache::default(),
             &cancel,
             None,
-            &Limits::default(),
+            &Reading::default(),
             &on_event,
         );
         let cancelled = results

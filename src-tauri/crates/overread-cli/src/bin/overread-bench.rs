@@ -234,7 +234,7 @@ fn triage(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
             &cache,
             &cancel,
             None,
-            &Limits::default(),
+            &overread_core::triage::Reading::default(),
             &|_| {},
         );
         let wall = start.elapsed().as_secs_f64();
@@ -249,7 +249,7 @@ fn triage(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
             &cache,
             &cancel,
             None,
-            &Limits::default(),
+            &overread_core::triage::Reading::default(),
             &|_| {},
         );
         let cached = start.elapsed().as_secs_f64();

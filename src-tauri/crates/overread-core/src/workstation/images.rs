@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use overread_dicom::Limits;
 
@@ -37,14 +38,14 @@ pub(crate) struct Images {
 }
 
 impl Images {
-    pub(crate) fn new(limits: Limits) -> Images {
+    pub(crate) fn new(limits: Limits, deadline: Duration) -> Images {
         let kept: Arc<Kept> = Arc::new(Owned::new("images", Vec::new()));
         let (jobs, queue) = mpsc::channel();
         let weak = Arc::downgrade(&kept);
         // If the thread cannot start, every request says so (below).
         let _ = std::thread::Builder::new()
             .name("decoder".into())
-            .spawn(move || decoder(queue, weak, limits));
+            .spawn(move || decoder(queue, weak, limits, deadline));
         Images { kept, jobs }
     }
 
@@ -73,13 +74,13 @@ impl Images {
 }
 
 /// The decoder thread: ends when the workstation is dropped.
-fn decoder(queue: Receiver<Job>, kept: Weak<Kept>, limits: Limits) {
+fn decoder(queue: Receiver<Job>, kept: Weak<Kept>, limits: Limits, deadline: Duration) {
     for job in queue {
         let Some(kept) = kept.upgrade() else { return };
         let hit = kept.read(|k| k.iter().find(|(k, _)| *k == job.id).map(|(_, i)| i.clone()));
         let result = match hit {
             Some(image) => Ok(image),
-            None => decode(&job.path, &limits).inspect(|image| {
+            None => decode(&job.path, limits, deadline).inspect(|image| {
                 kept.write(|k| {
                     k.retain(|(k, _)| *k != job.id);
                     k.insert(0, (job.id, image.clone()));
@@ -92,14 +93,14 @@ fn decoder(queue: Receiver<Job>, kept: Weak<Kept>, limits: Limits) {
     }
 }
 
-fn decode(path: &std::path::Path, limits: &Limits) -> Decoded {
-    let run = std::panic::AssertUnwindSafe(|| pixels::viewer_image(path, limits));
-    match std::panic::catch_unwind(run) {
-        Ok(Ok(image)) => Ok(Arc::new(image)),
-        Ok(Err(e)) => Err(ApiError::new(ErrorCode::Image, e.to_string())),
-        Err(_) => Err(ApiError::new(
-            ErrorCode::Internal,
-            format!("decoding {} failed unexpectedly", path.display()),
-        )),
+/// Decodes within the per-file deadline ([`crate::deadline`]): a file
+/// that stalls is an error for its study, and the decoder goes on.
+fn decode(path: &std::path::Path, limits: Limits, deadline: Duration) -> Decoded {
+    let file = path.to_path_buf();
+    let decoded =
+        crate::deadline::within(deadline, path, move || pixels::viewer_image(&file, &limits));
+    match decoded {
+        Ok(image) => Ok(Arc::new(image)),
+        Err(e) => Err(ApiError::new(ErrorCode::Image, e.to_string())),
     }
 }

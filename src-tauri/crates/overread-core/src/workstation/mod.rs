@@ -101,6 +101,8 @@ pub struct Workstation {
     pacs: pacs::Pacs,
     events: events::Events,
     limits: Limits,
+    /// How long reading and decoding one file may take.
+    deadline: Duration,
     runtime: Option<PathBuf>,
     /// The model folder and execution provider at open: what triage loads.
     model_at_start: (String, String),
@@ -128,6 +130,21 @@ impl Workstation {
     /// Checks the settings, opens the audit log, records the application
     /// start, and scans the sources into the worklist (headers only; fast).
     pub fn open(settings: Settings, audit_db: &Path, runtime: Option<PathBuf>) -> WsResult<Self> {
+        Self::open_with(
+            settings,
+            audit_db,
+            runtime,
+            crate::deadline::DECODE_DEADLINE,
+        )
+    }
+
+    /// As [`Workstation::open`], with another per-file decode deadline.
+    pub(crate) fn open_with(
+        settings: Settings,
+        audit_db: &Path,
+        runtime: Option<PathBuf>,
+        deadline: Duration,
+    ) -> WsResult<Self> {
         settings.validate()?;
         if let Some(dir) = audit_db.parent() {
             std::fs::create_dir_all(dir)
@@ -153,7 +170,7 @@ impl Workstation {
             journal,
             studies: Studies::new(),
             runner: runner::Runner::default(),
-            images: images::Images::new(limits),
+            images: images::Images::new(limits, deadline),
             pacs: pacs::Pacs::new(
                 audit_db
                     .parent()
@@ -162,6 +179,7 @@ impl Workstation {
             ),
             events: events::Events::new(),
             limits,
+            deadline,
             runtime,
             model_at_start,
             #[cfg(test)]

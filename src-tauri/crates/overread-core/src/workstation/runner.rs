@@ -206,7 +206,10 @@ impl Workstation {
                 &self.runner.results,
                 &self.runner.cancel,
                 None,
-                &self.limits,
+                &triage::Reading {
+                    limits: self.limits,
+                    deadline: self.deadline,
+                },
                 &on_event,
             );
             done_before += paths.len() as u32;

@@ -570,3 +570,48 @@ fn settings_changes_are_audited_old_to_new() {
         "only what changed: {changed}"
     );
 }
+
+/// A study whose file stalls (here a FIFO put where the file was, as a hung
+/// share behaves) is shown as an error once the per-file deadline passes,
+/// in triage and in the viewer, and the rest of the worklist goes on (#12).
+#[test]
+fn a_study_past_the_decode_deadline_is_an_error_and_the_rest_go_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let studies = dir.path().join("studies");
+    let files = crate::demo::generate(&studies, 3, 64, 2).expect("phantoms");
+    let settings = Settings::demo(&studies, Path::new("unused-model"));
+    let ws = Workstation::open_with(
+        settings,
+        &dir.path().join("audit.sqlite3"),
+        None,
+        Duration::from_millis(500),
+    )
+    .expect("open");
+    let stalled = crate::deadline::tests::stalled_file(
+        files[1].parent().expect("dir"),
+        &files[1].file_name().expect("name").to_string_lossy(),
+    );
+    ws.run_triage_with(vec![fake_model()]);
+    let rows = ws.worklist().rows;
+    let failed: Vec<_> = rows.iter().filter(|r| r.ai == AiStatus::Error).collect();
+    assert_eq!(failed.len(), 1, "{rows:?}");
+    assert!(
+        failed[0]
+            .ai_message
+            .as_deref()
+            .is_some_and(|m| m.contains("took longer than")),
+        "{failed:?}"
+    );
+    assert_eq!(rows.iter().filter(|r| r.ai == AiStatus::Flagged).count(), 2);
+    let t0 = Instant::now();
+    let err = ws.open_study(failed[0].id).expect_err("stalled");
+    assert!(err.message.contains("took longer than"), "{err:?}");
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    let fine = rows
+        .iter()
+        .find(|r| r.ai == AiStatus::Flagged)
+        .expect("row")
+        .id;
+    ws.open_study(fine).expect("the viewer goes on");
+    crate::deadline::tests::release(&stalled);
+}
