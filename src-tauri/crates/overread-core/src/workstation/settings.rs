@@ -57,7 +57,7 @@ impl Settings {
                 )
             })
             .collect();
-        (!changed.is_empty()).then(|| serde_json::Value::Object(changed))
+        (!changed.is_empty()).then_some(serde_json::Value::Object(changed))
     }
 
     /// The reader as audit rows name them.
