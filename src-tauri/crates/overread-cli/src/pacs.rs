@@ -102,6 +102,9 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
         .config
         .ok_or("no PACS configuration: pass --config FILE or set OVERREAD_PACS_CONFIG")?;
     let config = PacsConfig::load(&path).map_err(|e| e.to_string())?;
+    for warning in config.warnings() {
+        eprintln!("overread: warning: {warning}");
+    }
     if let PacsCommand::Worklist {
         model,
         audit,

@@ -162,6 +162,10 @@ pub struct DicomWebSource {
     pub password_env: Option<String>,
     pub token_env: Option<String>,
     pub ca_bundle: Option<PathBuf>,
+    /// Send Basic or Bearer credentials over plain `http://` (they travel
+    /// in clear text); refused unless set, and warned about when set.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -340,6 +344,15 @@ impl PacsConfig {
                     if w.auth == AuthKind::Bearer && w.token_env.is_none() {
                         return bad(format!("source {:?}: bearer auth needs token_env", s.name));
                     }
+                    if w.auth != AuthKind::None
+                        && w.url.starts_with("http://")
+                        && !w.allow_insecure_http
+                    {
+                        return bad(format!(
+                            "source {:?}: credentials over plain http:// travel in clear text; use https:// (or set allow_insecure_http = true on a trusted network)",
+                            s.name
+                        ));
+                    }
                 }
                 SourceKind::Dimse(d) => {
                     if !valid_ae(&d.called_ae) || !valid_ae(&d.calling_ae) {
@@ -380,6 +393,25 @@ impl PacsConfig {
         Ok(())
     }
 
+    /// What is allowed but unsafe in this configuration, one line each
+    /// (the app and the CLI print them whenever they load it).
+    pub fn warnings(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter_map(|s| match &s.kind {
+                SourceKind::Dicomweb(w)
+                    if w.auth != AuthKind::None && w.url.starts_with("http://") =>
+                {
+                    Some(format!(
+                        "source {:?} sends its credentials over plain http:// (allow_insecure_http = true)",
+                        s.name
+                    ))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn source(&self, name: &str) -> Result<&Source> {
         self.sources
             .iter()
@@ -391,6 +423,34 @@ impl PacsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Basic or Bearer credentials over plain http:// are refused unless the
+    /// source says so, which is then warned about (#12).
+    #[test]
+    fn credentials_over_plain_http_are_refused_unless_allowed() {
+        let source = |url: &str, extra: &str| {
+            format!(
+                "[[source]]\nname = \"p\"\nkind = \"dicomweb\"\nurl = \"{url}\"\nauth = \"bearer\"\ntoken_env = \"T\"\n{extra}"
+            )
+        };
+        let err =
+            PacsConfig::parse(&source("http://pacs.example/dicom-web", "")).expect_err("refused");
+        assert!(err.to_string().contains("clear text"), "{err}");
+        let https =
+            PacsConfig::parse(&source("https://pacs.example/dicom-web", "")).expect("https");
+        assert!(https.warnings().is_empty());
+        let allowed = PacsConfig::parse(&source(
+            "http://pacs.example/dicom-web",
+            "allow_insecure_http = true",
+        ))
+        .expect("allowed");
+        assert_eq!(allowed.warnings().len(), 1);
+        // No credentials: plain http is fine (a PACS on a closed network).
+        PacsConfig::parse(
+            "[[source]]\nname = \"p\"\nkind = \"dicomweb\"\nurl = \"http://pacs/dicom-web\"\n",
+        )
+        .expect("no auth");
+    }
 
     #[test]
     fn both_kinds_parse() {

@@ -160,6 +160,11 @@ impl Workstation {
         Some(
             PacsConfig::load(Path::new(&path))
                 .map_err(|e| e.to_string())
+                .inspect(|config| {
+                    for warning in config.warnings() {
+                        eprintln!("overread: warning: {warning}");
+                    }
+                })
                 .and_then(|config| Ok((self.pacs.cache_for(&config)?, config)))
                 .map(|(cache, config)| (config, cache)),
         )
