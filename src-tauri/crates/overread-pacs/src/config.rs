@@ -213,6 +213,18 @@ pub struct StorageScp {
     /// The address to listen on.
     #[serde(default = "default_bind")]
     pub bind: String,
+    /// IP addresses that may connect, besides the source's own `host`
+    /// (resolved when the SCP starts). AE titles are not authentication:
+    /// anyone can claim the PACS's, so the address is checked as well.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Associations served at once; more are closed at connect.
+    #[serde(default = "default_max_associations")]
+    pub max_associations: usize,
+}
+
+fn default_max_associations() -> usize {
+    4
 }
 
 fn default_bind() -> String {
@@ -372,6 +384,17 @@ impl PacsConfig {
                             ));
                         }
                         (Some(scp), _) => {
+                            if scp
+                                .allow
+                                .iter()
+                                .any(|a| a.parse::<std::net::IpAddr>().is_err())
+                                || !(1..=64).contains(&scp.max_associations)
+                            {
+                                return bad(format!(
+                                    "source {:?}: storage_scp allow lists IP addresses; max_associations is 1–64",
+                                    s.name
+                                ));
+                            }
                             if scp.port == 0 || scp.bind.parse::<std::net::IpAddr>().is_err() {
                                 return bad(format!(
                                     "source {:?}: storage_scp needs a port and an IP address to bind",

@@ -1,7 +1,10 @@
 //! Our storage SCP (PS3.4 Annex B), the destination of a C-MOVE.
 //!
-//! It listens only while one C-MOVE runs, accepts associations only from
-//! the PACS's AE title to ours, accepts the storage SOP classes in every
+//! It listens only while one C-MOVE runs, accepts connections only from the
+//! PACS's address (its `host`, resolved, and any listed in `allow`: an AE
+//! title is not authentication), at most `max_associations` at once, each
+//! closed when idle for the source's idle time-out, and associations only
+//! from the PACS's AE title to ours; it accepts the storage SOP classes in every
 //! syntax Overread reads (so nothing is transcoded), and keeps only the
 //! instance asked for, written to the cache like any other. A PACS may open
 //! several associations for one move; each is served on its own thread.
@@ -14,9 +17,9 @@ use crate::error::{Error, Result};
 use dicom_ul::ServerAssociationOptions;
 use dicom_ul::association::server::AccessControl;
 use dicom_ul::pdu::{AssociationRJServiceUserReason, Pdu, UserIdentity};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -81,6 +84,9 @@ impl StorageScp {
             SocketAddr::new(ip, dest.port)
         };
         let ae_title = dest.ae_title(&client.source).to_string();
+        let allowed = allowed_peers(&client.source.host, client.source.port, &dest.allow);
+        let max = dest.max_associations;
+        let active = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, received) = mpsc::channel();
         let source_name = client.name.clone();
@@ -95,16 +101,30 @@ impl StorageScp {
                             break;
                         }
                         let Ok(stream) = conn else { continue };
-                        let (client, cache, sop, ae, tx) = (
+                        let peer = stream.peer_addr().ok().map(|a| a.ip());
+                        if let Err(why) = admit(peer, &allowed, active.load(Ordering::SeqCst), max)
+                        {
+                            let _ = tx.send(Err(client.protocol(why)));
+                            continue; // dropping the stream closes it
+                        }
+                        active.fetch_add(1, Ordering::SeqCst);
+                        let (client, cache, sop, ae, tx, served) = (
                             client.clone(),
                             cache.clone(),
                             sop.clone(),
                             ae.clone(),
                             tx.clone(),
+                            active.clone(),
                         );
-                        let _ = std::thread::Builder::new()
+                        let spawned = std::thread::Builder::new()
                             .name("overread-scp-assoc".into())
-                            .spawn(move || serve(&client, &ae, stream, &cache, &sop, &tx));
+                            .spawn(move || {
+                                serve(&client, &ae, stream, &cache, &sop, &tx);
+                                served.fetch_sub(1, Ordering::SeqCst);
+                            });
+                        if spawned.is_err() {
+                            active.fetch_sub(1, Ordering::SeqCst);
+                        }
                     }
                 })
                 .map_err(|e| Error::Protocol {
@@ -156,6 +176,43 @@ impl Drop for StorageScp {
     }
 }
 
+/// The addresses that may connect: the source's host, resolved, and the
+/// listed ones.
+fn allowed_peers(host: &str, port: u16, listed: &[String]) -> Vec<IpAddr> {
+    let mut allowed: Vec<IpAddr> = listed.iter().filter_map(|a| a.parse().ok()).collect();
+    if let Ok(addrs) = (host, port).to_socket_addrs() {
+        allowed.extend(addrs.map(|a| a.ip()));
+    }
+    allowed
+}
+
+/// Whether a connection from `peer` is served, given those already served.
+fn admit(
+    peer: Option<IpAddr>,
+    allowed: &[IpAddr],
+    active: usize,
+    max: usize,
+) -> std::result::Result<(), String> {
+    let Some(peer) = peer else {
+        return Err("closed a connection to the storage SCP without a peer address".into());
+    };
+    let same = |a: &IpAddr| match (a, peer) {
+        (IpAddr::V4(a), IpAddr::V6(p)) => p.to_ipv4_mapped() == Some(*a),
+        _ => *a == peer,
+    };
+    if !allowed.iter().any(same) {
+        return Err(format!(
+            "closed a connection to the storage SCP from {peer}: not the PACS's address (add it to storage_scp.allow if it is)"
+        ));
+    }
+    if active >= max {
+        return Err(format!(
+            "closed a connection to the storage SCP from {peer}: {max} associations are already being served"
+        ));
+    }
+    Ok(())
+}
+
 /// Serves one association: C-STORE requests (kept when they are the
 /// instance asked for) and C-ECHO, until the PACS releases it.
 fn serve(
@@ -182,6 +239,9 @@ fn serve(
         options = options.with_transfer_syntax(*ts);
     }
     let _ = stream.set_nodelay(true);
+    // A peer that connects and says nothing is closed after the idle time.
+    let _ = stream.set_read_timeout(Some(client.idle));
+    let _ = stream.set_write_timeout(Some(client.idle));
     let mut assoc = match options.establish(stream) {
         Ok(a) => a,
         Err(e) => {
@@ -226,6 +286,73 @@ fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only the PACS's address may connect, and only so many at once
+    /// (#12): AE titles alone are not authentication.
+    #[test]
+    fn only_the_pacs_address_and_so_many_at_once() {
+        let pacs: IpAddr = "10.1.2.3".parse().expect("ip");
+        let allowed = vec![pacs, "127.0.0.1".parse().expect("ip")];
+        assert!(admit(Some(pacs), &allowed, 0, 4).is_ok());
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().expect("ip");
+        assert!(admit(Some(mapped), &allowed, 0, 4).is_ok());
+        let other: IpAddr = "10.1.2.4".parse().expect("ip");
+        let refused = admit(Some(other), &allowed, 0, 4).expect_err("other host");
+        assert!(refused.contains("10.1.2.4"), "{refused}");
+        assert!(admit(Some(pacs), &allowed, 4, 4).is_err(), "cap");
+        assert!(admit(None, &allowed, 0, 4).is_err());
+        assert_eq!(
+            allowed_peers("127.0.0.1", 104, &["10.9.9.9".into()]).len(),
+            2
+        );
+    }
+
+    /// A real listener: a connection from an address that is not the
+    /// PACS's is closed at once and reported; one from the PACS that says
+    /// nothing is closed after the idle time-out.
+    #[test]
+    fn strangers_are_closed_and_idle_peers_time_out() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path(), 1 << 30).expect("cache");
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let scp_for = |host: &str| {
+            let text = format!(
+                "[[source]]\nname = \"p\"\nkind = \"dimse\"\nhost = \"{host}\"\nport = 4242\ncalled_ae = \"PACS\"\nretrieve = \"move\"\nstorage_scp = {{ port = {port}, bind = \"127.0.0.1\" }}\ntimeouts = {{ idle_s = 0.5 }}\n"
+            );
+            let config = crate::config::PacsConfig::parse(&text).expect("config");
+            let source = config.sources[0].clone();
+            let crate::config::SourceKind::Dimse(d) = &source.kind else {
+                panic!("dimse")
+            };
+            DimseClient::new(&source, d)
+        };
+        // The PACS is elsewhere: our own connection is a stranger's.
+        let scp = StorageScp::start(&scp_for("10.255.255.1"), &cache, "2.25.1").expect("scp");
+        let mut stranger = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stranger
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut buf = [0u8; 16];
+        assert_eq!(stranger.read(&mut buf).unwrap_or(0), 0, "closed at once");
+        let err = scp.take().expect_err("nothing stored");
+        assert!(err.to_string().contains("not the PACS's address"), "{err}");
+        drop(scp);
+
+        // The PACS is here, but says nothing: closed after the idle time.
+        let scp = StorageScp::start(&scp_for("127.0.0.1"), &cache, "2.25.1").expect("scp");
+        let mut silent = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        silent
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let t0 = Instant::now();
+        assert_eq!(silent.read(&mut buf).unwrap_or(0), 0, "closed when idle");
+        assert!(t0.elapsed() < Duration::from_secs(8), "{:?}", t0.elapsed());
+        drop(scp);
+    }
 
     #[test]
     fn only_the_pacs_may_store_to_us() {
