@@ -21,6 +21,8 @@ echo "== clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 echo "== tests (library crates, CLI, app command layer; TypeScript bindings must be current)"
 cargo test --locked --workspace
+echo "== fuzzing, time-boxed (each target 60 s from its corpus and regressions)"
+bash scripts/fuzz.sh
 echo "== audit log encrypted at rest (SQLCipher build)"
 CARGO_TARGET_DIR="$root/target/sqlcipher" cargo test --locked -p overread-audit --features sqlcipher
 echo "== end to end: the real window under Xvfb through WebKitWebDriver"

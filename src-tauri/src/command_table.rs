@@ -18,8 +18,10 @@ commands! {
     audit_recent(limit: u32) -> Vec<AuditEntry>;
     /// Walks the audit log's hash chain.
     verify_chain() -> ChainStatus;
-    /// Exports the audit log as CSV.
-    export_audit(path: String, deidentify: bool) -> ExportResult;
+    /// Exports the audit log as CSV to the file the reader picks in a save
+    /// dialog that the app runs (the webview passes no path); null when the
+    /// reader cancels.
+    export_audit(deidentify: bool) -> Option<ExportResult>;
     /// Agreement statistics per finding and reader.
     agreement_stats() -> StatsView;
     /// The current settings.

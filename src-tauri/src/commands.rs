@@ -14,7 +14,7 @@ use overread_core::api::{
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::config::SettingsPath;
+use crate::config::{ExportTo, SettingsPath};
 
 pub type CmdResult<T> = Result<T, ApiError>;
 
@@ -77,10 +77,54 @@ pub async fn verify_chain<R: Runtime>(app: AppHandle<R>) -> CmdResult<ChainStatu
 #[tauri::command]
 pub async fn export_audit<R: Runtime>(
     app: AppHandle<R>,
-    path: String,
     deidentify: bool,
-) -> CmdResult<ExportResult> {
-    blocking(&app, move |ws| ws.export(&PathBuf::from(path), deidentify)).await
+) -> CmdResult<Option<ExportResult>> {
+    let Some(path) = export_destination(&app, deidentify).await? else {
+        return Ok(None);
+    };
+    blocking(&app, move |ws| ws.export(&path, deidentify))
+        .await
+        .map(Some)
+}
+
+/// Where an export goes ([`ExportTo`]): the file the reader picks in the
+/// save dialog, which the app runs itself, so nothing the webview says
+/// names a path.
+async fn export_destination<R: Runtime>(
+    app: &AppHandle<R>,
+    deidentify: bool,
+) -> CmdResult<Option<PathBuf>> {
+    let to = app
+        .try_state::<ExportTo>()
+        .map(|s| s.inner().clone())
+        .unwrap_or(ExportTo::Ask);
+    if let ExportTo::File(path) = to {
+        return Ok(Some(path));
+    }
+    use tauri_plugin_dialog::DialogExt;
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title(if deidentify {
+            "Export de-identified audit log"
+        } else {
+            "Export audit log"
+        })
+        .set_file_name(if deidentify {
+            "overread-audit-deidentified.csv"
+        } else {
+            "overread-audit.csv"
+        })
+        .add_filter("CSV", &["csv"]);
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    chosen
+        .map(|p| {
+            p.into_path()
+                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
+        })
+        .transpose()
 }
 
 #[tauri::command]

@@ -22,6 +22,24 @@ pub struct Config {
     pub runtime: Option<PathBuf>,
 }
 
+/// Where audit exports go: the file the reader picks in a save dialog the
+/// app runs, or a file fixed by whoever starts the app
+/// (`OVERREAD_EXPORT_TO`: a kiosk set-up, the end-to-end test). Never a
+/// path from the webview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportTo {
+    Ask,
+    File(PathBuf),
+}
+
+impl ExportTo {
+    pub fn from_env() -> ExportTo {
+        std::env::var_os("OVERREAD_EXPORT_TO")
+            .map(|p| ExportTo::File(PathBuf::from(p)))
+            .unwrap_or(ExportTo::Ask)
+    }
+}
+
 /// `models/demo` found by walking up from the executable (a source tree or
 /// an install with `models/` beside the binary).
 fn bundled_model() -> Option<PathBuf> {

@@ -160,6 +160,7 @@ pub fn run() {
     let app = configure(tauri::Builder::<tauri::Wry>::new(), ws.clone())
         .plugin(tauri_plugin_dialog::init())
         .manage(config::SettingsPath(settings_path))
+        .manage(config::ExportTo::from_env())
         .setup(|app| {
             forward_changes(app.handle());
             start_triage(app.handle());

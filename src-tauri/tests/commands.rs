@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use overread_app::config::SettingsPath;
+use overread_app::config::{ExportTo, SettingsPath};
 use overread_core::api::{
     AuditEntry, ChainStatus, DecisionView, ExportResult, Settings, StudyView, Worklist,
 };
@@ -21,6 +21,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     window: WebviewWindow<MockRuntime>,
     ws: Arc<Workstation>,
+    export_to: std::path::PathBuf,
 }
 
 fn fixture(with_model: bool) -> Fixture {
@@ -35,8 +36,11 @@ fn fixture(with_model: bool) -> Fixture {
     if with_model {
         ws.run_triage(1);
     }
+    // Whoever starts the app fixes the export file (the dialog's answer).
+    let export_to = dir.path().join("export.csv");
     let app = overread_app::configure(mock_builder(), ws.clone())
         .manage(SettingsPath(dir.path().join("settings.json")))
+        .manage(ExportTo::File(export_to.clone()))
         .build(tauri::generate_context!())
         .expect("app");
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -46,6 +50,7 @@ fn fixture(with_model: bool) -> Fixture {
         _dir: dir,
         window,
         ws,
+        export_to,
     }
 }
 
@@ -98,14 +103,16 @@ fn arguments_are_validated_before_the_core_is_called() {
         code(invoke(&f, "open_study", json!({"id": "s999"}))),
         "unknown_study"
     );
-    assert_eq!(
-        code(invoke(
-            &f,
-            "export_audit",
-            json!({"path": "relative.csv", "deidentify": false})
-        )),
-        "invalid_argument"
-    );
+    // The webview names no path: one it sends anyway is not an argument,
+    // and the export goes where the app's dialog (here, its starter) says.
+    let page_path = f.export_to.with_file_name("chosen-by-the-page.csv");
+    let e: Option<ExportResult> = ok(invoke(
+        &f,
+        "export_audit",
+        json!({"path": page_path, "deidentify": false}),
+    ));
+    assert_eq!(e.map(|e| e.path), Some(f.export_to.display().to_string()));
+    assert!(!page_path.exists());
     let bad_settings = json!({"settings": {
         "sources": ["relative/folder"], "model_dir": "m", "execution_provider": "auto",
         "reader": {"id": "r", "display_name": "R", "role": "radiologist"},
@@ -203,12 +210,9 @@ fn open_decide_verify_export_through_ipc() {
     let chain: ChainStatus = ok(invoke(&f, "verify_chain", json!({})));
     assert!(chain.ok, "{chain:?}");
 
-    let out = f.ws.settings().sources[0].clone() + "/../export.csv";
-    let e: ExportResult = ok(invoke(
-        &f,
-        "export_audit",
-        json!({"path": out, "deidentify": true}),
-    ));
+    let out = f.export_to.clone();
+    let e: Option<ExportResult> = ok(invoke(&f, "export_audit", json!({"deidentify": true})));
+    let e = e.expect("exported");
     assert!(e.deidentified && e.rows >= chain.rows);
     let csv = std::fs::read_to_string(&out).expect("export written");
     assert!(csv.contains(",dismiss,"));

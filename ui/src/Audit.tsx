@@ -1,5 +1,4 @@
 import { useEffect, useState } from "preact/hooks";
-import { save } from "@tauri-apps/plugin-dialog";
 import type { AuditEntry, ChainStatus, StatsView } from "./bindings";
 import { commands, message } from "./api";
 import { label } from "./format";
@@ -53,14 +52,9 @@ export function Audit({ active, setStatus }: { active: boolean; setStatus: (s: s
     }
   };
   const exportCsv = async (deidentify: boolean) => {
-    const path = await save({
-      title: deidentify ? "Export de-identified audit log" : "Export audit log",
-      defaultPath: deidentify ? "overread-audit-deidentified.csv" : "overread-audit.csv",
-      filters: [{ name: "CSV", extensions: ["csv"] }],
-    });
-    if (!path) return;
     try {
-      const r = await commands.exportAudit(path, deidentify);
+      const r = await commands.exportAudit(deidentify);
+      if (!r) return setStatus("Export cancelled");
       setStatus(`Exported ${r.rows} rows to ${r.path}${r.deidentified ? " (de-identified)" : ""}`);
       refresh();
     } catch (e) {

@@ -371,8 +371,8 @@ export const commands = {
   auditRecent: (limit: number): Promise<Array<AuditEntry>> => invoke("audit_recent", { limit }),
   /** Walks the audit log's hash chain. */
   verifyChain: (): Promise<ChainStatus> => invoke("verify_chain"),
-  /** Exports the audit log as CSV. */
-  exportAudit: (path: string, deidentify: boolean): Promise<ExportResult> => invoke("export_audit", { path, deidentify }),
+  /** Exports the audit log as CSV to the file the reader picks in a save dialog that the app runs (the webview passes no path); null when the reader cancels. */
+  exportAudit: (deidentify: boolean): Promise<ExportResult | null> => invoke("export_audit", { deidentify }),
   /** Agreement statistics per finding and reader. */
   agreementStats: (): Promise<StatsView> => invoke("agreement_stats"),
   /** The current settings. */

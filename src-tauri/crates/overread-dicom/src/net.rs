@@ -170,6 +170,9 @@ pub fn decode(bytes: &[u8], ts_uid: &str) -> Result<NetDataset> {
         });
     }
     let ts = registry(ts_uid)?;
+    if ts_uid == IMPLICIT_VR_LE || ts_uid == EXPLICIT_VR_LE {
+        check_lengths(bytes, ts_uid == EXPLICIT_VR_LE)?;
+    }
     let obj = InMemDicomObject::read_dataset_with_ts(bytes, ts).map_err(|e| Error::Parse {
         message: e.to_string(),
     })?;
@@ -195,6 +198,100 @@ pub fn decode(bytes: &[u8], ts_uid: &str) -> Result<NetDataset> {
         ds.elements.insert(tag, value);
     }
     Ok(ds)
+}
+
+/// Walks a little-endian data set's element headers and checks that every
+/// declared length fits in what was received, before the parser is handed
+/// it: a peer's 90-byte command set that declares a 1.7 GB element would
+/// otherwise make it allocate and read for seconds (found by the `pdus`
+/// fuzz target). Sequences and items are walked into, not skipped.
+fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
+    let bad = |at: usize, why: &str| Error::Parse {
+        message: format!("{why} at byte {at}"),
+    };
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let mut at = 0usize;
+    // Sequences entered (items and delimiters are only valid inside one).
+    let mut depth = 0usize;
+    while at < bytes.len() {
+        if bytes.len() - at < 8 {
+            return Err(bad(at, "truncated element header"));
+        }
+        let (group, element) = (u16_at(at), u16_at(at + 2));
+        if group == 0xFFFE {
+            let len = u32_at(at + 4);
+            match element {
+                0xE000 if depth > 0 => {
+                    if len != u32::MAX && len as usize > bytes.len() - at - 8 {
+                        return Err(bad(at, "an item longer than the data"));
+                    }
+                }
+                0xE00D | 0xE0DD if depth > 0 && len == 0 => {
+                    if element == 0xE0DD {
+                        depth -= 1;
+                    }
+                }
+                _ => return Err(bad(at, &format!("unexpected (FFFE,{element:04X})"))),
+            }
+            at += 8;
+            continue;
+        }
+        let (len, header, sequence) = if explicit {
+            let vr = [bytes[at + 4], bytes[at + 5]];
+            let long = matches!(
+                &vr,
+                b"OB"
+                    | b"OD"
+                    | b"OF"
+                    | b"OL"
+                    | b"OV"
+                    | b"OW"
+                    | b"SQ"
+                    | b"SV"
+                    | b"UC"
+                    | b"UN"
+                    | b"UR"
+                    | b"UT"
+                    | b"UV"
+            );
+            if long {
+                if bytes.len() - at < 12 {
+                    return Err(bad(at, "truncated element header"));
+                }
+                (u32_at(at + 8), 12, &vr == b"SQ")
+            } else {
+                (u32::from(u16_at(at + 6)), 8, false)
+            }
+        } else {
+            // Implicit VR: only a sequence may have an undefined length.
+            let len = u32_at(at + 4);
+            (len, 8, len == u32::MAX)
+        };
+        at += header;
+        if len == u32::MAX {
+            if !sequence {
+                return Err(bad(at, "an undefined length outside a sequence"));
+            }
+            depth += 1;
+            continue; // walk its items
+        }
+        if len as usize > bytes.len() - at {
+            return Err(bad(
+                at,
+                &format!(
+                    "an element ({group:04X},{element:04X}) declares {len} bytes, more than the data"
+                ),
+            ));
+        }
+        if sequence {
+            depth += 1; // defined length: walk into its items
+        } else {
+            at += len as usize;
+        }
+    }
+    Ok(())
 }
 
 /// Writes a received data set as a Part-10 file: preamble, `DICM`, the file
@@ -248,6 +345,23 @@ pub fn is_valid_uid(uid: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 90-byte command set that declares a 1.7 GB element (the `pdus`
+    /// fuzz target's find) is refused at once, without allocating it.
+    #[test]
+    fn a_declared_length_past_the_data_is_refused_at_once() {
+        let mut bytes = vec![0, 0, 0, 0];
+        bytes.extend_from_slice(&0x696D_6F4Eu32.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 40]);
+        let t0 = std::time::Instant::now();
+        let err = decode(&bytes, IMPLICIT_VR_LE).expect_err("refused");
+        assert!(err.to_string().contains("more than the data"), "{err}");
+        assert!(t0.elapsed() < std::time::Duration::from_millis(100));
+        // Explicit VR, long form.
+        let mut bytes = vec![0x08, 0, 0x05, 0x11, b'O', b'B', 0, 0];
+        bytes.extend_from_slice(&u32::MAX.wrapping_sub(1).to_le_bytes());
+        assert!(decode(&bytes, EXPLICIT_VR_LE).is_err());
+    }
 
     #[test]
     fn a_command_set_round_trips_with_its_group_length() {

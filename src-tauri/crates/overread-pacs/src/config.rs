@@ -8,7 +8,7 @@
 //! [[source]]
 //! name = "pacs-web"
 //! kind = "dicomweb"
-//! url = "http://127.0.0.1:8042/dicom-web"
+//! url = "https://pacs.example.org/dicom-web"
 //! auth = "basic"                  # none | basic | bearer
 //! username = "reader"
 //! password_env = "PACS_PASSWORD"  # secrets come from the environment
@@ -484,7 +484,7 @@ mod tests {
             [[source]]
             name = "web"
             kind = "dicomweb"
-            url = "http://127.0.0.1:8042/dicom-web"
+            url = "https://pacs.example.org/dicom-web"
             [source.timeouts]
             idle_s = 2
             [[source]]

@@ -343,22 +343,7 @@ impl DicomWebClient {
             params.push(("offset".into(), o.to_string()));
         }
         let items = self.json("/studies", &params, cancel).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                Some(StudyMatch {
-                    study_uid: json_text(item, STUDY_UID)?,
-                    patient_id: json_text(item, PATIENT_ID),
-                    patient_name: json_text(item, PATIENT_NAME),
-                    study_date: json_text(item, STUDY_DATE),
-                    accession_number: json_text(item, ACCESSION),
-                    description: json_text(item, DESCRIPTION),
-                    modalities: json_texts(item, MODALITIES),
-                    series: json_text(item, N_SERIES).and_then(|v| v.parse().ok()),
-                    instances: json_text(item, N_INSTANCES).and_then(|v| v.parse().ok()),
-                })
-            })
-            .collect())
+        Ok(items.iter().filter_map(study_match).collect())
     }
 
     /// QIDO-RS: the series of a study.
@@ -375,18 +360,7 @@ impl DicomWebClient {
         let items = self
             .json(&format!("/studies/{study_uid}/series"), &params, cancel)
             .await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                Some(SeriesMatch {
-                    series_uid: json_text(item, SERIES_UID)?,
-                    modality: json_text(item, MODALITY),
-                    series_number: json_text(item, SERIES_NUMBER),
-                    description: json_text(item, SERIES_DESCRIPTION),
-                    instances: json_text(item, N_SERIES_INSTANCES).and_then(|v| v.parse().ok()),
-                })
-            })
-            .collect())
+        Ok(items.iter().filter_map(series_match).collect())
     }
 
     /// WADO-RS: a study's metadata (PS3.18 §10.4.1.1.2), DICOM JSON with
@@ -767,8 +741,34 @@ pub(crate) fn check_uid(source: &str, uid: &str) -> Result<()> {
     }
 }
 
+/// A QIDO-RS study answer's item, if it names its study.
+pub(crate) fn study_match(item: &Value) -> Option<StudyMatch> {
+    Some(StudyMatch {
+        study_uid: json_text(item, STUDY_UID)?,
+        patient_id: json_text(item, PATIENT_ID),
+        patient_name: json_text(item, PATIENT_NAME),
+        study_date: json_text(item, STUDY_DATE),
+        accession_number: json_text(item, ACCESSION),
+        description: json_text(item, DESCRIPTION),
+        modalities: json_texts(item, MODALITIES),
+        series: json_text(item, N_SERIES).and_then(|v| v.parse().ok()),
+        instances: json_text(item, N_INSTANCES).and_then(|v| v.parse().ok()),
+    })
+}
+
+/// A QIDO-RS series answer's item, if it names its series.
+pub(crate) fn series_match(item: &Value) -> Option<SeriesMatch> {
+    Some(SeriesMatch {
+        series_uid: json_text(item, SERIES_UID)?,
+        modality: json_text(item, MODALITY),
+        series_number: json_text(item, SERIES_NUMBER),
+        description: json_text(item, SERIES_DESCRIPTION),
+        instances: json_text(item, N_SERIES_INSTANCES).and_then(|v| v.parse().ok()),
+    })
+}
+
 /// A DICOM JSON attribute's values (PS3.18 F.2) as text.
-fn json_texts(item: &Value, tag: u32) -> Vec<String> {
+pub(crate) fn json_texts(item: &Value, tag: u32) -> Vec<String> {
     let key = format!("{tag:08X}");
     item.get(&key)
         .and_then(|a| a.get("Value"))
@@ -790,7 +790,7 @@ fn json_texts(item: &Value, tag: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn json_text(item: &Value, tag: u32) -> Option<String> {
+pub(crate) fn json_text(item: &Value, tag: u32) -> Option<String> {
     json_texts(item, tag)
         .into_iter()
         .next()

@@ -16,6 +16,8 @@ pub mod config;
 pub mod dicomweb;
 pub mod dimse;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod multipart;
 pub mod query;
 pub mod retry;

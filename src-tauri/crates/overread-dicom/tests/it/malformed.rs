@@ -397,3 +397,28 @@ fn random_damage_never_panics() {
         }
     }
 }
+
+/// The `open_decode` fuzz corpus and every crash it found (kept as
+/// regression files in src-tauri/fuzz/regressions/) run here too: each
+/// opens and decodes, or fails with an error; none panics.
+#[test]
+fn the_fuzz_corpus_and_regressions_open_or_fail_cleanly() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let mut ran = 0;
+    for kind in ["corpus", "regressions"] {
+        let Ok(dir) = std::fs::read_dir(root.join(kind).join("open_decode")) else {
+            continue;
+        };
+        for entry in dir.flatten() {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            if let Ok(instance) =
+                overread_dicom::from_bytes(bytes, &overread_dicom::Limits::default())
+                && let Ok(frame) = instance.frame(0)
+            {
+                let _ = instance.display_frame(0, &frame, None);
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 5, "the fuzz corpus is missing ({ran} files)");
+}

@@ -3,7 +3,7 @@
 //! frame (so frames × that in all), and the display image has one value per
 //! pixel and channel. Errors are fine; panics and unbounded allocations are not.
 //!
-//!     cargo fuzz run open_decode -- -max_len=65536 -rss_limit_mb=1024
+//!     scripts/fuzz.sh open_decode
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,8 +11,14 @@ use overread_dicom::{Limits, from_bytes};
 
 fuzz_target!(|data: &[u8]| {
     // Limits scaled down so a tiny input cannot claim gigabytes legitimately.
-    let limits = Limits { max_decoded_bytes: 64 << 20, max_inflated_bytes: 16 << 20, ..Limits::default() };
-    let Ok(instance) = from_bytes(data.to_vec(), &limits) else { return };
+    let limits = Limits {
+        max_decoded_bytes: 64 << 20,
+        max_inflated_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let Ok(instance) = from_bytes(data.to_vec(), &limits) else {
+        return;
+    };
     let Ok(image) = instance.image() else { return };
     let mut total = 0usize;
     for f in 0..image.frames.min(4) {
@@ -20,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(frame.samples.len(), image.frame_samples());
         total += frame.samples.len();
         if let Ok(shown) = instance.display_frame(f, &frame, None) {
-            assert_eq!(shown.data.len(), image.rows as usize * image.cols as usize * usize::from(shown.channels));
+            assert_eq!(
+                shown.data.len(),
+                image.rows as usize * image.cols as usize * usize::from(shown.channels)
+            );
         }
     }
     assert_eq!(total, image.frame_samples() * image.frames.min(4) as usize);
