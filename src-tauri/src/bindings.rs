@@ -25,6 +25,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         Availability,
         AiStatus,
         AuditHealth,
+        StartupProblem,
         ReadingStatus,
         WorklistRow,
         Worklist,

@@ -6,6 +6,9 @@
 // exactly these argument and result types. The capability is checked
 // against the names by a test. Change a command here first.
 commands! {
+    /// Why the app could not start, when it could not (the window then
+    /// shows only that); null otherwise.
+    startup_problem() -> Option<StartupProblem>;
     /// The worklist in reading order, with triage progress.
     worklist() -> Worklist;
     /// Opens a study: decodes it and returns what the viewer shows.

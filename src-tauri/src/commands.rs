@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, ErrorCode, ExportResult,
-    ImpressionRequest, Settings, StatsView, StudyId, StudyView, Worklist,
+    ImpressionRequest, Settings, StartupProblem, StatsView, StudyId, StudyView, Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -31,6 +31,11 @@ async fn blocking<T: Send + 'static>(
     tauri::async_runtime::spawn_blocking(move || f(&ws))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+}
+
+#[tauri::command]
+pub async fn startup_problem<R: Runtime>(app: AppHandle<R>) -> CmdResult<Option<StartupProblem>> {
+    Ok(app.try_state::<StartupProblem>().map(|p| p.inner().clone()))
 }
 
 #[tauri::command]

@@ -26,7 +26,7 @@ pub mod scheme;
 
 use std::sync::Arc;
 
-use overread_core::api::WorklistChange;
+use overread_core::api::{StartupProblem, WorklistChange};
 use overread_core::workstation::Workstation;
 use tauri::{Emitter, Manager};
 
@@ -139,22 +139,33 @@ pub mod memory {
     }
 }
 
+/// Refusing to start (a broken audit log, an unreadable source or settings
+/// file) is right, but a reader who double-clicked the app sees no
+/// terminal: the window opens with only what is wrong and how to fix it.
+/// Exits with status 2 when it is closed.
+fn show_startup_problem(problem: StartupProblem) -> ! {
+    eprintln!("overread-app: {}", problem.message);
+    let app = tauri::Builder::<tauri::Wry>::new()
+        .manage(problem)
+        .invoke_handler(commands::handler())
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(e) => eprintln!("overread-app: could not open the window either: {e}"),
+    }
+    std::process::exit(2);
+}
+
 /// The app's entry point: configuration, the workstation, the window.
 pub fn run() {
     memory::limit_arenas();
     let config = match config::Config::resolve() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("overread-app: {e}");
-            std::process::exit(2);
-        }
+        Err(e) => show_startup_problem(StartupProblem::configuration(e)),
     };
     let ws = match Workstation::open(config.settings.clone(), &config.audit_db, config.runtime) {
         Ok(ws) => Arc::new(ws),
-        Err(e) => {
-            eprintln!("overread-app: {e}");
-            std::process::exit(2);
-        }
+        Err(e) => show_startup_problem(StartupProblem::from_error(&e)),
     };
     let settings_path = config.settings_path.clone();
     let app = configure(tauri::Builder::<tauri::Wry>::new(), ws.clone())

@@ -90,6 +90,8 @@ def main():
         "OVERREAD_MODEL_DIR": str(ROOT / "models/demo"),
         "OVERREAD_WORKSTATION": "e2e-workstation",
         "NO_AT_BRIDGE": "1",
+        # The export's save dialog is the app's own; this answers it.
+        "OVERREAD_EXPORT_TO": str(work / "app-export.csv"),
     })
     check = Check()
     with Harness(app, env, out / "webdriver.log") as s:
@@ -191,6 +193,15 @@ def main():
         check("intact" in status, f"audit screen: {status}")
         (out / "6-audit.png").write_bytes(s.screenshot())
 
+        print("export from the audit screen (the webview passes no path)")
+        s.keys("e")
+        exported = s.wait("const t = document.getElementById('status').innerText; return t.startsWith('Exported') ? t : null",
+                          30, "the export")
+        app_export = work / "app-export.csv"
+        check(app_export.is_file() and str(app_export) in exported, f"audit screen: {exported}")
+        if app_export.is_file():
+            check(oct(app_export.stat().st_mode & 0o777) == "0o600", "the export is owner-only")
+
     print("audit log through the CLI")
     verify = subprocess.run([str(cli), "audit", "verify", "--db", str(audit_db)], capture_output=True, text=True)
     check(verify.returncode == 0, f"overread audit verify: {verify.stdout.strip() or verify.stderr.strip()}")
@@ -214,6 +225,19 @@ def main():
     kinds = {r["kind"] for r in rows}
     for k in ("application_start", "inference_run", "study_opened", "audit_log_used"):
         check(k in kinds, f"{k} events recorded")
+
+    print("a broken audit log: the window says what is wrong and how to fix it")
+    broken = work / "broken.sqlite3"
+    broken.write_bytes(b"this is not an SQLite database, it was damaged" * 100)
+    broken_env = dict(env, OVERREAD_AUDIT_DB=str(broken))
+    with Harness(app, broken_env, out / "webdriver-startup.log") as s:
+        shown = s.wait("const e = document.getElementById('startup-problem'); return e ? e.innerText : null",
+                       60, "the startup problem window")
+        check("cannot start" in shown and "audit" in shown.lower(), f"startup window: {shown.splitlines()[1] if len(shown.splitlines()) > 1 else shown}")
+        check("IT team" in shown, "it says what to do")
+        (out / "7-startup-problem.png").write_bytes(s.screenshot())
+    check(broken.read_bytes().startswith(b"this is not"), "the broken log is left as it was")
+
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     if check.failures:

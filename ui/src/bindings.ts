@@ -42,6 +42,17 @@ lost: number,
 error: string | null, };
 
 /**
+ * Why the app could not start, and what to do, for the small window the
+ * app shows instead of the worklist (a reader who double-clicked the app
+ * sees no terminal).
+ */
+export type StartupProblem = { message: string, 
+/**
+ * How to fix it, in plain words.
+ */
+fix: string, };
+
+/**
  * Where the reader stands with a study.
  */
 export type ReadingStatus = "unread" | "in_progress" | "read";
@@ -359,6 +370,8 @@ export const WORKLIST_EVENT = "worklist-change";
 
 /** The app's commands. Rejections carry an ApiError. */
 export const commands = {
+  /** Why the app could not start, when it could not (the window then shows only that); null otherwise. */
+  startupProblem: (): Promise<StartupProblem | null> => invoke("startup_problem"),
   /** The worklist in reading order, with triage progress. */
   worklist: (): Promise<Worklist> => invoke("worklist"),
   /** Opens a study: decodes it and returns what the viewer shows. */

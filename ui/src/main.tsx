@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { WorklistChange, Worklist as WorklistData } from "./bindings";
+import type { StartupProblem, WorklistChange, Worklist as WorklistData } from "./bindings";
 import { applyChange, commands, message, onWorklistChange } from "./api";
 import { Audit } from "./Audit";
 import { KEYS } from "./keys";
@@ -163,5 +163,22 @@ window.addEventListener("unhandledrejection", (e) => {
   if (s) s.textContent = `Error: ${message(e.reason)}`;
 });
 
+/** What the window shows when the app could not start: what is wrong and
+ * how to fix it, nothing else. */
+function Problem({ problem }: { problem: StartupProblem }) {
+  return (
+    <main class="startup-problem" id="startup-problem" role="alert">
+      <h1>Overread cannot start</h1>
+      <p id="startup-message">{problem.message}</p>
+      <p id="startup-fix">{problem.fix}</p>
+    </main>
+  );
+}
+
 const root = document.getElementById("app");
-if (root) render(<App />, root);
+if (root) {
+  commands
+    .startupProblem()
+    .then((problem) => render(problem ? <Problem problem={problem} /> : <App />, root))
+    .catch(() => render(<App />, root));
+}

@@ -665,8 +665,19 @@ impl Walker<'_> {
     }
 }
 
+/// The data dictionary's VR for a tag (for implicit VR), as two letters.
+pub(crate) fn dictionary_vr(tag: (u16, u16)) -> Option<[u8; 2]> {
+    use dicom_core::Tag;
+    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+    let vr = dicom_dictionary_std::StandardDataDictionary
+        .by_tag(Tag(tag.0, tag.1))?
+        .vr()
+        .relaxed();
+    vr.to_string().as_bytes().try_into().ok()
+}
+
 /// Whether the data dictionary says a tag is a sequence (for implicit VR).
-fn is_dictionary_sequence(tag: (u16, u16)) -> bool {
+pub(crate) fn is_dictionary_sequence(tag: (u16, u16)) -> bool {
     use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
     use dicom_core::{Tag, VR};
     dicom_dictionary_std::StandardDataDictionary

@@ -215,6 +215,8 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
     let mut at = 0usize;
     // Sequences entered (items and delimiters are only valid inside one).
     let mut depth = 0usize;
+    // Just past a sequence's header: an item or its end must follow.
+    let mut item_next = false;
     while at < bytes.len() {
         if bytes.len() - at < 8 {
             return Err(bad(at, "truncated element header"));
@@ -235,11 +237,16 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
                 }
                 _ => return Err(bad(at, &format!("unexpected (FFFE,{element:04X})"))),
             }
+            item_next = false;
             at += 8;
             continue;
         }
-        let (len, header, sequence) = if explicit {
+        if item_next {
+            return Err(bad(at, "a sequence whose value is not items"));
+        }
+        let (len, header, sequence, unit) = if explicit {
             let vr = [bytes[at + 4], bytes[at + 5]];
+            let unit = fixed_size(&vr);
             let long = matches!(
                 &vr,
                 b"OB"
@@ -260,24 +267,23 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
                 if bytes.len() - at < 12 {
                     return Err(bad(at, "truncated element header"));
                 }
-                (u32_at(at + 8), 12, &vr == b"SQ")
+                (u32_at(at + 8), 12, &vr == b"SQ", unit)
             } else {
-                (u32::from(u16_at(at + 6)), 8, false)
+                (u32::from(u16_at(at + 6)), 8, false, unit)
             }
         } else {
-            // Implicit VR: only a sequence may have an undefined length.
+            // Implicit VR: the dictionary says which tags are sequences
+            // (the parser reads them as such); an undefined length is one.
             let len = u32_at(at + 4);
-            (len, 8, len == u32::MAX)
+            let vr = crate::layout::dictionary_vr((group, element));
+            let sequence = len == u32::MAX || vr == Some(*b"SQ");
+            (len, 8, sequence, vr.as_ref().map_or(1, fixed_size))
         };
         at += header;
-        if len == u32::MAX {
-            if !sequence {
-                return Err(bad(at, "an undefined length outside a sequence"));
-            }
-            depth += 1;
-            continue; // walk its items
+        if len == u32::MAX && !sequence {
+            return Err(bad(at, "an undefined length outside a sequence"));
         }
-        if len as usize > bytes.len() - at {
+        if len != u32::MAX && len as usize > bytes.len() - at {
             return Err(bad(
                 at,
                 &format!(
@@ -285,13 +291,35 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
                 ),
             ));
         }
+        // A binary value that is not a whole number of its values would
+        // leave the parser reading the next header from the wrong place.
+        if len != u32::MAX && len as usize % unit != 0 {
+            return Err(bad(
+                at,
+                &format!("({group:04X},{element:04X}) has {len} bytes, not whole values of {unit}"),
+            ));
+        }
         if sequence {
-            depth += 1; // defined length: walk into its items
+            // Walk into its items (an empty one has none).
+            if len != 0 {
+                depth += 1;
+                item_next = true;
+            }
         } else {
             at += len as usize;
         }
     }
     Ok(())
+}
+
+/// The size of one value of a fixed-size binary VR; 1 otherwise.
+fn fixed_size(vr: &[u8; 2]) -> usize {
+    match vr {
+        b"FD" | b"SV" | b"UV" => 8,
+        b"FL" | b"SL" | b"UL" | b"AT" => 4,
+        b"SS" | b"US" => 2,
+        _ => 1,
+    }
 }
 
 /// Writes a received data set as a Part-10 file: preamble, `DICM`, the file
@@ -356,6 +384,16 @@ mod tests {
         let t0 = std::time::Instant::now();
         let err = decode(&bytes, IMPLICIT_VR_LE).expect_err("refused");
         assert!(err.to_string().contains("more than the data"), "{err}");
+        assert!(t0.elapsed() < std::time::Duration::from_millis(100));
+        // A tag the dictionary calls a sequence (implicit VR) whose value is
+        // not items (the fuzzer's second find: seconds in the parser).
+        let hex = "5200020014000000312e322dffffffffff2e38ff3031ff2e310000fc0001025a000000000000000102000000010000000008020000000100";
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect();
+        let t0 = std::time::Instant::now();
+        assert!(decode(&bytes, IMPLICIT_VR_LE).is_err());
         assert!(t0.elapsed() < std::time::Duration::from_millis(100));
         // Explicit VR, long form.
         let mut bytes = vec![0x08, 0, 0x05, 0x11, b'O', b'B', 0, 0];

@@ -356,6 +356,52 @@ pub struct ChainStatus {
     pub message: Option<String>,
 }
 
+/// Why the app could not start, and what to do, for the small window the
+/// app shows instead of the worklist (a reader who double-clicked the app
+/// sees no terminal).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StartupProblem {
+    pub message: String,
+    /// How to fix it, in plain words.
+    pub fix: String,
+}
+
+impl StartupProblem {
+    /// The problem for a workstation that would not open.
+    pub fn from_error(e: &ApiError) -> StartupProblem {
+        let fix = match e.code {
+            ErrorCode::Audit => {
+                "Overread does not start without its audit log. If the log was restored or moved \
+                 on purpose, an administrator runs `overread audit acknowledge --reason …`; if it is \
+                 damaged, restore it from the backup. Ask your IT team; do not delete the file."
+            }
+            ErrorCode::Source => {
+                "Check that the study folder exists and that you can read it (an unplugged disk or \
+                 share?), or change the folder in the settings file."
+            }
+            ErrorCode::Settings | ErrorCode::InvalidArgument => {
+                "Correct the settings file it names (or move it aside to start with the defaults)."
+            }
+            _ => "Note the message and ask your IT team.",
+        };
+        StartupProblem {
+            message: e.message.clone(),
+            fix: fix.into(),
+        }
+    }
+
+    /// The problem for a configuration that could not be read.
+    pub fn configuration(message: String) -> StartupProblem {
+        StartupProblem {
+            message,
+            fix:
+                "Correct the settings file it names (or move it aside to start with the defaults), \
+                  or the environment variable it names."
+                    .into(),
+        }
+    }
+}
+
 /// The result of an export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ExportResult {
