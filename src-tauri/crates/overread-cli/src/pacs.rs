@@ -235,7 +235,13 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
             let dir = cache
                 .or(config.cache.dir.clone())
                 .unwrap_or_else(default_cache);
-            let cache = Cache::open(&dir, config.cache.max_bytes).map_err(|e| e.to_string())?;
+            let limits = overread_core::pacs::StudyLimits::from_config(
+                &config.cache,
+                vec![overread_core::audit::default_path()],
+            );
+            let cache = Cache::open(&dir, config.cache.max_bytes)
+                .map_err(|e| e.to_string())?
+                .with_limits(limits);
             let mut code = 0;
             for study in &studies {
                 let mut last = Progress::default();

@@ -488,6 +488,59 @@ fn query_retrieve_and_faults_against_orthanc() {
         );
     }
 
+    // Hostile or oversized answers (#12): a study that lists more instances
+    // than one study may have, or takes more bytes, is refused with the
+    // reason; and retrieval stops before the disk falls below the reserve
+    // kept for the audit log (here a reserve larger than any disk).
+    let limited = |name: &str, cache: &str| {
+        let path = work.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "[cache]\ndir = {:?}\n{cache}\n[[source]]\nname = \"pacs\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{}/dicom-web\"\n",
+                work.path().join(format!("{name}-cache")),
+                orthanc.http
+            ),
+        )
+        .expect("config");
+        path
+    };
+    let multi_study = multi.study_instance_uid.as_str();
+    for (name, cache, expect) in [
+        (
+            "few-parts",
+            "max_study_instances = 2",
+            "at most 2 per study",
+        ),
+        (
+            "few-bytes",
+            "max_study_bytes = 1000",
+            "one study may take (cache.max_study_bytes)",
+        ),
+        (
+            "no-room",
+            "min_free_bytes = 1000000000000000",
+            "kept free so that decisions",
+        ),
+    ] {
+        let cfg = limited(name, cache);
+        let out = pacs(
+            cfg.to_str().expect("utf8"),
+            "pacs",
+            &["retrieve", multi_study],
+        );
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.status.success() && said.contains(expect),
+            "{name}: {said}"
+        );
+        assert_eq!(said.trim().lines().count(), 1, "{name}: one line: {said}");
+    }
+
     // QIDO-RS series, WADO-RS metadata and frames of the multi-instance study.
     let multi_uid = multi.study_instance_uid.as_str();
     let out = pacs(cfg, "pacs", &["series", "--json", multi_uid]);

@@ -11,7 +11,7 @@
 //!   nothing half-written where a reader could see it; leftovers in `tmp/`
 //!   are removed when the cache opens.
 
-use crate::error::{Result, cache_err};
+use crate::error::{Error, Result, cache_err};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -101,6 +101,59 @@ fn hex(bytes: &[u8]) -> String {
 pub struct Cache {
     dir: PathBuf,
     max_bytes: u64,
+    limits: StudyLimits,
+}
+
+/// What one study may take, and the free space kept on the disks that
+/// matter ([`CacheConfig`](crate::config::CacheConfig)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StudyLimits {
+    pub max_study_bytes: u64,
+    pub max_study_instances: usize,
+    pub min_free_bytes: u64,
+    /// Other paths whose disks keep the reserve too (the audit log's).
+    pub keep_free: Vec<PathBuf>,
+}
+
+impl Default for StudyLimits {
+    fn default() -> Self {
+        let c = crate::config::CacheConfig::default();
+        StudyLimits {
+            max_study_bytes: c.max_study_bytes,
+            max_study_instances: c.max_study_instances,
+            min_free_bytes: c.min_free_bytes,
+            keep_free: Vec::new(),
+        }
+    }
+}
+
+impl StudyLimits {
+    /// The configuration's limits; `keep_free` are other paths whose disks
+    /// keep the reserve (the audit log's).
+    pub fn from_config(c: &crate::config::CacheConfig, keep_free: Vec<PathBuf>) -> StudyLimits {
+        StudyLimits {
+            max_study_bytes: c.max_study_bytes,
+            max_study_instances: c.max_study_instances,
+            min_free_bytes: c.min_free_bytes,
+            keep_free,
+        }
+    }
+}
+
+/// Bytes available to an unprivileged writer on the disk holding `path`.
+pub fn available_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c` is a NUL-terminated path and `st` a buffer statvfs fills.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: statvfs returned 0, so it filled `st`.
+    let st = unsafe { st.assume_init() };
+    Ok(u64::from(st.f_bavail).saturating_mul(st.f_frsize))
 }
 
 /// An instance being written into the cache.
@@ -190,7 +243,14 @@ fn sync_dir(dir: &Path) {
 pub struct Eviction {
     pub studies: Vec<String>,
     pub bytes_freed: u64,
+    /// Objects no study refers to (refused, unlisted, or left by an
+    /// interrupted retrieval) removed.
+    pub unreferenced: usize,
 }
+
+/// How long an object may stay unreferenced (a retrieval may be between
+/// writing it and saving its study's record).
+const UNREFERENCED_GRACE: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Cache {
     /// Opens (creating) a cache; removes files left in `tmp/` by a write
@@ -217,7 +277,40 @@ impl Cache {
         Ok(Cache {
             dir: dir.to_path_buf(),
             max_bytes,
+            limits: StudyLimits::default(),
         })
+    }
+
+    /// The same cache with these per-study limits and free-space reserve.
+    pub fn with_limits(mut self, limits: StudyLimits) -> Cache {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &StudyLimits {
+        &self.limits
+    }
+
+    /// Whether there is room to retrieve more: every disk that matters
+    /// (the cache's and the listed ones) keeps its reserve.
+    pub fn check_room(&self) -> Result<()> {
+        let reserve = self.limits.min_free_bytes;
+        for path in std::iter::once(&self.dir).chain(&self.limits.keep_free) {
+            // The nearest folder that exists is on the disk the path will be.
+            let probe = path
+                .ancestors()
+                .find(|p| p.exists())
+                .unwrap_or(Path::new("/"));
+            let available = available_bytes(probe).map_err(|e| cache_err(path, e))?;
+            if available < reserve {
+                return Err(Error::DiskFull {
+                    path: path.clone(),
+                    available,
+                    reserve,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -374,7 +467,46 @@ impl Cache {
             }
             out.studies.push(rec.study_uid.clone());
         }
+        let referenced: std::collections::BTreeSet<&str> = studies
+            .iter()
+            .flat_map(|r| r.instances.values().map(|i| i.sha256.as_str()))
+            .collect();
+        out.unreferenced = self.remove_unreferenced(&referenced, UNREFERENCED_GRACE);
         Ok(out)
+    }
+
+    /// Removes objects that no study refers to and that are older than
+    /// `grace`; returns how many.
+    fn remove_unreferenced(
+        &self,
+        referenced: &std::collections::BTreeSet<&str>,
+        grace: std::time::Duration,
+    ) -> usize {
+        let mut removed = 0;
+        let Ok(shards) = fs::read_dir(self.dir.join("objects")) else {
+            return 0;
+        };
+        for shard in shards.flatten() {
+            let Ok(files) = fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let path = file.path();
+                let Some(sha) = path.file_stem().and_then(|s| s.to_str()) else {
+                    continue;
+                };
+                let old = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age >= grace);
+                if old && !referenced.contains(sha) && fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        removed
     }
 }
 
@@ -391,6 +523,69 @@ fn distinct_bytes(studies: &[StudyRecord]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Objects no study refers to (a refused or unlisted instance, an
+    /// interrupted retrieval) are removed at eviction once they are older
+    /// than the grace period; a fresh one may be a write in progress (#12).
+    #[test]
+    fn unreferenced_objects_are_removed_at_eviction() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(dir.path(), 1 << 30).expect("open");
+        let mut rec = StudyRecord::new("pacs", "1.2");
+        put(&cache, &mut rec, "1.2.1", b"kept");
+        cache.save_study(&rec).expect("save");
+        let orphan = |bytes: &[u8]| {
+            let mut w = cache.writer().expect("writer");
+            w.write(bytes).expect("write");
+            w.finish().expect("finish").path
+        };
+        let (old, fresh) = (orphan(b"refused"), orphan(b"in progress"));
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(&old)
+            .and_then(|f| f.set_modified(long_ago))
+            .expect("age");
+        let ev = cache.evict(&|_| false).expect("evict");
+        assert_eq!(ev.unreferenced, 1);
+        assert!(!old.exists() && fresh.exists());
+        assert!(cache.object_path(&rec.instances["1.2.1"].sha256).is_some());
+    }
+
+    /// The reserve is kept on a real small filesystem (a tmpfs of 8 MB;
+    /// skipped where this process may not mount one).
+    #[test]
+    fn retrieval_room_stops_at_the_reserve_on_a_small_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here");
+            return;
+        }
+        let result = std::panic::catch_unwind(|| {
+            let cache = Cache::open(&dir.path().join("cache"), 1 << 30)
+                .expect("open")
+                .with_limits(StudyLimits {
+                    min_free_bytes: 5_000_000,
+                    ..StudyLimits::default()
+                });
+            cache.check_room().expect("8 MB free, 5 MB kept");
+            std::fs::write(dir.path().join("filler"), vec![1u8; 4_000_000]).expect("fill");
+            let err = cache.check_room().expect_err("below the reserve");
+            assert_eq!(err.code(), "disk_full");
+            assert!(err.to_string().contains("kept free"), "{err}");
+        });
+        let _ = std::process::Command::new("umount")
+            .arg(dir.path())
+            .status();
+        if let Err(panic) = result {
+            std::panic::resume_unwind(panic);
+        }
+    }
 
     fn put(cache: &Cache, rec: &mut StudyRecord, sop: &str, bytes: &[u8]) {
         let mut w = cache.writer().expect("writer");

@@ -48,6 +48,16 @@ pub struct CacheConfig {
     pub dir: Option<PathBuf>,
     #[serde(default = "default_cache_bytes")]
     pub max_bytes: u64,
+    /// Bytes one study may take (a chest radiograph study is tens of MB).
+    #[serde(default = "default_study_bytes")]
+    pub max_study_bytes: u64,
+    /// Instances one study may list.
+    #[serde(default = "default_study_instances")]
+    pub max_study_instances: usize,
+    /// Free space kept on the disks holding the cache and the audit log:
+    /// retrieval stops before they fall below it.
+    #[serde(default = "default_min_free")]
+    pub min_free_bytes: u64,
 }
 
 impl Default for CacheConfig {
@@ -55,8 +65,23 @@ impl Default for CacheConfig {
         CacheConfig {
             dir: None,
             max_bytes: default_cache_bytes(),
+            max_study_bytes: default_study_bytes(),
+            max_study_instances: default_study_instances(),
+            min_free_bytes: default_min_free(),
         }
     }
+}
+
+fn default_study_bytes() -> u64 {
+    2_000_000_000
+}
+
+fn default_study_instances() -> usize {
+    500
+}
+
+fn default_min_free() -> u64 {
+    1_000_000_000
 }
 
 fn default_cache_bytes() -> u64 {
@@ -302,6 +327,14 @@ impl PacsConfig {
     }
 
     fn validate(&self) -> Result<()> {
+        let c = &self.cache;
+        if c.max_study_bytes == 0 || c.max_study_instances == 0 || c.max_study_instances > 100_000 {
+            return ConfigSnafu {
+                reason: "cache: max_study_bytes must be positive and max_study_instances 1–100000"
+                    .to_string(),
+            }
+            .fail();
+        }
         let mut names = std::collections::BTreeSet::new();
         for s in &self.sources {
             let bad = |reason: String| ConfigSnafu { reason }.fail();

@@ -72,6 +72,25 @@ pub enum Error {
     #[snafu(display("cache {}: {message}", path.display()))]
     Cache { path: PathBuf, message: String },
 
+    /// A study past the cache's per-study limits (parts or bytes).
+    #[snafu(display("{source_name}: study {study_uid}: {message}"))]
+    StudyLimit {
+        source_name: String,
+        study_uid: String,
+        message: String,
+    },
+
+    /// The disk would fall below the free-space reserve.
+    #[snafu(display(
+        "retrieval stopped: {} MB free on the disk holding {}, below the {} MB kept free so that decisions can always be recorded",
+        available / 1_000_000, path.display(), reserve / 1_000_000
+    ))]
+    DiskFull {
+        path: PathBuf,
+        available: u64,
+        reserve: u64,
+    },
+
     #[snafu(display("cancelled"))]
     Cancelled,
 }
@@ -99,6 +118,8 @@ impl Error {
             Error::Protocol { .. } => "protocol",
             Error::TooLarge { .. } => "too_large",
             Error::Cache { .. } => "cache",
+            Error::StudyLimit { .. } => "study_limit",
+            Error::DiskFull { .. } => "disk_full",
             Error::Cancelled => "cancelled",
         }
     }

@@ -23,7 +23,7 @@ pub mod query;
 pub mod retry;
 mod scp;
 
-pub use cache::{Cache, StudyRecord};
+pub use cache::{Cache, StudyLimits, StudyRecord};
 pub use config::{DimseRetrieve, PacsConfig, Source, SourceKind};
 pub use dicomweb::DicomWebClient;
 pub use dimse::DimseClient;
@@ -235,8 +235,16 @@ pub async fn retrieve_study(
     cancel: &CancellationToken,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<StudyRecord> {
+    // The reserve first: a decision must always be able to commit.
+    cache.check_room()?;
     let cached = cache.study(study_uid)?;
     let nothing_cached = cached.as_ref().is_none_or(|r| r.instances.is_empty());
+    let limits = cache.limits().clone();
+    let over = |message: String| Error::StudyLimit {
+        source_name: source_name.to_string(),
+        study_uid: study_uid.to_string(),
+        message,
+    };
     let mut record = cached.unwrap_or_else(|| StudyRecord::new(source_name, study_uid));
     let (listed, prefetched) =
         list_and_prefetch(client, study_uid, cache, cancel, nothing_cached).await;
@@ -266,6 +274,13 @@ pub async fn retrieve_study(
         }
     };
     record.problems.clear();
+    if listed.len() > limits.max_study_instances {
+        return Err(over(format!(
+            "the PACS lists {} instances; at most {} per study are retrieved (cache.max_study_instances)",
+            listed.len(),
+            limits.max_study_instances
+        )));
+    }
     let total = listed.len();
     for obj in prefetched {
         // Instances the listing does not name are not kept in the record.
@@ -278,6 +293,12 @@ pub async fn retrieve_study(
         }
     }
     cache.save_study(&record)?;
+    if record.bytes() > limits.max_study_bytes {
+        return Err(over(format!(
+            "{} bytes, more than one study may take (cache.max_study_bytes)",
+            record.bytes()
+        )));
+    }
     let report = |record: &StudyRecord, fetched| Progress {
         done: record.instances.len(),
         total,
@@ -290,6 +311,17 @@ pub async fn retrieve_study(
     for inst in &listed {
         if record.instances.contains_key(&inst.sop_uid) {
             continue;
+        }
+        if record.bytes() >= limits.max_study_bytes {
+            cache.save_study(&record)?;
+            return Err(over(format!(
+                "{} bytes retrieved, the most one study may take (cache.max_study_bytes)",
+                record.bytes()
+            )));
+        }
+        if let Err(e) = cache.check_room() {
+            cache.save_study(&record)?;
+            return Err(e);
         }
         let stored = client.retrieve_instance(inst, cache, cancel).await;
         match stored {

@@ -171,12 +171,7 @@ impl Workstation {
             studies: Studies::new(),
             runner: runner::Runner::default(),
             images: images::Images::new(limits, deadline),
-            pacs: pacs::Pacs::new(
-                audit_db
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join("pacs-cache"),
-            ),
+            pacs: pacs::Pacs::new(audit_db.parent().unwrap_or(Path::new(".")).to_path_buf()),
             events: events::Events::new(),
             limits,
             deadline,

@@ -32,6 +32,8 @@ pub(crate) struct Pacs {
     cache: Owned<Option<Cache>>,
     /// The cache folder when the configuration names none.
     default_dir: PathBuf,
+    /// The audit log's folder, whose disk keeps the free-space reserve.
+    audit_dir: PathBuf,
     syncing: AtomicBool,
 }
 
@@ -71,11 +73,13 @@ fn source_status(name: &str, kind: &str, state: SourceState) -> SourceStatus {
 }
 
 impl Pacs {
-    pub(crate) fn new(default_dir: PathBuf) -> Pacs {
+    /// `audit_dir`: the audit log's folder (the cache's default home).
+    pub(crate) fn new(audit_dir: PathBuf) -> Pacs {
         Pacs {
             sources: Owned::new("sources", Vec::new()),
             cache: Owned::new("pacs-cache", None),
-            default_dir,
+            default_dir: audit_dir.join("pacs-cache"),
+            audit_dir,
             syncing: AtomicBool::new(false),
         }
     }
@@ -91,13 +95,25 @@ impl Pacs {
         let max = config.cache.max_bytes;
         let held = self.cache.read(|c| {
             c.as_ref()
-                .filter(|c| c.dir() == dir && c.max_bytes() == max)
+                .filter(|c| {
+                    c.dir() == dir
+                        && c.max_bytes() == max
+                        && c.limits().max_study_bytes == config.cache.max_study_bytes
+                        && c.limits().max_study_instances == config.cache.max_study_instances
+                        && c.limits().min_free_bytes == config.cache.min_free_bytes
+                })
                 .cloned()
         });
         if let Some(c) = held {
             return Ok(c);
         }
-        let c = Cache::open(&dir, max).map_err(|e| e.to_string())?;
+        // The audit log's disk keeps the reserve too: a decision must
+        // always be able to commit.
+        let limits =
+            overread_pacs::StudyLimits::from_config(&config.cache, vec![self.audit_dir.clone()]);
+        let c = Cache::open(&dir, max)
+            .map_err(|e| e.to_string())?
+            .with_limits(limits);
         self.cache.write(|held| *held = Some(c.clone()));
         Ok(c)
     }
