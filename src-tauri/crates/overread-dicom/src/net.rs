@@ -293,7 +293,7 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
         }
         // A binary value that is not a whole number of its values would
         // leave the parser reading the next header from the wrong place.
-        if len != u32::MAX && len as usize % unit != 0 {
+        if len != u32::MAX && !(len as usize).is_multiple_of(unit) {
             return Err(bad(
                 at,
                 &format!("({group:04X},{element:04X}) has {len} bytes, not whole values of {unit}"),
