@@ -26,6 +26,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         AiStatus,
         AuditHealth,
         StartupProblem,
+        InstalledModel,
         ReadingStatus,
         WorklistRow,
         Worklist,

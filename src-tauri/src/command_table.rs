@@ -27,6 +27,8 @@ commands! {
     export_audit(deidentify: bool) -> Option<ExportResult>;
     /// Agreement statistics per finding and reader.
     agreement_stats() -> StatsView;
+    /// The models in the model store, which Settings picks among.
+    installed_models() -> Vec<InstalledModel>;
     /// The current settings.
     get_settings() -> Settings;
     /// Saves settings; a changed reader is recorded.

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, ErrorCode, ExportResult,
-    ImpressionRequest, Settings, StartupProblem, StatsView, StudyId, StudyView, Worklist,
+    ImpressionRequest, InstalledModel, Settings, StartupProblem, StatsView, StudyId, StudyView,
+    Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -36,6 +37,11 @@ async fn blocking<T: Send + 'static>(
 #[tauri::command]
 pub async fn startup_problem<R: Runtime>(app: AppHandle<R>) -> CmdResult<Option<StartupProblem>> {
     Ok(app.try_state::<StartupProblem>().map(|p| p.inner().clone()))
+}
+
+#[tauri::command]
+pub async fn installed_models<R: Runtime>(app: AppHandle<R>) -> CmdResult<Vec<InstalledModel>> {
+    blocking(&app, |ws| Ok(ws.installed_models())).await
 }
 
 #[tauri::command]

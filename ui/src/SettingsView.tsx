@@ -1,12 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AuditHealth, ModelView, Settings } from "./bindings";
+import type { AuditHealth, InstalledModel, ModelView, Settings } from "./bindings";
 import { commands, message } from "./api";
 import { auditWarning, label } from "./format";
 
 export function SettingsView({ active, model, audit, setStatus, onSaved }: { active: boolean; model: ModelView | null; audit: AuditHealth | undefined; setStatus: (s: string) => void; onSaved: () => void }) {
   const [s, setS] = useState<Settings | null>(null);
+  const [models, setModels] = useState<InstalledModel[]>([]);
   useEffect(() => {
-    if (active) commands.getSettings().then(setS).catch((e) => setStatus(message(e)));
+    if (!active) return;
+    commands.getSettings().then(setS).catch((e) => setStatus(message(e)));
+    commands.installedModels().then(setModels).catch((e) => setStatus(message(e)));
   }, [active]);
   if (!s) return <section class="settings" />;
   const save = async (e: Event) => {
@@ -50,7 +53,14 @@ export function SettingsView({ active, model, audit, setStatus, onSaved }: { act
         </fieldset>
         <fieldset>
           <legend>AI model</legend>
-          <label>Model folder <input value={s.model_dir} onInput={(e) => setS({ ...s, model_dir: (e.target as HTMLInputElement).value })} /></label>
+          <label>Model (installed by your administrator with <code>overread model install</code>)
+            <select id="model-choice" value={s.model_dir} onChange={(e) => setS({ ...s, model_dir: (e.target as HTMLSelectElement).value })}>
+              {!models.some((m) => m.dir === s.model_dir) && <option value={s.model_dir}>{model ? `${model.name} ${model.version} (in use)` : "The model in use"}</option>}
+              {models.map((m) => (
+                <option key={m.dir} value={m.dir}>{m.name} {m.version}{m.clinical ? "" : " (demonstration)"}</option>
+              ))}
+            </select>
+          </label>
           <label>Execution provider
             <select value={s.execution_provider} onChange={(e) => setS({ ...s, execution_provider: (e.target as HTMLSelectElement).value })}>
               <option value="auto">Auto (GPU when available, else CPU)</option>

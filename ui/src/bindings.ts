@@ -53,6 +53,15 @@ export type StartupProblem = { message: string,
 fix: string, };
 
 /**
+ * A model in the model store, as Settings offers it.
+ */
+export type InstalledModel = { name: string, version: string, sha256: string, clinical: boolean, 
+/**
+ * Its folder in the store (what the settings keep).
+ */
+dir: string, };
+
+/**
  * Where the reader stands with a study.
  */
 export type ReadingStatus = "unread" | "in_progress" | "read";
@@ -388,6 +397,8 @@ export const commands = {
   exportAudit: (deidentify: boolean): Promise<ExportResult | null> => invoke("export_audit", { deidentify }),
   /** Agreement statistics per finding and reader. */
   agreementStats: (): Promise<StatsView> => invoke("agreement_stats"),
+  /** The models in the model store, which Settings picks among. */
+  installedModels: (): Promise<Array<InstalledModel>> => invoke("installed_models"),
   /** The current settings. */
   getSettings: (): Promise<Settings> => invoke("get_settings"),
   /** Saves settings; a changed reader is recorded. */

@@ -147,6 +147,9 @@ pub enum EventKind {
     /// PS3.15 A.5.3.11 Security Alert (Software Configuration): a setting
     /// that changes what a reader sees, old and new value.
     SettingsChanged,
+    /// PS3.15 A.5.3.11 Security Alert (Software Configuration): a model
+    /// installed into the model store, with its checksum.
+    ModelInstalled,
 }
 
 impl EventKind {
@@ -164,11 +167,12 @@ impl EventKind {
             EventKind::UnaidedImpression => "unaided_impression",
             EventKind::InstancesTransferred => "instances_transferred",
             EventKind::SettingsChanged => "settings_changed",
+            EventKind::ModelInstalled => "model_installed",
         }
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 12] = [
+        const ALL: [EventKind; 13] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -181,6 +185,7 @@ impl EventKind {
             EventKind::UnaidedImpression,
             EventKind::InstancesTransferred,
             EventKind::SettingsChanged,
+            EventKind::ModelInstalled,
         ];
         ALL.into_iter()
             .find(|k| k.as_str() == s)

@@ -71,11 +71,85 @@ enum Command {
     },
     /// Query and retrieve studies from a PACS (DICOMweb or DIMSE).
     Pacs(pacs::PacsArgs),
+    /// The model store: the models Settings may pick.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Synthetic demo studies.
     Demo {
         #[command(subcommand)]
         command: DemoCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Check a model folder (manifest, model.onnx checksum), copy it into the
+    /// store and record who installed it in the audit log.
+    Install {
+        dir: PathBuf,
+        /// The audit log (the store is `models/` beside it).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        reader_id: String,
+        #[arg(long)]
+        reader_name: Option<String>,
+        #[arg(long, default_value = "administrator")]
+        reader_role: String,
+    },
+    /// The installed models, one per line.
+    List {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn model(command: ModelCommand) -> Result<(), String> {
+    use overread_core::{audit, models};
+    match command {
+        ModelCommand::Install {
+            dir,
+            db,
+            reader_id,
+            reader_name,
+            reader_role,
+        } => {
+            let db = db.unwrap_or_else(audit::default_path);
+            let mut log = audit::open(&db).map_err(|e| e.to_string())?;
+            let by = overread_core::audit_reader(reader_id, reader_name, reader_role);
+            let m = models::install(
+                &dir,
+                &models::store_for(&db),
+                &mut log,
+                by,
+                &audit::workstation_id(),
+            )?;
+            println!(
+                "installed {} {} (sha256 {}) in {}",
+                m.name, m.version, m.sha256, m.dir
+            );
+        }
+        ModelCommand::List { db, json } => {
+            let db = db.unwrap_or_else(audit::default_path);
+            for m in models::installed(&models::store_for(&db)) {
+                if json {
+                    println!("{}", serde_json::to_string(&m).map_err(|e| e.to_string())?);
+                } else {
+                    let use_ = if m.clinical {
+                        "clinical"
+                    } else {
+                        "demonstration"
+                    };
+                    println!("{} {} {use_} {} {}", m.name, m.version, m.sha256, m.dir);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -121,6 +195,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Model { command } = cli.command {
+        return match model(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("overread: {}", message.replace('\n', " "));
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Audit { command } = cli.command {
         return match audit::run(command) {
             Ok(code) => ExitCode::from(code),
@@ -140,7 +223,9 @@ fn main() -> ExitCode {
         };
     }
     let result = match cli.command {
-        Command::Audit { .. } | Command::Infer(_) | Command::Pacs(_) => Ok(()),
+        Command::Audit { .. } | Command::Infer(_) | Command::Pacs(_) | Command::Model { .. } => {
+            Ok(())
+        }
         Command::Scan { path, json } => scan(&path, json, &limits),
         Command::Info { file, json } => info(&file, json, &limits),
         Command::Render {

@@ -720,3 +720,40 @@ fn infer_json_lines_refusals_and_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ORT_DYLIB_PATH"), "{}", stderr(&out));
 }
+
+/// `overread model install` checks, copies and records; `list` shows it;
+/// a second install of the same version is refused (#12).
+#[test]
+fn model_install_is_checked_copied_and_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("audit.sqlite3");
+    let db = db.to_str().expect("utf8");
+    let demo = demo_model();
+    let demo = demo.to_str().expect("utf8");
+    let out = overread(&["model", "install", demo, "--db", db, "--reader-id", "it1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = overread(&["model", "list", "--db", db, "--json"]);
+    let listed = json_lines(&out);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["name"], "overread-demo-opacity");
+    assert!(
+        Path::new(listed[0]["dir"].as_str().expect("dir"))
+            .join("model.onnx")
+            .is_file()
+    );
+    let out = overread(&["model", "install", demo, "--db", db, "--reader-id", "it1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("already installed"));
+    let csv = dir.path().join("a.csv");
+    let out = overread(&[
+        "audit",
+        "export",
+        "--db",
+        db,
+        "-o",
+        csv.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert_eq!(text.matches("model_installed").count(), 1);
+}

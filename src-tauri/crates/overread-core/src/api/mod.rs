@@ -402,6 +402,17 @@ impl StartupProblem {
     }
 }
 
+/// A model in the model store, as Settings offers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct InstalledModel {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub clinical: bool,
+    /// Its folder in the store (what the settings keep).
+    pub dir: String,
+}
+
 /// The result of an export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ExportResult {

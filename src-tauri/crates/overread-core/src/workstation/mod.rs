@@ -104,6 +104,8 @@ pub struct Workstation {
     /// How long reading and decoding one file may take.
     deadline: Duration,
     runtime: Option<PathBuf>,
+    /// The model store (`<data>/models`): what Settings may pick.
+    model_store: PathBuf,
     /// The model folder and execution provider at open: what triage loads.
     model_at_start: (String, String),
     #[cfg(test)]
@@ -177,6 +179,7 @@ impl Workstation {
             deadline,
             runtime,
             model_at_start,
+            model_store: crate::models::store_for(audit_db),
             #[cfg(test)]
             between_reads: owned::Owned::new("test-hook", None),
         };
@@ -499,6 +502,15 @@ impl Workstation {
     pub fn update_settings(&self, new: Settings) -> WsResult<Settings> {
         new.validate()?;
         let old = self.settings.get();
+        // From the reader's window, only an installed model (checked and
+        // recorded when it was installed) can be chosen.
+        if new.model_dir != old.model_dir
+            && !crate::models::is_installed(&self.model_store, &new.model_dir)
+        {
+            return Err(ApiError::invalid(
+                "pick an installed model (an administrator installs one with `overread model install DIR`)",
+            ));
+        }
         if old.reader != new.reader {
             self.journal.record(Event {
                 detail: serde_json::json!({ "previous_reader_id": old.reader.id }),
@@ -521,6 +533,11 @@ impl Workstation {
             self.rescan()?;
         }
         Ok(new)
+    }
+
+    /// The models Settings may pick.
+    pub fn installed_models(&self) -> Vec<crate::api::InstalledModel> {
+        crate::models::installed(&self.model_store)
     }
 
     /// Records the application stop.

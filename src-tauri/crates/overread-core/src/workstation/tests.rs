@@ -615,3 +615,53 @@ fn a_study_past_the_decode_deadline_is_an_error_and_the_rest_go_on() {
     ws.open_study(fine).expect("the viewer goes on");
     crate::deadline::tests::release(&stalled);
 }
+
+/// Settings pick among installed models only (#12): a folder the window
+/// names is refused; `install` checks the checksum, copies the model into
+/// the store and records who installed it; an installed version is never
+/// replaced by different bytes.
+#[test]
+fn only_installed_models_can_be_chosen_and_installs_are_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = workstation(dir.path(), false, 1);
+    let mut any_folder = ws.settings();
+    any_folder.model_dir = dir.path().join("somewhere").display().to_string();
+    let err = ws.update_settings(any_folder).expect_err("not installed");
+    assert!(err.message.contains("installed model"), "{err:?}");
+
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo");
+    let store = crate::models::store_for(&dir.path().join("audit.sqlite3"));
+    let admin = Reader {
+        id: "it1".into(),
+        display_name: "IT".into(),
+        role: "administrator".into(),
+    };
+    let mut log = crate::audit::open(&dir.path().join("audit.sqlite3")).expect("log");
+    let m = crate::models::install(&demo, &store, &mut log, admin.clone(), "ws").expect("installs");
+    assert_eq!(ws.installed_models(), vec![m.clone()]);
+    let again = crate::models::install(&demo, &store, &mut log, admin.clone(), "ws");
+    assert!(again.expect_err("twice").contains("already installed"));
+
+    // A tampered copy (model.onnx changed, manifest not) is refused.
+    let bad = dir.path().join("tampered");
+    std::fs::create_dir_all(&bad).expect("mkdir");
+    std::fs::copy(demo.join("manifest.toml"), bad.join("manifest.toml")).expect("copy");
+    std::fs::write(bad.join("model.onnx"), b"not the model").expect("write");
+    let refused = crate::models::install(&bad, &store, &mut log, admin, "ws");
+    let refused = refused.expect_err("checksum");
+    assert!(
+        refused.contains("sha256") || refused.contains("SHA-256"),
+        "{refused}"
+    );
+    drop(log);
+
+    let mut chosen = ws.settings();
+    chosen.model_dir = m.dir.clone();
+    ws.update_settings(chosen).expect("an installed model");
+    let rows = ws.audit_recent(1000).expect("rows");
+    assert_eq!(
+        rows.iter().filter(|r| r.kind == "model_installed").count(),
+        1
+    );
+    assert!(rows.iter().any(|r| r.kind == "settings_changed"));
+}
