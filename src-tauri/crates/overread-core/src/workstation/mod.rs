@@ -246,14 +246,22 @@ impl Workstation {
         if written.kept {
             eprintln!("overread: the audit log did not record {kind:?} yet; kept to retry");
         }
-        self.recorded(written.recorded, written.health);
+        // The caller reports its own study's row.
+        self.recorded(written.recorded, written.health, study);
     }
 
-    /// Shows the results whose audit events are now recorded.
-    fn recorded(&self, ids: Vec<StudyId>, health: Option<crate::api::AuditHealth>) {
+    /// Shows the results whose audit events are now recorded; reports the
+    /// changed rows (but `reported`'s, which the caller reports itself).
+    fn recorded(
+        &self,
+        ids: Vec<StudyId>,
+        health: Option<crate::api::AuditHealth>,
+        reported: Option<StudyId>,
+    ) {
         for &id in &ids {
             self.studies.update(id, |s| s.ai.recorded());
         }
+        let ids: Vec<StudyId> = ids.into_iter().filter(|&id| Some(id) != reported).collect();
         if !ids.is_empty() || health.is_some() {
             self.emit(Change {
                 ids,
@@ -267,7 +275,7 @@ impl Workstation {
     /// them now (the app calls this every few seconds while any wait).
     pub fn retry_audit(&self) {
         let (ids, health) = self.journal.retry();
-        self.recorded(ids, health);
+        self.recorded(ids, health, None);
     }
 
     /// Background audit events not recorded yet, and why.
