@@ -45,6 +45,11 @@ impl Orthanc {
     /// Starts Orthanc; `move_to` is our storage SCP's port, known to it as
     /// the modality OVERREAD on 127.0.0.1.
     fn start(move_to: u16) -> Orthanc {
+        Orthanc::start_with(move_to, serde_json::json!({}))
+    }
+
+    /// Starts Orthanc with `extra` merged into its configuration.
+    fn start_with(move_to: u16, extra: serde_json::Value) -> Orthanc {
         let binary = ["/usr/sbin/Orthanc", "/usr/bin/Orthanc"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -70,6 +75,10 @@ impl Orthanc {
             "SaveJobs": false,
             "DicomWeb": {"Enable": true, "Root": "/dicom-web/"},
         });
+        let mut config = config;
+        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
+            c.extend(e.clone());
+        }
         let path = dir.path().join("orthanc.json");
         std::fs::write(&path, config.to_string()).expect("config");
         let log = std::fs::File::create(dir.path().join("orthanc.log")).expect("log");
@@ -894,4 +903,183 @@ fn readers_during_a_real_sync_never_deadlock(dir: &Path, port: u16, n_studies: u
         w.rows
     );
     assert!(ws.verify().expect("verify").ok);
+}
+
+/// A test CA and a certificate it signs for localhost, made with openssl
+/// at test time; returns (ca.pem, server.pem, server.key).
+fn test_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
+    let (cert, key, csr) = (
+        format!("{name}-server.pem"),
+        format!("{name}-server.key"),
+        format!("{name}.csr"),
+    );
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN={name} test CA"),
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ]);
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        &cert,
+    ]);
+    (dir.join(ca), dir.join(cert), dir.join(key))
+}
+
+/// DICOM TLS (#12): against an Orthanc that speaks only TLS on its DICOM
+/// port, with a certificate from a CA made at test time, a source with that
+/// CA echoes, queries and retrieves (C-GET) over TLS; the same source in
+/// the clear, or trusting another CA, fails with a one-line reason.
+#[test]
+fn dimse_over_tls_with_a_test_ca() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let (ca, cert, key) = test_ca(work.path(), "pacs");
+    let (other_ca, _, _) = test_ca(work.path(), "other");
+    let orthanc = Orthanc::start_with(
+        free_port(),
+        serde_json::json!({
+            "DicomTlsEnabled": true,
+            "DicomTlsCertificate": cert,
+            "DicomTlsPrivateKey": key,
+            "DicomTlsTrustedCertificates": ca,
+            "DicomTlsRemoteCertificateRequired": false,
+        }),
+    );
+    let demo = work.path().join("demo");
+    let out = overread(&[
+        "demo",
+        "generate",
+        demo.to_str().expect("utf8"),
+        "--count",
+        "1",
+        "--size",
+        "256",
+    ]);
+    assert!(out.status.success());
+    let file = files_under(&demo)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .expect("a phantom");
+    orthanc.upload(&file);
+    let source = |name: &str, tls: &str| {
+        format!(
+            "[[source]]\nname = \"{name}\"\nkind = \"dimse\"\nhost = \"127.0.0.1\"\nport = {}\ncalled_ae = \"ORTHANC\"\n{tls}[source.timeouts]\nconnect_s = 2\nidle_s = 5\n",
+            orthanc.dicom
+        )
+    };
+    let text = format!(
+        "[cache]\ndir = {:?}\n{}{}{}",
+        work.path().join("cache"),
+        source(
+            "tls",
+            &format!("tls = {{ ca_bundle = {ca:?}, server_name = \"localhost\" }}\n")
+        ),
+        source("clear", ""),
+        source(
+            "wrong-ca",
+            &format!("tls = {{ ca_bundle = {other_ca:?}, server_name = \"localhost\" }}\n")
+        ),
+    );
+    let cfg = work.path().join("pacs.toml");
+    std::fs::write(&cfg, text).expect("config");
+    let cfg = cfg.to_str().expect("utf8");
+
+    let out = pacs(cfg, "tls", &["echo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pacs(cfg, "tls", &["query", "--json"]);
+    let studies = json_lines(&out);
+    assert_eq!(studies.len(), 1, "{studies:?}");
+    let uid = studies[0]["study_uid"].as_str().expect("uid");
+    let out = pacs(cfg, "tls", &["retrieve", "--json", uid]);
+    let line = &json_lines(&out)[0];
+    assert_eq!(line["complete"], true, "{line}");
+    // The instance that was stored, and it decodes.
+    let info = |p: &str| {
+        let out = overread(&["info", p, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let got = info(line["files"][0].as_str().expect("file"));
+    let sent = info(file.to_str().expect("utf8"));
+    assert_eq!(got["sop_uid"], sent["sop_uid"]);
+    let png = work.path().join("over-tls.png");
+    let out = overread(&[
+        "render",
+        line["files"][0].as_str().expect("file"),
+        "-o",
+        png.to_str().expect("utf8"),
+    ]);
+    assert!(out.status.success(), "the retrieved instance decodes");
+
+    for (name, expect) in [("clear", ""), ("wrong-ca", "certificate")] {
+        let out = pacs(cfg, name, &["echo"]);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{name} must fail: {said}");
+        assert!(said.to_lowercase().contains(expect), "{name}: {said}");
+        assert_eq!(said.trim().lines().count(), 1, "{name}: {said}");
+    }
 }

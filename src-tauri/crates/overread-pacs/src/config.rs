@@ -25,6 +25,15 @@
 //! # C-MOVE sends to our own storage SCP, listening only during a retrieve;
 //! # the PACS must know this AE title, address and port.
 //! storage_scp = { port = 11112, bind = "0.0.0.0", ae_title = "OVERREAD" }
+//!
+//! [[source]]
+//! name = "pacs-dimse-tls"
+//! kind = "dimse"
+//! host = "pacs.example.org"
+//! port = 2762
+//! called_ae = "PACS"
+//! # DICOM TLS: the PACS's certificate is checked against this bundle.
+//! tls = { ca_bundle = "/etc/overread/pacs-ca.pem" }
 //! ```
 
 use crate::error::{ConfigSnafu, Error, ReadConfigSnafu, Result};
@@ -212,6 +221,24 @@ pub struct DimseSource {
     #[serde(default)]
     pub retrieve: DimseRetrieve,
     pub storage_scp: Option<StorageScp>,
+    /// DICOM TLS (PS3.15 B.1, the TLS secure transport profile) to the PACS.
+    pub tls: Option<DimseTls>,
+}
+
+/// DICOM TLS to a DIMSE source: the PACS's certificate is checked against
+/// `ca_bundle` (no switch turns that off); a client certificate is sent when
+/// the PACS requires one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimseTls {
+    /// PEM file of the certificate authorities that sign the PACS's certificate.
+    pub ca_bundle: PathBuf,
+    /// The name the PACS's certificate is for; `host` by default.
+    pub server_name: Option<String>,
+    /// PEM certificate chain and private key of this workstation, for a
+    /// PACS that requires one.
+    pub client_certificate: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
 }
 
 fn default_ae() -> String {
@@ -409,6 +436,20 @@ impl PacsConfig {
                     if d.host.is_empty() || d.port == 0 {
                         return bad(format!("source {:?}: host and port are required", s.name));
                     }
+                    if let Some(tls) = &d.tls {
+                        if d.retrieve == DimseRetrieve::Move {
+                            return bad(format!(
+                                "source {:?}: over TLS, use retrieve = \"get\" (a C-MOVE would need our storage SCP to serve TLS)",
+                                s.name
+                            ));
+                        }
+                        if tls.client_certificate.is_some() != tls.client_key.is_some() {
+                            return bad(format!(
+                                "source {:?}: tls needs both client_certificate and client_key, or neither",
+                                s.name
+                            ));
+                        }
+                    }
                     match (&d.storage_scp, d.retrieve) {
                         (None, DimseRetrieve::Move) => {
                             return bad(format!(
@@ -506,6 +547,34 @@ mod tests {
             "[[source]]\nname = \"p\"\nkind = \"dicomweb\"\nurl = \"http://pacs/dicom-web\"\n",
         )
         .expect("no auth");
+    }
+
+    /// DICOM TLS is configured per DIMSE source; C-MOVE over TLS is refused
+    /// (our storage SCP does not serve TLS) and a client certificate needs
+    /// its key.
+    #[test]
+    fn dimse_tls_is_checked() {
+        let src = |extra: &str| {
+            format!(
+                "[[source]]\nname = \"p\"\nkind = \"dimse\"\nhost = \"pacs\"\nport = 2762\ncalled_ae = \"PACS\"\n{extra}"
+            )
+        };
+        let ok = PacsConfig::parse(&src("tls = { ca_bundle = \"/etc/ca.pem\" }\n")).expect("tls");
+        let SourceKind::Dimse(d) = &ok.sources[0].kind else {
+            panic!("dimse")
+        };
+        assert!(d.tls.is_some());
+        let err = PacsConfig::parse(&src(
+            "retrieve = \"move\"\nstorage_scp = { port = 11112 }\ntls = { ca_bundle = \"/etc/ca.pem\" }\n",
+        ))
+        .expect_err("move over tls");
+        assert!(err.to_string().contains("retrieve = \"get\""), "{err}");
+        assert!(
+            PacsConfig::parse(&src(
+                "tls = { ca_bundle = \"/etc/ca.pem\", client_certificate = \"/etc/me.pem\" }\n"
+            ))
+            .is_err()
+        );
     }
 
     #[test]

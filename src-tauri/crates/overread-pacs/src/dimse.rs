@@ -13,12 +13,13 @@ use crate::config::{DimseSource, Source};
 use crate::error::{Error, Result};
 use crate::query::*;
 use dicom_ul::ClientAssociationOptions;
-use dicom_ul::association::SyncAssociation;
-use dicom_ul::association::client::ClientAssociation;
+use dicom_ul::association::client::{ClientAssociation, TlsStream};
+use dicom_ul::association::{CloseSocket, SyncAssociation};
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
 use overread_dicom::net::{self, EXPLICIT_VR_LE, IMPLICIT_VR_LE, NetDataset};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) const VERIFICATION: &str = "1.2.840.10008.1.1";
@@ -91,6 +92,65 @@ pub struct DimseClient {
     pub(crate) source: DimseSource,
     connect: Duration,
     pub(crate) idle: Duration,
+}
+
+/// An association, in the clear or over DICOM TLS.
+enum Assoc {
+    Plain(ClientAssociation<TcpStream>),
+    Tls(Box<ClientAssociation<TlsStream>>),
+}
+
+/// Runs `$body` with `$a` bound to the association, whichever it is.
+macro_rules! on_assoc {
+    ($assoc:expr, |$a:ident| $body:expr) => {
+        match $assoc {
+            Assoc::Plain($a) => $body,
+            Assoc::Tls($a) => {
+                let $a = *$a;
+                $body
+            }
+        }
+    };
+}
+
+/// The TLS client configuration for a source: its CA bundle (and client
+/// certificate when it has one), with rustls's safe defaults.
+fn tls_config(name: &str, tls: &crate::config::DimseTls) -> Result<Arc<rustls::ClientConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &std::path::Path, e: &dyn std::fmt::Display| Error::Config {
+        reason: format!("source {name:?}: TLS {}: {e}", what.display()),
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.ca_bundle)
+        .map_err(|e| bad(&tls.ca_bundle, &e))?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad(&tls.ca_bundle, &e))?;
+    if certs.is_empty() {
+        return Err(bad(&tls.ca_bundle, &"no certificate in the CA bundle"));
+    }
+    for cert in certs {
+        roots.add(cert).map_err(|e| bad(&tls.ca_bundle, &e))?;
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&tls.ca_bundle, &e))?
+        .with_root_certificates(roots);
+    let config = match (&tls.client_certificate, &tls.client_key) {
+        (Some(cert), Some(key)) => {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+                .map_err(|e| bad(cert, &e))?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| bad(cert, &e))?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, &e))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| bad(cert, &e))?
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(config))
 }
 
 /// The plain-words meaning of a DIMSE status (PS3.7 Annex C, PS3.4 C.4).
@@ -191,11 +251,7 @@ impl DimseClient {
         }
     }
 
-    fn associate(
-        &self,
-        contexts: &[(&str, &[&str])],
-        scp_roles: &[&str],
-    ) -> Result<ClientAssociation<TcpStream>> {
+    fn associate(&self, contexts: &[(&str, &[&str])], scp_roles: &[&str]) -> Result<Assoc> {
         let mut opts = ClientAssociationOptions::new()
             .calling_ae_title(self.source.calling_ae.clone())
             .called_ae_title(self.source.called_ae.clone())
@@ -209,19 +265,37 @@ impl DimseClient {
         for sop in scp_roles {
             opts = opts.with_role_selection(*sop, false, true);
         }
-        let mut assoc = opts
-            .establish((self.source.host.as_str(), self.source.port))
-            .map_err(|e| self.ul_error(e))?;
-        // A command and its data set go out as two writes; without this,
-        // Nagle's algorithm holds the second until the first is
-        // acknowledged (a delayed ACK: about 40 ms per request).
-        let _ = SyncAssociation::inner_stream(&mut assoc).set_nodelay(true);
-        Ok(assoc)
+        let address = (self.source.host.as_str(), self.source.port);
+        // A command and its data set go out as two writes; without
+        // TCP_NODELAY, Nagle's algorithm holds the second until the first
+        // is acknowledged (a delayed ACK: about 40 ms per request).
+        Ok(match &self.source.tls {
+            None => {
+                let mut assoc = opts.establish(address).map_err(|e| self.ul_error(e))?;
+                let _ = SyncAssociation::inner_stream(&mut assoc).set_nodelay(true);
+                Assoc::Plain(assoc)
+            }
+            Some(tls) => {
+                let server_name = tls
+                    .server_name
+                    .clone()
+                    .unwrap_or_else(|| self.source.host.clone());
+                let mut assoc = opts
+                    .tls_config(tls_config(&self.name, tls)?)
+                    .server_name(&server_name)
+                    .establish_tls(address)
+                    .map_err(|e| self.ul_error(e))?;
+                let _ = SyncAssociation::inner_stream(&mut assoc)
+                    .sock
+                    .set_nodelay(true);
+                Assoc::Tls(Box::new(assoc))
+            }
+        })
     }
 
-    fn context_id(
+    fn context_id<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &ClientAssociation<TcpStream>,
+        assoc: &ClientAssociation<S>,
         abstract_syntax: &str,
     ) -> Result<(u8, String)> {
         assoc
@@ -238,9 +312,9 @@ impl DimseClient {
             })
     }
 
-    fn send(
+    fn send<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut impl SyncAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<S>,
         pc: u8,
         command: &NetDataset,
         data: Option<Vec<u8>>,
@@ -268,9 +342,9 @@ impl DimseClient {
     /// Receives one message: its command set, and its data set when it has
     /// one, handed to `data` fragment by fragment. A release request from
     /// the peer is an error here (the operation was not finished).
-    fn receive(
+    fn receive<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut impl SyncAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<S>,
         data: &mut DataSink<'_>,
     ) -> Result<NetDataset> {
         match self.receive_any(assoc, data)? {
@@ -281,9 +355,9 @@ impl DimseClient {
         }
     }
 
-    pub(crate) fn receive_any(
+    pub(crate) fn receive_any<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut impl SyncAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<S>,
         data: &mut DataSink<'_>,
     ) -> Result<Incoming> {
         let mut command_bytes = Vec::new();
@@ -334,9 +408,9 @@ impl DimseClient {
     /// Receives one message; the data set of a C-STORE-RQ is streamed into
     /// the cache as a Part-10 file in the transfer syntax of its context,
     /// provided its SOP Instance UID passes `wanted`.
-    pub(crate) fn receive_storing(
+    pub(crate) fn receive_storing<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut impl SyncAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<S>,
         cache: &Cache,
         wanted: &dyn Fn(&str) -> bool,
     ) -> Result<Option<StoreMessage>> {
@@ -393,9 +467,9 @@ impl DimseClient {
     }
 
     /// Answers a C-ECHO-RQ (a PACS may check its C-MOVE destination first).
-    pub(crate) fn answer_echo(
+    pub(crate) fn answer_echo<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut impl SyncAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<S>,
         msg: &StoreMessage,
     ) -> Result<()> {
         let mut rsp = NetDataset::new();
@@ -411,9 +485,9 @@ impl DimseClient {
     }
 
     /// Answers a C-STORE-RQ on the context it came in on.
-    pub(crate) fn answer_store(
+    pub(crate) fn answer_store<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut impl SyncAssociation<TcpStream>,
+        assoc: &mut impl SyncAssociation<S>,
         msg: &StoreMessage,
     ) -> Result<()> {
         let rq = &msg.command;
@@ -442,13 +516,20 @@ impl DimseClient {
         self.send(assoc, msg.pc, &rsp, None)
     }
 
-    fn release(&self, assoc: ClientAssociation<TcpStream>) {
+    fn release<S: Read + Write + CloseSocket>(&self, assoc: ClientAssociation<S>) {
         let _ = assoc.release();
     }
 
     /// C-ECHO.
     pub fn echo(&self) -> Result<()> {
-        let mut assoc = self.associate(&[(VERIFICATION, &[IMPLICIT_VR_LE])], &[])?;
+        let assoc = self.associate(&[(VERIFICATION, &[IMPLICIT_VR_LE])], &[])?;
+        on_assoc!(assoc, |a| self.echo_on(a))
+    }
+
+    fn echo_on<S: Read + Write + CloseSocket>(
+        &self,
+        mut assoc: ClientAssociation<S>,
+    ) -> Result<()> {
         let (pc, _) = self.context_id(&assoc, VERIFICATION)?;
         let mut cmd = NetDataset::new();
         cmd.set_text(AFFECTED_SOP_CLASS, VERIFICATION)
@@ -477,8 +558,15 @@ impl DimseClient {
 
     /// C-FIND (Study Root) with an identifier; returns the matches.
     pub fn find(&self, identifier: &NetDataset) -> Result<Vec<NetDataset>> {
-        let mut assoc =
-            self.associate(&[(FIND_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?;
+        let assoc = self.associate(&[(FIND_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?;
+        on_assoc!(assoc, |a| self.find_on(a, identifier))
+    }
+
+    fn find_on<S: Read + Write + CloseSocket>(
+        &self,
+        mut assoc: ClientAssociation<S>,
+        identifier: &NetDataset,
+    ) -> Result<Vec<NetDataset>> {
         let (pc, ts) = self.context_id(&assoc, FIND_STUDY_ROOT)?;
         let mut cmd = NetDataset::new();
         cmd.set_text(AFFECTED_SOP_CLASS, FIND_STUDY_ROOT)
@@ -606,9 +694,9 @@ impl DimseClient {
     }
 
     /// Sends a C-GET or C-MOVE request with `identifier` on `assoc`.
-    fn request(
+    fn request<S: Read + Write + CloseSocket>(
         &self,
-        assoc: &mut ClientAssociation<TcpStream>,
+        assoc: &mut ClientAssociation<S>,
         sop_class: &str,
         command_field: u16,
         destination: Option<&str>,
@@ -680,7 +768,18 @@ impl DimseClient {
                 contexts.push((sop, group));
             }
         }
-        let mut assoc = self.associate(&contexts, &STORAGE)?;
+        let assoc = self.associate(&contexts, &STORAGE)?;
+        on_assoc!(assoc, |a| self.get_on(a, identifier, wanted, cache, stored))
+    }
+
+    fn get_on<S: Read + Write + CloseSocket>(
+        &self,
+        mut assoc: ClientAssociation<S>,
+        identifier: &NetDataset,
+        wanted: &dyn Fn(&str) -> bool,
+        cache: &Cache,
+        stored: &mut Vec<StoredObject>,
+    ) -> Result<()> {
         self.request(&mut assoc, GET_STUDY_ROOT, 0x0010, None, identifier)?;
         loop {
             let Some(mut msg) = self.receive_storing(&mut assoc, cache, wanted)? else {
@@ -726,8 +825,13 @@ impl DimseClient {
         };
         let id = self.image_identifier(inst)?;
         let scp = crate::scp::StorageScp::start(self, cache, &inst.sop_uid)?;
-        let mut assoc =
-            self.associate(&[(MOVE_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?;
+        let Assoc::Plain(mut assoc) =
+            self.associate(&[(MOVE_STUDY_ROOT, &[EXPLICIT_VR_LE, IMPLICIT_VR_LE])], &[])?
+        else {
+            return Err(Error::Config {
+                reason: format!("source {:?}: C-MOVE is not offered over TLS", self.name),
+            });
+        };
         let ae = dest.ae_title(&self.source);
         self.request(&mut assoc, MOVE_STUDY_ROOT, 0x0021, Some(ae), &id)?;
         loop {
