@@ -92,6 +92,7 @@ pub struct DimseClient {
     pub(crate) source: DimseSource,
     connect: Duration,
     pub(crate) idle: Duration,
+    pub(crate) overall: Duration,
 }
 
 /// An association, in the clear or over DICOM TLS.
@@ -180,6 +181,7 @@ impl DimseClient {
             source: dimse.clone(),
             connect: source.timeouts.connect(),
             idle: source.timeouts.idle(),
+            overall: source.timeouts.overall(),
         }
     }
 
