@@ -50,6 +50,8 @@ pub struct Progress {
 
 /// A configured source, ready to use.
 #[derive(Debug, Clone)]
+// One client per source, made once per sync: the size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Client {
     DicomWeb(DicomWebClient),
     Dimse(DimseClient),
