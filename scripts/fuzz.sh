@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes what hostile files and peers send Overread, time-boxed: each target
-# of src-tauri/fuzz runs FUZZ_SECONDS (default 60) under libFuzzer, starting
+# of src-tauri/fuzz runs FUZZ_SECONDS (default 60) under libFuzzer (one per
+# core at a time), starting
 # from its corpus in the repo (src-tauri/fuzz/corpus/TARGET) and the crashes
 # found before (src-tauri/fuzz/regressions/TARGET, replayed first). Built on
 # the stable toolchain with libFuzzer's coverage flags (no sanitizer: the
@@ -23,19 +24,34 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 # An explicit --target keeps the flags off build scripts and proc macros.
 host=$(rustc -vV | sed -n 's/^host: //p')
 (cd "$fuzz" && cargo build --quiet --locked --release --target "$host" --target-dir "$work/build" --bins)
-failed=()
-for t in "${targets[@]}"; do
+# One libFuzzer process per core, each on its own target.
+jobs=$(nproc 2>/dev/null || echo 2)
+run_one() {
+    local t=$1
     mkdir -p "$work/corpus/$t" "$work/artifacts" "$fuzz/corpus/$t" "$fuzz/regressions/$t"
-    echo "fuzz: $t for ${seconds}s"
-    if ! "$work/build/$host/release/$t" "$work/corpus/$t" "$fuzz/corpus/$t" "$fuzz/regressions/$t" \
+    if "$work/build/$host/release/$t" "$work/corpus/$t" "$fuzz/corpus/$t" "$fuzz/regressions/$t" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=262144 \
         -artifact_prefix="$work/artifacts/$t-" -print_final_stats=1 2> "$work/$t.log"; then
-        tail -40 "$work/$t.log" >&2
-        failed+=("$t")
+        echo "fuzz: $t ${seconds}s: $(grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$work/$t.log" | tr -s ' ' | tr '\n' ' ')"
     else
-        grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$work/$t.log" | tr '\n' ' '
-        echo
+        tail -40 "$work/$t.log" >&2
+        touch "$work/$t.failed"
     fi
+}
+rm -f "$work"/*.failed
+running=0
+for t in "${targets[@]}"; do
+    run_one "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+done
+wait
+failed=()
+for t in "${targets[@]}"; do
+    if [ -f "$work/$t.failed" ]; then failed+=("$t"); fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzz: ${failed[*]} found a crash: the input is in $work/artifacts/; fix it and add it to src-tauri/fuzz/regressions/TARGET/" >&2
