@@ -143,12 +143,12 @@ pub mod memory {
 /// file) is right, but a reader who double-clicked the app sees no
 /// terminal: the window opens with only what is wrong and how to fix it.
 /// Exits with status 2 when it is closed.
-fn show_startup_problem(problem: StartupProblem) -> ! {
+fn show_startup_problem(problem: StartupProblem, context: tauri::Context<tauri::Wry>) -> ! {
     eprintln!("overread-app: {}", problem.message);
     let app = tauri::Builder::<tauri::Wry>::new()
         .manage(problem)
         .invoke_handler(commands::handler())
-        .build(tauri::generate_context!());
+        .build(context);
     match app {
         Ok(app) => app.run(|_, _| {}),
         Err(e) => eprintln!("overread-app: could not open the window either: {e}"),
@@ -159,13 +159,16 @@ fn show_startup_problem(problem: StartupProblem) -> ! {
 /// The app's entry point: configuration, the workstation, the window.
 pub fn run() {
     memory::limit_arenas();
+    // One context (the embedded frontend): the worklist's window, or the
+    // startup problem's.
+    let context = tauri::generate_context!();
     let config = match config::Config::resolve() {
         Ok(c) => c,
-        Err(e) => show_startup_problem(StartupProblem::configuration(e)),
+        Err(e) => show_startup_problem(StartupProblem::configuration(e), context),
     };
     let ws = match Workstation::open(config.settings.clone(), &config.audit_db, config.runtime) {
         Ok(ws) => Arc::new(ws),
-        Err(e) => show_startup_problem(StartupProblem::from_error(&e)),
+        Err(e) => show_startup_problem(StartupProblem::from_error(&e), context),
     };
     let settings_path = config.settings_path.clone();
     let app = configure(tauri::Builder::<tauri::Wry>::new(), ws.clone())
@@ -179,7 +182,7 @@ pub fn run() {
             start_audit_retry(app.handle());
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context);
     match app {
         Ok(app) => app.run(move |_, event| {
             if let tauri::RunEvent::Exit = event {
