@@ -233,9 +233,14 @@ def main():
     with Harness(app, broken_env, out / "webdriver-startup.log") as s:
         shown = s.wait("const e = document.getElementById('startup-problem'); return e ? e.innerText : null",
                        60, "the startup problem window")
-        check("cannot start" in shown and "audit" in shown.lower(), f"startup window: {shown.splitlines()[1] if len(shown.splitlines()) > 1 else shown}")
+        lines = [line for line in shown.splitlines() if line.strip()]
+        check("cannot start" in shown and "audit" in shown.lower(), f"startup window: {lines[1] if len(lines) > 1 else shown}")
         check("IT team" in shown, "it says what to do")
-        (out / "7-startup-problem.png").write_bytes(s.screenshot())
+        time.sleep(1.0)  # let it paint before the screenshot
+        png = s.screenshot()
+        (out / "7-startup-problem.png").write_bytes(png)
+        box = stats(region(decode_png(png), s.rect("#startup-problem"), s.execute("return window.devicePixelRatio || 1")))
+        check(box["sd"] > 5, f"the window shows it on screen (contrast sd {box['sd']:.0f})")
     check(broken.read_bytes().startswith(b"this is not"), "the broken log is left as it was")
 
     if not args.keep:
