@@ -53,12 +53,8 @@ pub enum AuditCommand {
         /// Why the head changed (recorded).
         #[arg(long)]
         reason: String,
-        #[arg(long)]
-        reader_id: String,
-        #[arg(long)]
-        reader_name: Option<String>,
-        #[arg(long, default_value = "administrator")]
-        reader_role: String,
+        #[command(flatten)]
+        by: Admin,
     },
     /// Agreement statistics per finding and per reader.
     Stats {
@@ -87,6 +83,27 @@ impl Db {
 
     fn open(&self) -> Result<AuditLog, String> {
         audit::open(&self.path()).map_err(|e| e.to_string())
+    }
+}
+
+/// Who runs an administrative command (recorded with its event).
+#[derive(Args)]
+pub struct Admin {
+    #[arg(long)]
+    reader_id: String,
+    #[arg(long)]
+    reader_name: Option<String>,
+    #[arg(long, default_value = "administrator")]
+    reader_role: String,
+}
+
+impl Admin {
+    pub fn reader(self) -> Reader {
+        Reader {
+            display_name: self.reader_name.unwrap_or_else(|| self.reader_id.clone()),
+            id: self.reader_id,
+            role: self.reader_role,
+        }
     }
 }
 
@@ -239,20 +256,9 @@ pub fn run(command: AuditCommand) -> Result<u8, String> {
             );
             Ok(0)
         }
-        AuditCommand::Acknowledge {
-            db,
-            reason,
-            reader_id,
-            reader_name,
-            reader_role,
-        } => {
-            let by = Reader {
-                display_name: reader_name.unwrap_or_else(|| reader_id.clone()),
-                id: reader_id,
-                role: reader_role,
-            };
-            let log =
-                audit::open_acknowledging(&db.path(), by, &reason).map_err(|e| e.to_string())?;
+        AuditCommand::Acknowledge { db, reason, by } => {
+            let log = audit::open_acknowledging(&db.path(), by.reader(), &reason)
+                .map_err(|e| e.to_string())?;
             let (rows, head) = log.head().map_err(|e| e.to_string())?;
             println!("acknowledged: {rows} rows, chain head {head} (recorded)");
             Ok(0)

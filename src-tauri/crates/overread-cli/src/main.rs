@@ -92,12 +92,8 @@ enum ModelCommand {
         /// The audit log (the store is `models/` beside it).
         #[arg(long)]
         db: Option<PathBuf>,
-        #[arg(long)]
-        reader_id: String,
-        #[arg(long)]
-        reader_name: Option<String>,
-        #[arg(long, default_value = "administrator")]
-        reader_role: String,
+        #[command(flatten)]
+        by: audit::Admin,
     },
     /// The installed models, one per line.
     List {
@@ -111,21 +107,14 @@ enum ModelCommand {
 fn model(command: ModelCommand) -> Result<(), String> {
     use overread_core::{audit, models};
     match command {
-        ModelCommand::Install {
-            dir,
-            db,
-            reader_id,
-            reader_name,
-            reader_role,
-        } => {
+        ModelCommand::Install { dir, db, by } => {
             let db = db.unwrap_or_else(audit::default_path);
             let mut log = audit::open(&db).map_err(|e| e.to_string())?;
-            let by = overread_core::audit_reader(reader_id, reader_name, reader_role);
             let m = models::install(
                 &dir,
                 &models::store_for(&db),
                 &mut log,
-                by,
+                by.reader(),
                 &audit::workstation_id(),
             )?;
             println!(

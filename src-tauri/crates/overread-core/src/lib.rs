@@ -35,12 +35,3 @@ pub use overread_audit as audit_log;
 
 /// This build's version, written into every audit row.
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The person running an administrative command, as audit rows name them.
-pub fn audit_reader(id: String, name: Option<String>, role: String) -> overread_audit::Reader {
-    overread_audit::Reader {
-        display_name: name.unwrap_or_else(|| id.clone()),
-        id,
-        role,
-    }
-}

@@ -103,7 +103,7 @@ fn u32_at(b: &[u8], little: bool) -> u32 {
 }
 
 /// VRs whose explicit encoding has a 4-byte length (PS3.5 Table 7.1-1).
-fn has_long_length(vr: [u8; 2]) -> bool {
+pub(crate) fn has_long_length(vr: [u8; 2]) -> bool {
     matches!(
         &vr,
         b"OB"

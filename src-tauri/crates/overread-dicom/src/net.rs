@@ -247,22 +247,7 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
         let (len, header, sequence, unit) = if explicit {
             let vr = [bytes[at + 4], bytes[at + 5]];
             let unit = fixed_size(&vr);
-            let long = matches!(
-                &vr,
-                b"OB"
-                    | b"OD"
-                    | b"OF"
-                    | b"OL"
-                    | b"OV"
-                    | b"OW"
-                    | b"SQ"
-                    | b"SV"
-                    | b"UC"
-                    | b"UN"
-                    | b"UR"
-                    | b"UT"
-                    | b"UV"
-            );
+            let long = crate::layout::has_long_length(vr);
             if long {
                 if bytes.len() - at < 12 {
                     return Err(bad(at, "truncated element header"));
