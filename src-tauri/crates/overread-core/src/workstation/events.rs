@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::owned::Owned;
-use crate::api::WorklistChange;
+use crate::api::{AuditHealth, ModelStatus, StudyId, TriageProgress, WorklistChange};
 
 pub type Listener = Arc<dyn Fn(WorklistChange) + Send + Sync>;
 
@@ -34,6 +34,40 @@ impl Events {
     pub(crate) fn emit(&self, change: WorklistChange) {
         if let Some(listener) = self.listener.read(Option::clone) {
             listener(change);
+        }
+    }
+}
+
+/// What changed, before it is turned into a [`WorklistChange`].
+#[derive(Debug, Default)]
+pub(crate) struct Change {
+    pub(crate) ids: Vec<StudyId>,
+    pub(crate) triage: Option<TriageProgress>,
+    pub(crate) sources: bool,
+    pub(crate) model: Option<ModelStatus>,
+    pub(crate) audit: Option<AuditHealth>,
+}
+
+impl Change {
+    pub(crate) fn rows(ids: Vec<StudyId>) -> Change {
+        Change {
+            ids,
+            ..Change::default()
+        }
+    }
+
+    pub(crate) fn progress(p: TriageProgress) -> Change {
+        Change {
+            triage: Some(p),
+            ..Change::default()
+        }
+    }
+
+    pub(crate) fn sources(ids: Vec<StudyId>) -> Change {
+        Change {
+            ids,
+            sources: true,
+            ..Change::default()
         }
     }
 }

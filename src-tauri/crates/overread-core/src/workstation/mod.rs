@@ -15,18 +15,23 @@
 //! | [`pacs`] | PACS sources' states and the PACS cache; the sync |
 //! | [`events`] | the listener told about worklist changes |
 //!
+//! [`recording`] holds what background work records in the audit log.
+//!
 //! [`reading`], [`view`] and [`order`] are pure rules and mappings. The
 //! methods on `Workstation` (here, in `runner.rs` and `pacs.rs`) hold no
 //! lock: they call one module at a time. Each module holds its own lock
 //! only inside its methods and calls nothing from there ([`owned`]).
 
 mod events;
+#[cfg(test)]
+mod hardening_tests;
 mod images;
 mod journal;
 mod order;
 mod owned;
 mod pacs;
 mod reading;
+mod recording;
 mod runner;
 mod settings;
 mod study;
@@ -41,14 +46,15 @@ use std::time::{Duration, SystemTime};
 use overread_audit::{EventKind, Reader};
 use overread_dicom::Limits;
 
+pub(crate) use events::Change;
 pub use events::Listener;
 pub use order::order;
 pub use settings::{load_settings, save_settings};
 
 use crate::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, ErrorCode, ExportResult,
-    ImpressionRequest, ModelStatus, Settings, StatsView, StudyId, StudyView, TriageProgress,
-    Worklist, WorklistChange, WorklistRow,
+    ImpressionRequest, Settings, StatsView, StudyId, StudyView, Worklist, WorklistChange,
+    WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::ViewerImage;
@@ -56,40 +62,6 @@ use journal::{Event, Journal};
 use study::{Arrival, Here, LOCAL, Studies};
 
 pub type WsResult<T> = Result<T, ApiError>;
-
-/// What changed, before it is turned into a [`WorklistChange`].
-#[derive(Debug, Default)]
-pub(crate) struct Change {
-    ids: Vec<StudyId>,
-    triage: Option<TriageProgress>,
-    sources: bool,
-    model: Option<ModelStatus>,
-    audit: Option<crate::api::AuditHealth>,
-}
-
-impl Change {
-    fn rows(ids: Vec<StudyId>) -> Change {
-        Change {
-            ids,
-            ..Change::default()
-        }
-    }
-
-    fn progress(p: TriageProgress) -> Change {
-        Change {
-            triage: Some(p),
-            ..Change::default()
-        }
-    }
-
-    fn sources(ids: Vec<StudyId>) -> Change {
-        Change {
-            ids,
-            sources: true,
-            ..Change::default()
-        }
-    }
-}
 
 /// The workstation state the app holds.
 pub struct Workstation {
@@ -233,54 +205,6 @@ impl Workstation {
             model: change.model,
             audit: change.audit,
         });
-    }
-
-    /// Records an event from background work (triage, PACS sync, stop),
-    /// after any the log refused before. A refused event is kept in memory
-    /// and retried (by later writes and [`Workstation::retry_audit`]); the
-    /// status bar and Settings show how many wait. `study`'s result is
-    /// shown once its event is recorded.
-    fn record_background(&self, event: Event, study: Option<StudyId>) {
-        let kind = event.kind;
-        let written = self.journal.record_or_keep(event, study);
-        if written.kept {
-            eprintln!("overread: the audit log did not record {kind:?} yet; kept to retry");
-        }
-        // The caller reports its own study's row.
-        self.recorded(written.recorded, written.health, study);
-    }
-
-    /// Shows the results whose audit events are now recorded; reports the
-    /// changed rows (but `reported`'s, which the caller reports itself).
-    fn recorded(
-        &self,
-        ids: Vec<StudyId>,
-        health: Option<crate::api::AuditHealth>,
-        reported: Option<StudyId>,
-    ) {
-        for &id in &ids {
-            self.studies.update(id, |s| s.ai.recorded());
-        }
-        let ids: Vec<StudyId> = ids.into_iter().filter(|&id| Some(id) != reported).collect();
-        if !ids.is_empty() || health.is_some() {
-            self.emit(Change {
-                ids,
-                audit: health,
-                ..Change::default()
-            });
-        }
-    }
-
-    /// Writes background audit events the log refused before, if it takes
-    /// them now (the app calls this every few seconds while any wait).
-    pub fn retry_audit(&self) {
-        let (ids, health) = self.journal.retry();
-        self.recorded(ids, health, None);
-    }
-
-    /// Background audit events not recorded yet, and why.
-    pub fn audit_health(&self) -> crate::api::AuditHealth {
-        self.journal.health()
     }
 
     /// Reads the sources again; studies already known keep their state.
@@ -546,13 +470,5 @@ impl Workstation {
     /// The models Settings may pick.
     pub fn installed_models(&self) -> Vec<crate::api::InstalledModel> {
         crate::models::installed(&self.model_store)
-    }
-
-    /// Records the application stop.
-    pub fn close(&self) {
-        self.record_background(
-            Event::new(EventKind::ApplicationStop, Some(self.reader())),
-            None,
-        );
     }
 }

@@ -13,13 +13,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use overread_audit::EventKind;
 use overread_dicom::Header;
 use overread_pacs::{self as pacs, Cache, CancellationToken, Client, PacsConfig, StudyRecord};
 
-use super::journal::Event;
 use super::owned::Owned;
-use super::reading::{reading_status, study_ref};
+use super::reading::reading_status;
 use super::study::{Arrival, Here, LOCAL, Reading};
 use super::{Change, Workstation};
 use crate::api::{Availability, ReadingStatus, SourceState, SourceStatus, StudyId};
@@ -458,29 +456,6 @@ impl Workstation {
         self.evict(&cache);
         self.emit(Change::sources(Vec::new()));
         queued
-    }
-
-    /// Records a study's arrival from a PACS (PS3.15 A.5.3.4 DICOM
-    /// Instances Transferred).
-    fn record_transfer(&self, rec: &StudyRecord, complete: bool) {
-        let study = self
-            .studies
-            .by_uid(&rec.study_uid)
-            .and_then(|id| self.studies.get(id, |s| study_ref(&s.header)))
-            .flatten();
-        self.record_background(
-            Event {
-                study,
-                detail: serde_json::json!({
-                    "source": rec.source,
-                    "instances": rec.instances.len(),
-                    "expected": rec.expected.len(),
-                    "complete": complete,
-                }),
-                ..Event::new(EventKind::InstancesTransferred, Some(self.reader()))
-            },
-            None,
-        );
     }
 
     /// Keeps the cache within its size; studies still to be read on the
