@@ -79,6 +79,19 @@ fi
 
 if [ "${1:-}" = "--corpus" ]; then
     bash "$root/tests/corpus/setup.sh"
+    # The results objects' validators: dicom3tools' dciodvfy, PixelMed's SR
+    # validator (Java), and highdicom in the test venv.
+    validators=()
+    for p in dicom3tools pixelmed-apps; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || validators+=("$p")
+    done
+    if [ ${#validators[@]} -gt 0 ]; then
+        echo "setup: installing ${validators[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${validators[@]}" >/dev/null
+    fi
+    "$root/.cache/venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/results/requirements.txt"
     # The test command's dependency check (scripts/deny.sh); about 4 minutes
     # to build once.
     if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny 0\.20\."; then

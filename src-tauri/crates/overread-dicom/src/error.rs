@@ -68,6 +68,9 @@ pub enum Error {
 
     #[snafu(display("cannot write {}: {message}", path.display()))]
     Write { path: PathBuf, message: String },
+
+    #[snafu(display("cannot make the results objects: {reason}"))]
+    Results { reason: String },
 }
 
 impl Error {
@@ -93,6 +96,7 @@ impl Error {
             Error::FrameOutOfRange { .. } => "frame",
             Error::Codec { .. } => "codec",
             Error::Write { .. } => "write",
+            Error::Results { .. } => "results",
         }
     }
 }

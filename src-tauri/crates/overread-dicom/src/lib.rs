@@ -30,6 +30,7 @@ pub mod lut;
 pub mod net;
 mod open;
 pub mod pixels;
+pub mod results;
 pub mod scan;
 pub mod syntax;
 pub mod write;

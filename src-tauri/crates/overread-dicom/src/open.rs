@@ -54,6 +54,12 @@ pub struct Header {
     pub view_position: Option<String>,
     pub image_laterality: Option<String>,
     pub manufacturer: Option<String>,
+    pub study_id: Option<String>,
+    pub referring_physician_name: Option<String>,
+    /// Frame of Reference UID: results registered to this image share it.
+    pub frame_of_reference_uid: Option<String>,
+    /// Patient Orientation (0020,0020): row and column directions, e.g. `L\\F`.
+    pub patient_orientation: Option<String>,
     pub rows: Option<u32>,
     pub cols: Option<u32>,
     pub frames: Option<u32>,
@@ -103,6 +109,10 @@ impl Header {
             view_position: s(tags::VIEW_POSITION),
             image_laterality: s(tags::IMAGE_LATERALITY).or_else(|| s(tags::LATERALITY)),
             manufacturer: s(tags::MANUFACTURER),
+            study_id: s(tags::STUDY_ID),
+            referring_physician_name: s(tags::REFERRING_PHYSICIAN_NAME),
+            frame_of_reference_uid: s(tags::FRAME_OF_REFERENCE_UID),
+            patient_orientation: s(tags::PATIENT_ORIENTATION),
             rows,
             cols: attrs::int(obj, tags::COLUMNS).and_then(|v| u32::try_from(v).ok()),
             frames,
@@ -390,6 +400,11 @@ impl Prefix {
 }
 
 impl Instance {
+    /// The parsed data set (for the crate's own readers).
+    pub(crate) fn object(&self) -> &Object {
+        &self.object
+    }
+
     pub fn header(&self) -> &Header {
         &self.header
     }

@@ -3,6 +3,7 @@
 mod corpus;
 mod malformed;
 mod npy;
+mod results;
 
 use std::path::PathBuf;
 
@@ -27,4 +28,9 @@ pub fn corpus_dir() -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// The repository's root (for scripts the tests run).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
 }
