@@ -17,6 +17,11 @@ commands! {
     decide(id: String, request: DecisionRequest) -> DecisionView;
     /// Read-first mode: records the unaided impression and reveals the AI.
     record_impression(id: String, request: ImpressionRequest) -> StudyView;
+    /// Signs the study's assessment off (every flagged finding decided):
+    /// makes the SR, Parametric Maps and GSPS and queues them for the PACS.
+    sign_off(id: String) -> ResultsView;
+    /// Assessments of the study already on its PACS (or in the results folder).
+    earlier_assessments(id: String) -> Vec<EarlierAssessment>;
     /// The newest audit rows, newest first.
     audit_recent(limit: u32) -> Vec<AuditEntry>;
     /// Walks the audit log's hash chain.

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use overread_core::api::{
-    ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, ErrorCode, ExportResult,
-    ImpressionRequest, InstalledModel, Settings, StartupProblem, StatsView, StudyId, StudyView,
-    Worklist,
+    ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, EarlierAssessment, ErrorCode,
+    ExportResult, ImpressionRequest, InstalledModel, ResultsView, Settings, StartupProblem,
+    StatsView, StudyId, StudyView, Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -73,6 +73,23 @@ pub async fn record_impression<R: Runtime>(
 ) -> CmdResult<StudyView> {
     let id: StudyId = id.parse()?;
     blocking(&app, move |ws| ws.record_impression(id, &request)).await
+}
+
+#[tauri::command]
+pub async fn sign_off<R: Runtime>(app: AppHandle<R>, id: String) -> CmdResult<ResultsView> {
+    let id: StudyId = id.parse()?;
+    let view = blocking(&app, move |ws| ws.sign_off(id)).await?;
+    crate::start_sending(&app);
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn earlier_assessments<R: Runtime>(
+    app: AppHandle<R>,
+    id: String,
+) -> CmdResult<Vec<EarlierAssessment>> {
+    let id: StudyId = id.parse()?;
+    blocking(&app, move |ws| ws.earlier_assessments(id)).await
 }
 
 #[tauri::command]

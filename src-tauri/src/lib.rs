@@ -99,6 +99,33 @@ fn start_polling<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         .ok();
 }
 
+/// How often the outbox is tried (entries that failed wait out their backoff).
+const SEND_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Sends what waits in the outbox, on its own thread (one pass).
+pub fn start_sending<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let ws = app.state::<Arc<Workstation>>().inner().clone();
+    std::thread::Builder::new()
+        .name("results-send".into())
+        .spawn(move || ws.send_results())
+        .ok();
+}
+
+/// Tries the outbox now and every [`SEND_EVERY`]: results signed off before
+/// a restart, or while the PACS was down, go when it answers.
+fn start_outbox<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let handle = app.clone();
+    std::thread::Builder::new()
+        .name("results-outbox".into())
+        .spawn(move || {
+            loop {
+                start_sending(&handle);
+                std::thread::sleep(SEND_EVERY);
+            }
+        })
+        .ok();
+}
+
 /// How often background audit events the log refused are tried again.
 const AUDIT_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -180,6 +207,7 @@ pub fn run() {
             start_triage(app.handle());
             start_polling(app.handle());
             start_audit_retry(app.handle());
+            start_outbox(app.handle());
             Ok(())
         })
         .build(context);

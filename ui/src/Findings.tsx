@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import type { DecisionView, FindingView, StudyView } from "./bindings";
 import { label, score } from "./format";
@@ -22,6 +23,8 @@ interface Props {
   missed: { x: number; y: number; width: number; height: number } | null;
   onMissed: (label: string) => void;
   onCancelMissed: () => void;
+  /** The results panel, below the findings. */
+  children?: ComponentChildren;
 }
 
 /** The latest committed decision on a finding. */
@@ -184,6 +187,7 @@ export function Findings(p: Props) {
       {s.decisions.filter((d) => d.decision === "add_missed").map((d) => (
         <div class="decision add_missed" key={d.seq}>Added missed {label(d.finding)} · row {d.seq}</div>
       ))}
+      {p.children}
     </aside>
   );
 }

@@ -2,7 +2,7 @@ import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
-import { READING_LABEL, SOURCE_LABEL, auditWarning, label, score, searchText, statusPill } from "./format";
+import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, label, score, searchText, statusPill } from "./format";
 
 export type AiFilter = "all" | "unread" | AiStatus | Exclude<Availability, "available">;
 
@@ -35,7 +35,7 @@ type Handlers = { current: { onSelect: (id: string) => void; onOpen: (id: string
  * rendered again (a busy worklist changes a few rows at a time). */
 const SHOWN: (keyof WorklistRow)[] = [
   "patient_name", "patient_id", "accession", "study_date", "modality", "body_part",
-  "availability", "availability_message", "ai", "ai_message", "overdue", "top_finding", "top_score", "reading",
+  "availability", "availability_message", "ai", "ai_message", "overdue", "top_finding", "top_score", "reading", "results",
 ];
 
 const Row = memo(
@@ -63,6 +63,9 @@ const Row = memo(
         <td>{r.top_finding ? label(r.top_finding) : ""}</td>
         <td class="num">{score(r.top_score)}</td>
         <td>{READING_LABEL[r.reading]}</td>
+        <td class={`results ${r.results.state}`} data-results={r.results.state} title={r.results.message ?? ""}>
+          {RESULTS_LABEL[r.results.state]}
+        </td>
       </tr>
     );
   },
@@ -193,6 +196,7 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
             <th>Top finding</th>
             <th>Score</th>
             <th>Reading</th>
+            <th>Results</th>
           </tr>
         </thead>
         <tbody>

@@ -92,6 +92,10 @@ ai_hidden: boolean, top_finding: string | null, top_score: number | null, readin
  */
 source: string, 
 /**
+ * Where the signed-off results stand.
+ */
+results: ResultsView, 
+/**
  * Minutes since the study arrived on the worklist.
  */
 waited_minutes: number, 
@@ -206,7 +210,56 @@ export type StudyView = { id: StudyId, patient_name: string, patient_id: string,
  * Read-first mode: the model, findings and heatmaps are withheld (and
  * the reader is asked for an unaided impression) while this is true.
  */
-ai_hidden: boolean, model: ModelView | null, findings: Array<FindingView>, decisions: Array<DecisionView>, impression_recorded: boolean, };
+ai_hidden: boolean, model: ModelView | null, findings: Array<FindingView>, decisions: Array<DecisionView>, impression_recorded: boolean, 
+/**
+ * Every flagged finding has a decision: the study may be signed off.
+ */
+can_sign_off: boolean, results: ResultsView, };
+
+/**
+ * Where a study's signed-off results stand.
+ */
+export type ResultsState = "none" | "queued" | "sent" | "failed";
+
+/**
+ * A study's results, as the worklist and the viewer show them.
+ */
+export type ResultsView = { state: ResultsState, message: string | null, 
+/**
+ * Times this study was signed off here (a later one corrects the earlier).
+ */
+signed_off: number, };
+
+/**
+ * One finding of an assessment read back from the PACS.
+ */
+export type EarlierFinding = { label: string, 
+/**
+ * accepted, rejected, modified, added or not_assessed.
+ */
+assessment: string, score: number | null, flagged: boolean | null, reason: string | null, };
+
+/**
+ * An assessment of this study already on the PACS (or in the results
+ * folder): what a second reader sees.
+ */
+export type EarlierAssessment = { sop_instance_uid: string, 
+/**
+ * The reader, as "FAMILY, Given".
+ */
+reader: string, 
+/**
+ * YYYY-MM-DD HH:MM (UTC), or empty.
+ */
+verified_at: string, workstation: string, 
+/**
+ * Where it was read from: a PACS source's name, or "local".
+ */
+source: string, 
+/**
+ * Reports it corrects (SOP Instance UIDs).
+ */
+corrects: Array<string>, findings: Array<EarlierFinding>, };
 
 /**
  * How the pixels fetched from `overread://localhost/pixels/{id}` map to
@@ -362,12 +415,17 @@ max_wait_minutes: number,
 /**
  * PACS sources: the path of a PACS configuration file (TOML), or null.
  */
-pacs_config: string | null, };
+pacs_config: string | null, 
+/**
+ * Where local studies' results objects are written; null: the
+ * `results` folder beside the audit log.
+ */
+results_folder: string | null, };
 
 /**
  * What went wrong, as a stable code the UI branches on.
  */
-export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "internal";
+export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "internal";
 
 /**
  * An error with its code and a one-line message for the reader.
@@ -389,6 +447,10 @@ export const commands = {
   decide: (id: string, request: DecisionRequest): Promise<DecisionView> => invoke("decide", { id, request }),
   /** Read-first mode: records the unaided impression and reveals the AI. */
   recordImpression: (id: string, request: ImpressionRequest): Promise<StudyView> => invoke("record_impression", { id, request }),
+  /** Signs the study's assessment off (every flagged finding decided): makes the SR, Parametric Maps and GSPS and queues them for the PACS. */
+  signOff: (id: string): Promise<ResultsView> => invoke("sign_off", { id }),
+  /** Assessments of the study already on its PACS (or in the results folder). */
+  earlierAssessments: (id: string): Promise<Array<EarlierAssessment>> => invoke("earlier_assessments", { id }),
   /** The newest audit rows, newest first. */
   auditRecent: (limit: number): Promise<Array<AuditEntry>> => invoke("audit_recent", { limit }),
   /** Walks the audit log's hash chain. */

@@ -1,5 +1,5 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, AuditHealth, Availability, ReadingStatus, SourceState, WorklistRow } from "./bindings";
+import type { AiStatus, AuditHealth, Availability, ReadingStatus, ResultsState, SourceState, WorklistRow } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
   waiting: "Waiting",
@@ -39,6 +39,21 @@ export const READING_LABEL: Record<ReadingStatus, string> = {
   unread: "Unread",
   in_progress: "In progress",
   read: "Read",
+};
+
+export const RESULTS_LABEL: Record<ResultsState, string> = {
+  none: "",
+  queued: "Queued",
+  sent: "Sent",
+  failed: "Failed",
+};
+
+export const ASSESSMENT_LABEL: Record<string, string> = {
+  accepted: "accepted",
+  rejected: "rejected",
+  modified: "accepted, region changed",
+  added: "added by the reader",
+  not_assessed: "not assessed",
 };
 
 export function score(s: number | null | undefined): string {

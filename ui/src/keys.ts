@@ -8,7 +8,7 @@ export type ViewerAction =
   | "zoomIn" | "zoomOut" | "panLeft" | "panRight" | "panUp" | "panDown"
   | "toolWindow" | "toolPan" | "toolLength" | "toolAngle" | "toolBox"
   | "nextFinding" | "previousFinding" | "heatmap" | "contour" | "lessOpacity" | "moreOpacity"
-  | "confirm" | "dismiss" | "normal" | "abnormal" | "preset";
+  | "confirm" | "dismiss" | "signOff" | "normal" | "abnormal" | "preset";
 
 export interface KeyRow {
   /** How the help screen shows the keys. */
@@ -37,6 +37,7 @@ export const KEYS: KeyRow[] = [
   { shown: "m, t, , .", help: "Heatmap, contour, opacity", viewer: { m: "heatmap", t: "contour", ",": "lessOpacity", ".": "moreOpacity" } },
   { shown: "c, d", help: "Confirm, dismiss the selected finding", viewer: { c: "confirm", d: "dismiss" } },
   { shown: "b", help: "Draw a box to add a missed finding", viewer: { b: "toolBox" } },
+  { shown: "e", help: "Sign the study off (every flagged finding decided); its results go to the PACS", viewer: { e: "signOff" } },
   { shown: "n / y", help: "Read first: normal / abnormal", viewer: { n: "normal", y: "abnormal" } },
   { shown: "Esc", help: "Back to the worklist", viewer: { Escape: "back" } },
 ];

@@ -127,6 +127,7 @@ function App() {
               id={open.id}
               requestedAt={open.at}
               active={screen === "viewer"}
+              results={data?.rows.find((r) => r.id === open.id)?.results}
               onBack={() => setScreen("worklist")}
               onStep={step}
               onChanged={refresh}

@@ -7,6 +7,7 @@ import { auditWarning } from "./format";
 import { Findings, latest } from "./Findings";
 import { KEYS, viewerAction } from "./keys";
 import { Worklist, filterRows } from "./Worklist";
+import { Results } from "./viewer/Results";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
@@ -14,7 +15,8 @@ function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {
   return {
     id, patient_name: `PATIENT, ${id}`, patient_id: `P-${id}`, accession: `A${id}`, study_date: "2026-11-29",
     modality: "CR", body_part: "CHEST", view: "PA", images: 1, availability: "available", availability_message: null,
-    ai: "flagged", ai_message: null, ai_hidden: false, top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false, ...over,
+    ai: "flagged", ai_message: null, ai_hidden: false, top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false,
+    results: { state: "none", message: null, signed_off: 0 }, ...over,
   };
 }
 
@@ -96,6 +98,8 @@ describe("findings panel", () => {
     findings: [{ label: "opacity", score: 0.8, threshold: 0.5, flagged: true, region: null, has_heatmap: true }],
     decisions: [{ seq: 7, finding: "opacity", decision: "confirm", region: null, reason: null, recorded_at: "", row_hash: "x" }],
     impression_recorded: false,
+    can_sign_off: true,
+    results: { state: "none", message: null, signed_off: 0 },
   };
   const props = {
     selected: 0, onSelect: () => {}, heat: { label: null, mode: 1 as const, opacity: 0.5 }, onHeat: () => {},
@@ -115,6 +119,33 @@ describe("findings panel", () => {
     const el = mount(<Findings study={{ ...study, ai_hidden: true, model: null, findings: [] }} {...props} />);
     expect(el.querySelector("#read-first")).not.toBeNull();
     expect(el.querySelector(".finding")).toBeNull();
+  });
+});
+
+describe("results panel", () => {
+  const study = {
+    id: "s1", ai: "flagged", ai_hidden: false, can_sign_off: false, results: { state: "none", message: null, signed_off: 0 },
+  } as unknown as StudyView;
+
+  it("signs off only when every flag is decided, and shows the outbox state and earlier readers", () => {
+    const signOff = vi.fn();
+    const blocked = mount(<Results study={study} results={study.results} signing={false} onSignOff={signOff} earlier={[]} earlierError={null} />);
+    expect((blocked.querySelector("#sign-off") as HTMLButtonElement).disabled).toBe(true);
+    expect(blocked.textContent).toContain("Decide every flagged finding");
+    const failed = { state: "failed" as const, message: "PACS unreachable", signed_off: 1 };
+    const earlier = [{
+      sop_instance_uid: "2.25.1", reader: "READER, Ann", verified_at: "2026-12-04 10:15", workstation: "ws1", source: "pacs", corrects: [],
+      findings: [{ label: "nodule", assessment: "rejected", score: 0.79, flagged: true, reason: "stable" }],
+    }];
+    const el = mount(<Results study={{ ...study, can_sign_off: true }} results={failed} signing={false} onSignOff={signOff} earlier={earlier} earlierError={null} />);
+    const button = el.querySelector("#sign-off") as HTMLButtonElement;
+    expect(button.disabled).toBe(false);
+    expect(button.textContent).toContain("Sign off again");
+    button.click();
+    expect(signOff).toHaveBeenCalledOnce();
+    expect(el.querySelector("#results-state")?.getAttribute("data-state")).toBe("failed");
+    expect(el.textContent).toContain("Not sent yet: PACS unreachable");
+    expect(el.querySelector("#earlier-assessments li")?.textContent).toBe("nodule 0.79: rejected (stable)");
   });
 });
 

@@ -3,11 +3,12 @@
 // decisions (useDecisions) and keys (../keys) live in their own modules.
 
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { FindingView } from "../bindings";
+import type { FindingView, ResultsView } from "../bindings";
 import { fetchHeatmap, message } from "../api";
 import { Findings } from "../Findings";
 import { viewerAction, type ViewerAction } from "../keys";
 import { Annotations, Corners } from "./Overlays";
+import { Results, useEarlier } from "./Results";
 import { Renderer } from "./renderer";
 import { shaderCheck } from "./shaderCheck";
 import { fitView } from "./transform";
@@ -19,6 +20,8 @@ interface Props {
   id: string;
   requestedAt: number;
   active: boolean;
+  /** The study's results state from the worklist (kept current by events). */
+  results: ResultsView | undefined;
   onBack: () => void;
   onStep: (delta: number) => void;
   onChanged: () => void;
@@ -27,7 +30,7 @@ interface Props {
 
 type Heat = { label: string | null; mode: 1 | 2; opacity: number };
 
-export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, setStatus }: Props) {
+export function Viewer({ id, requestedAt, active, results, onBack, onStep, onChanged, setStatus }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<Renderer | null>(null);
   const [rendererError, setRendererError] = useState<string | null>(null);
@@ -42,6 +45,7 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
   const overlay = { mode: heat.label ? heat.mode : 0, opacity: heat.opacity, threshold: finding?.threshold ?? 0.5 } as const;
   const pointer = usePointer({ canvas, renderer, img, view, setView, win, setWin, size, full, overlay, readout, probe });
   const calls = useDecisions(study, setStudy, loaded.shownAt, onChanged, setStatus);
+  const { earlier, error: earlierError } = useEarlier(study?.id);
 
   // The renderer lives as long as the canvas.
   useEffect(() => {
@@ -162,6 +166,7 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
       case "moreOpacity": setHeat((h) => ({ ...h, opacity: Math.min(1, h.opacity + 0.1) })); break;
       case "confirm": if (finding) calls.decide(finding, "confirm"); break;
       case "dismiss": if (finding) calls.decide(finding, "dismiss"); break;
+      case "signOff": if (!study.can_sign_off) return false; calls.signOff(); break;
       case "normal": case "abnormal":
         if (!study.ai_hidden) return false;
         calls.impression(action === "normal" ? "normal" : "abnormal");
@@ -229,7 +234,18 @@ export function Viewer({ id, requestedAt, active, onBack, onStep, onChanged, set
           if (box) calls.decide(null, "add_missed", findingLabel, box).then(() => pointer.setMissed(null));
         }}
         onCancelMissed={() => pointer.setMissed(null)}
-      />
+      >
+        {study && (
+          <Results
+            study={study}
+            results={results ?? study.results}
+            signing={calls.signing}
+            onSignOff={calls.signOff}
+            earlier={earlier}
+            earlierError={earlierError}
+          />
+        )}
+      </Findings>
     </section>
   );
 }

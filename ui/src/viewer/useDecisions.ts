@@ -69,5 +69,21 @@ export function useDecisions(
     [study, onChanged, setStatus],
   );
 
-  return { pending, reason, setReason, decide, impression };
+  const [signing, setSigning] = useState(false);
+  const signOff = useCallback(async () => {
+    if (!study || signing) return;
+    setSigning(true);
+    try {
+      const results = await commands.signOff(study.id);
+      setStudy((s) => (s ? { ...s, results } : s));
+      setStatus(`Signed off; results ${results.state === "sent" ? "sent" : "queued for the PACS"}`);
+      onChanged();
+    } catch (e) {
+      setStatus(`Not signed off: ${message(e)}`);
+    } finally {
+      setSigning(false);
+    }
+  }, [study, signing, onChanged, setStatus]);
+
+  return { pending, reason, setReason, decide, impression, signing, signOff };
 }

@@ -150,6 +150,13 @@ pub enum EventKind {
     /// PS3.15 A.5.3.11 Security Alert (Software Configuration): a model
     /// installed into the model store, with its checksum.
     ModelInstalled,
+    /// The reader signed a study's assessment off: each AI finding's
+    /// assessment, the findings added, and the results objects made (their
+    /// UIDs), enough to make them again.
+    ResultsSignedOff,
+    /// PS3.15 A.5.3.4 DICOM Instances Transferred: results objects stored
+    /// on the PACS (or written to the results folder).
+    ResultsStored,
 }
 
 impl EventKind {
@@ -168,11 +175,13 @@ impl EventKind {
             EventKind::InstancesTransferred => "instances_transferred",
             EventKind::SettingsChanged => "settings_changed",
             EventKind::ModelInstalled => "model_installed",
+            EventKind::ResultsSignedOff => "results_signed_off",
+            EventKind::ResultsStored => "results_stored",
         }
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 13] = [
+        const ALL: [EventKind; 15] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -186,6 +195,8 @@ impl EventKind {
             EventKind::InstancesTransferred,
             EventKind::SettingsChanged,
             EventKind::ModelInstalled,
+            EventKind::ResultsSignedOff,
+            EventKind::ResultsStored,
         ];
         ALL.into_iter()
             .find(|k| k.as_str() == s)

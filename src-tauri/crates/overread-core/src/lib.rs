@@ -16,6 +16,7 @@ pub mod models;
 pub mod paths;
 pub mod pixels;
 pub mod render;
+pub mod results;
 pub mod triage;
 pub mod workstation;
 

@@ -340,6 +340,44 @@ pub fn write_part10(
     Ok(())
 }
 
+/// A Part-10 file as a C-STORE sends it: what it is, the transfer syntax
+/// its data set is encoded in, and where the data set starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFile {
+    pub sop_class_uid: String,
+    pub sop_instance_uid: String,
+    pub transfer_syntax: String,
+    /// The data set bytes (after the file meta information).
+    pub dataset: Vec<u8>,
+}
+
+/// Splits a Part-10 file for a C-STORE, after the same checks as any file
+/// (lengths walked, UIDs present).
+pub fn store_file(bytes: Vec<u8>, limits: &crate::Limits) -> Result<StoreFile> {
+    let instance = crate::from_bytes(bytes, limits)?;
+    let ts = instance.transfer_syntax();
+    if ts.deflated {
+        // The data set would go out inflated under a deflated syntax.
+        return Err(Error::UnsupportedTransferSyntax {
+            uid: ts.uid.to_string(),
+        });
+    }
+    let transfer_syntax = ts.uid.to_string();
+    let h = instance.header();
+    let (Some(class), Some(sop)) = (h.sop_class_uid.clone(), h.sop_instance_uid.clone()) else {
+        return Err(Error::MissingAttribute {
+            attribute: "SOP Class and Instance UIDs",
+        });
+    };
+    let dataset = instance.into_dataset();
+    Ok(StoreFile {
+        sop_class_uid: class,
+        sop_instance_uid: sop,
+        transfer_syntax,
+        dataset,
+    })
+}
+
 /// Overread's implementation class UID (a 2.25 UUID-derived root).
 pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.178342156427951339178163529847719416221";
 

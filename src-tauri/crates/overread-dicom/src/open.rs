@@ -400,6 +400,11 @@ impl Prefix {
 }
 
 impl Instance {
+    /// The data set's bytes as read (inflated, if the file was deflated).
+    pub(crate) fn into_dataset(self) -> Vec<u8> {
+        self.dataset
+    }
+
     /// The parsed data set (for the crate's own readers).
     pub(crate) fn object(&self) -> &Object {
         &self.object

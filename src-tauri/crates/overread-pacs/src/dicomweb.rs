@@ -26,7 +26,7 @@ const PAGE: u32 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct DicomWebClient {
-    name: String,
+    pub(crate) name: String,
     base: String,
     http: reqwest::Client,
     policy: RetryPolicy,

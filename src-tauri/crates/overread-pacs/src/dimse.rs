@@ -1,4 +1,5 @@
-//! DIMSE client (PS3.7, PS3.4 Annex C) on dicom-ul: C-ECHO, C-FIND at
+//! DIMSE client (PS3.7, PS3.4 Annex C) on dicom-ul: C-ECHO, C-STORE of our
+//! results objects, C-FIND at
 //! study, series and image level (Study Root), C-GET of single instances,
 //! whose C-STORE sub-operations arrive on the same association, and C-MOVE
 //! of single instances to our own storage SCP ([`crate::scp`]). Either way
@@ -27,12 +28,14 @@ const FIND_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.1";
 const GET_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.3";
 const MOVE_STUDY_ROOT: &str = "1.2.840.10008.5.1.4.1.2.2.2";
 /// Storage SOP classes accepted from C-GET and C-MOVE: CR, DX (presentation
-/// and processing), secondary capture.
-pub(crate) const STORAGE: [&str; 4] = [
+/// and processing), secondary capture, and the Comprehensive 3D SR our
+/// results are read back as.
+pub(crate) const STORAGE: [&str; 5] = [
     "1.2.840.10008.5.1.4.1.1.1",
     "1.2.840.10008.5.1.4.1.1.1.1",
     "1.2.840.10008.5.1.4.1.1.1.1.1",
     "1.2.840.10008.5.1.4.1.1.7",
+    "1.2.840.10008.5.1.4.1.1.88.34",
 ];
 /// One presentation context per group, so the PACS can send each instance
 /// in the syntax it is stored in instead of transcoding it.
@@ -542,6 +545,82 @@ impl DimseClient {
         let rsp = self.receive(&mut assoc, &mut |_, _, _| Ok(()))?;
         self.release(assoc);
         self.check_status("C-ECHO", &rsp)
+    }
+
+    /// C-STORE (PS3.4 Annex B) of Part-10 files on one association, each
+    /// data set in the transfer syntax it is encoded in (nothing is
+    /// transcoded). Returns once every file is stored; the first refusal is
+    /// an error with its status. Warnings (0xB000, 0xB006, 0xB007) count as
+    /// stored: the PACS kept the object.
+    pub fn store(&self, files: &[net::StoreFile]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut wanted: Vec<(&str, [&str; 1])> = Vec::new();
+        for f in files {
+            let pair = (f.sop_class_uid.as_str(), [f.transfer_syntax.as_str()]);
+            if !wanted.contains(&pair) {
+                wanted.push(pair);
+            }
+        }
+        let contexts: Vec<(&str, &[&str])> = wanted.iter().map(|(c, t)| (*c, &t[..])).collect();
+        let assoc = self.associate(&contexts, &[])?;
+        on_assoc!(assoc, |a| self.store_on(a, files))
+    }
+
+    fn store_on<S: Read + Write + CloseSocket>(
+        &self,
+        mut assoc: ClientAssociation<S>,
+        files: &[net::StoreFile],
+    ) -> Result<()> {
+        for (i, f) in files.iter().enumerate() {
+            let pc = assoc
+                .presentation_contexts()
+                .iter()
+                .find(|pc| {
+                    pc.abstract_syntax == f.sop_class_uid
+                        && pc.transfer_syntax == f.transfer_syntax
+                        && pc.reason == dicom_ul::pdu::PresentationContextResultReason::Acceptance
+                })
+                .map(|pc| pc.id)
+                .ok_or_else(|| Error::Rejected {
+                    source_name: self.name.clone(),
+                    reason: format!(
+                        "the PACS does not accept {} in {}",
+                        f.sop_class_uid, f.transfer_syntax
+                    ),
+                })?;
+            let mut cmd = NetDataset::new();
+            cmd.set_text(AFFECTED_SOP_CLASS, f.sop_class_uid.clone())
+                .set_u16(COMMAND_FIELD, 0x0001)
+                .set_u16(MESSAGE_ID, (i % 0xFFFF + 1) as u16)
+                .set_u16(PRIORITY, 0)
+                .set_u16(DATA_SET_TYPE, 0x0000)
+                .set_text(AFFECTED_SOP_INSTANCE, f.sop_instance_uid.clone());
+            self.send(&mut assoc, pc, &cmd, None)?;
+            // The data set in as many P-DATA PDUs as the PACS's maximum asks.
+            let mut writer = assoc.send_pdata(pc);
+            writer
+                .write_all(&f.dataset)
+                .and_then(|()| writer.finish())
+                .map_err(|e| Error::ConnectionLost {
+                    source_name: self.name.clone(),
+                    message: e.to_string(),
+                })?;
+            let rsp = self.receive(&mut assoc, &mut |_, _, _| Ok(()))?;
+            let status = rsp.int(STATUS).unwrap_or(0xFFFF_FFFF) as u16;
+            if !matches!(status, 0x0000 | 0xB000 | 0xB006 | 0xB007) {
+                self.release(assoc);
+                return Err(Error::Dimse {
+                    source_name: self.name.clone(),
+                    operation: "C-STORE",
+                    status,
+                    meaning: status_meaning(status).into(),
+                });
+            }
+        }
+        self.release(assoc);
+        Ok(())
     }
 
     fn check_status(&self, operation: &'static str, rsp: &NetDataset) -> Result<()> {

@@ -2,7 +2,7 @@
 //!
 //! Overread's PACS client. It queries and retrieves studies over DICOMweb
 //! (PS3.18: QIDO-RS, WADO-RS, STOW-RS) and DIMSE (PS3.7: C-ECHO, C-FIND,
-//! C-GET, C-MOVE to our own storage SCP) into a content-addressed local
+//! C-GET, C-MOVE to our own storage SCP, C-STORE of our results) into a content-addressed local
 //! [`cache`], and keeps working when the PACS is slow or down: cached
 //! studies stay usable, transient failures are retried where that is safe,
 //! and a study counts complete only when every instance the PACS listed is
@@ -32,6 +32,7 @@ pub use query::{InstanceRef, SeriesMatch, StoreOutcome, StudyMatch, StudyQuery};
 pub use tokio_util::sync::CancellationToken;
 
 use serde::Serialize;
+use std::path::PathBuf;
 
 /// Progress of a retrieve, reported before the first transfer and after
 /// each instance.
@@ -124,6 +125,80 @@ impl Client {
                 .await
             }
         }
+    }
+
+    /// Stores Part-10 files (our results objects): STOW-RS in one request,
+    /// or C-STORE on one association. Succeeds only when the PACS stored
+    /// every file.
+    pub async fn store(&self, files: &[PathBuf], cancel: &CancellationToken) -> Result<()> {
+        match self {
+            Client::DicomWeb(c) => {
+                let outcome = tokio::select! {
+                    _ = cancel.cancelled() => return Err(Error::Cancelled),
+                    r = c.store(files) => r?,
+                };
+                if !outcome.failed.is_empty() || outcome.stored.len() < files.len() {
+                    return Err(Error::Protocol {
+                        source_name: c.name.clone(),
+                        message: format!(
+                            "STOW-RS stored {} of {} objects (HTTP {}); refused: {}",
+                            outcome.stored.len(),
+                            files.len(),
+                            outcome.http_status,
+                            outcome.failed.join(", ")
+                        ),
+                    });
+                }
+                Ok(())
+            }
+            Client::Dimse(c) => {
+                let limits = overread_dicom::Limits::default();
+                let mut parts = Vec::new();
+                for f in files {
+                    let bytes = std::fs::read(f).map_err(|e| Error::Protocol {
+                        source_name: c.name.clone(),
+                        message: format!("cannot read {}: {e}", f.display()),
+                    })?;
+                    parts.push(
+                        overread_dicom::net::store_file(bytes, &limits).map_err(|e| {
+                            Error::Protocol {
+                                source_name: c.name.clone(),
+                                message: format!("{}: {e}", f.display()),
+                            }
+                        })?,
+                    );
+                }
+                let c = c.clone();
+                blocking(cancel, move || c.store(&parts)).await
+            }
+        }
+    }
+
+    /// The structured reports stored in a study (results read back).
+    pub async fn list_results(
+        &self,
+        study_uid: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<InstanceRef>> {
+        let mut listed = self.list_instances(study_uid, cancel).await?;
+        listed.retain(|i| {
+            i.sop_class_uid
+                .as_deref()
+                .is_some_and(query::is_structured_report)
+        });
+        Ok(listed)
+    }
+
+    /// Retrieves one instance into the cache (a report read back).
+    pub async fn fetch(
+        &self,
+        inst: &InstanceRef,
+        cache: &Cache,
+        cancel: &CancellationToken,
+    ) -> Result<PathBuf> {
+        self.retrieve_instance(inst, cache, cancel)
+            .await
+            .map(|o| o.path)
     }
 
     pub async fn search_studies(
@@ -253,7 +328,10 @@ pub async fn retrieve_study(
     let reused = record.instances.len();
     let mut fetched = 0;
     let listed = match listed {
-        Ok(listed) => {
+        Ok(mut listed) => {
+            // Reports and presentation states (ours among them) are not
+            // part of what the AI reads.
+            listed.retain(|i| !i.sop_class_uid.as_deref().is_some_and(query::is_non_image));
             record.expected = listed.iter().map(|i| i.sop_uid.clone()).collect();
             record
                 .instances

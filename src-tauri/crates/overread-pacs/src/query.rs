@@ -63,6 +63,22 @@ pub struct InstanceRef {
     pub sop_class_uid: Option<String>,
 }
 
+/// Objects in a study that are not images to read: structured reports,
+/// presentation states, parametric maps, segmentations. A study's retrieve
+/// for triage (and its completeness) leaves them out; results are read back
+/// on their own ([`crate::Client::list_results`]).
+pub fn is_non_image(sop_class: &str) -> bool {
+    sop_class.starts_with("1.2.840.10008.5.1.4.1.1.88.")
+        || sop_class.starts_with("1.2.840.10008.5.1.4.1.1.11.")
+        || sop_class == "1.2.840.10008.5.1.4.1.1.30"
+        || sop_class == "1.2.840.10008.5.1.4.1.1.66.4"
+}
+
+/// Structured reports (the results objects read back).
+pub fn is_structured_report(sop_class: &str) -> bool {
+    sop_class.starts_with("1.2.840.10008.5.1.4.1.1.88.")
+}
+
 pub(crate) const STUDY_UID: u32 = 0x0020_000D;
 pub(crate) const SERIES_UID: u32 = 0x0020_000E;
 pub(crate) const SOP_UID: u32 = 0x0008_0018;

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     Settings,
     /// A study source could not be read.
     Source,
+    /// The study's results could not be signed off, queued or read back.
+    Results,
     /// A fault inside Overread (a bug).
     Internal,
 }

@@ -11,9 +11,11 @@ use ts_rs::TS;
 
 mod error;
 mod id;
+mod results;
 
 pub use error::{ApiError, ErrorCode};
 pub use id::StudyId;
+pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
 
 /// Whether a study's images are here to show and infer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -89,6 +91,8 @@ pub struct WorklistRow {
     pub reading: ReadingStatus,
     /// Where the study comes from: "local" (a folder) or a PACS source's name.
     pub source: String,
+    /// Where the signed-off results stand.
+    pub results: ResultsView,
     /// Minutes since the study arrived on the worklist.
     pub waited_minutes: f64,
     /// Waited longer than the cap: moved to the top whatever the AI says.
@@ -283,6 +287,9 @@ pub struct StudyView {
     pub findings: Vec<FindingView>,
     pub decisions: Vec<DecisionView>,
     pub impression_recorded: bool,
+    /// Every flagged finding has a decision: the study may be signed off.
+    pub can_sign_off: bool,
+    pub results: ResultsView,
 }
 
 /// How the pixels fetched from `overread://localhost/pixels/{id}` map to
@@ -476,4 +483,8 @@ pub struct Settings {
     /// PACS sources: the path of a PACS configuration file (TOML), or null.
     #[serde(default)]
     pub pacs_config: Option<String>,
+    /// Where local studies' results objects are written; null: the
+    /// `results` folder beside the audit log.
+    #[serde(default)]
+    pub results_folder: Option<String>,
 }

@@ -215,21 +215,36 @@ impl Journal {
         Ok(self.log.with(|st| st.log.record_decision(event))?)
     }
 
-    /// Decisions and unaided impressions already in the log, by SOP
-    /// Instance UID, so a study's reading survives a restart.
+    /// Decisions, unaided impressions and sign-offs already in the log, by
+    /// SOP Instance UID, so a study's reading survives a restart.
     pub(crate) fn readings(&self) -> Result<HashMap<String, Reading>, ApiError> {
         let mut out: HashMap<String, Reading> = HashMap::new();
         self.log.with(|st| {
             st.log.for_each_record(
-                &[EventKind::Decision, EventKind::UnaidedImpression],
+                &[
+                    EventKind::Decision,
+                    EventKind::UnaidedImpression,
+                    EventKind::ResultsSignedOff,
+                    EventKind::ResultsStored,
+                ],
                 |record| {
                     let Some(sop) = record.study.as_ref().map(|s| s.sop_uid.clone()) else {
                         return Ok(());
                     };
                     let entry = out.entry(sop).or_default();
-                    match decision_view(&record) {
-                        Some(view) => entry.decisions.push(view),
-                        None => entry.impression_recorded = true,
+                    let key = || {
+                        record
+                            .detail
+                            .as_ref()
+                            .and_then(|d| d.get("signoff_key"))
+                            .and_then(|k| k.as_str())
+                            .map(str::to_string)
+                    };
+                    match record.kind {
+                        EventKind::Decision => entry.decisions.extend(decision_view(&record)),
+                        EventKind::UnaidedImpression => entry.impression_recorded = true,
+                        EventKind::ResultsSignedOff => entry.signoffs.extend(key()),
+                        _ => entry.stored.extend(key()),
                     }
                     Ok(())
                 },

@@ -32,6 +32,9 @@ mod owned;
 mod pacs;
 mod reading;
 mod recording;
+mod results;
+#[cfg(test)]
+mod results_tests;
 mod runner;
 mod settings;
 mod study;
@@ -80,6 +83,8 @@ pub struct Workstation {
     model_store: PathBuf,
     /// The model folder and execution provider at open: what triage loads.
     model_at_start: (String, String),
+    /// Signed-off results on their way to the PACS or the results folder.
+    outbox: results::Outbox,
     #[cfg(test)]
     between_reads: owned::Owned<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
@@ -152,6 +157,7 @@ impl Workstation {
             runtime,
             model_at_start,
             model_store: crate::models::store_for(audit_db),
+            outbox: results::Outbox::new(audit_db.parent().unwrap_or(Path::new("."))),
             #[cfg(test)]
             between_reads: owned::Owned::new("test-hook", None),
         };

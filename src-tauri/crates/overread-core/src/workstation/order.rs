@@ -64,6 +64,11 @@ mod tests {
             top_score: score,
             reading: ReadingStatus::Unread,
             source: "local".into(),
+            results: crate::api::ResultsView {
+                state: crate::api::ResultsState::None,
+                message: None,
+                signed_off: 0,
+            },
             waited_minutes: waited,
             overdue: waited >= cap,
         }

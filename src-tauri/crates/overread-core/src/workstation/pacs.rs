@@ -169,7 +169,7 @@ impl Pacs {
 
 impl Workstation {
     /// The PACS configuration and its cache, when the settings name one.
-    fn pacs_setup(&self) -> Option<Result<(PacsConfig, Cache), String>> {
+    pub(super) fn pacs_setup(&self) -> Option<Result<(PacsConfig, Cache), String>> {
         let path = self.settings.read(|s| s.pacs_config.clone())?;
         Some(
             PacsConfig::load(Path::new(&path))

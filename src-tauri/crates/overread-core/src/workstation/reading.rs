@@ -41,6 +41,30 @@ pub(crate) fn reading_status(s: &Study) -> ReadingStatus {
     }
 }
 
+/// Why a study cannot be signed off yet; None when it can: it has an AI
+/// result and every flagged finding has a decision.
+pub(crate) fn sign_off_refusal(s: &Study) -> Option<&'static str> {
+    match s.ai.outcome().map(|o| o.as_ref()) {
+        Some(Outcome::Inferred { .. }) => {}
+        Some(Outcome::Refused { .. }) => {
+            return Some("the model refused this study: there are no AI results to sign off");
+        }
+        None => return Some("this study has no AI result yet"),
+    }
+    flagged_undecided(s).then_some("decide every flagged finding before signing off")
+}
+
+fn flagged_undecided(s: &Study) -> bool {
+    match s.ai.outcome().map(|o| o.as_ref()) {
+        Some(Outcome::Inferred { inference, .. }) => inference
+            .findings
+            .iter()
+            .filter(|f| f.flagged)
+            .any(|f| !s.reading.decisions.iter().any(|d| d.finding == f.label)),
+        _ => false,
+    }
+}
+
 /// What an audit row names about a study; None when its file lacks a UID.
 pub(crate) fn study_ref(h: &Header) -> Option<StudyRef> {
     Some(StudyRef {

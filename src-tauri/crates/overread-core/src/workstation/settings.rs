@@ -24,6 +24,7 @@ impl Settings {
             read_first: false,
             max_wait_minutes: 120,
             pacs_config: None,
+            results_folder: None,
         }
     }
 
@@ -37,6 +38,7 @@ impl Settings {
             "read_first": self.read_first,
             "max_wait_minutes": self.max_wait_minutes,
             "pacs_config": self.pacs_config,
+            "results_folder": self.results_folder,
         })
     }
 
@@ -93,6 +95,13 @@ impl Settings {
         {
             return Err(ApiError::invalid(
                 "the PACS configuration must be an absolute path",
+            ));
+        }
+        if let Some(p) = &self.results_folder
+            && (p.len() > 4096 || !Path::new(p).is_absolute())
+        {
+            return Err(ApiError::invalid(
+                "the results folder must be an absolute path",
             ));
         }
         Ok(())

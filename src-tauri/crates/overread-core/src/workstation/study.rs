@@ -151,6 +151,12 @@ impl Ai {
 pub(crate) struct Reading {
     pub decisions: Vec<DecisionView>,
     pub impression_recorded: bool,
+    /// Sign-off keys, oldest first (a later one corrects the earlier).
+    pub signoffs: Vec<String>,
+    /// Sign-off keys whose objects the audit log records as stored.
+    pub stored: Vec<String>,
+    /// Why the last attempt to send the results failed (not from the log).
+    pub results_problem: Option<String>,
 }
 
 /// One study on the worklist.

@@ -8,8 +8,8 @@ use overread_infer::Model;
 use super::reading::{ai_hidden, reading_status};
 use super::study::Study;
 use crate::api::{
-    AiStatus, AuditEntry, FindingView, ImageGeometry, ModelView, Rect, StudyView, Threshold,
-    WindowPreset, WorklistRow,
+    AiStatus, AuditEntry, FindingView, ImageGeometry, ModelView, Rect, ResultsState, ResultsView,
+    StudyView, Threshold, WindowPreset, WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::ViewerImage;
@@ -110,6 +110,7 @@ pub(crate) fn worklist_row(
         top_score: top.map(|f| f.score),
         reading: reading_status(s),
         source: s.source.clone(),
+        results: results_view(s),
         waited_minutes: waited.as_secs_f64() / 60.0,
         overdue: waited >= cap,
     }
@@ -148,6 +149,26 @@ pub(crate) fn study_view(
         findings: if hidden { Vec::new() } else { findings(s) },
         decisions: s.reading.decisions.clone(),
         impression_recorded: s.reading.impression_recorded,
+        can_sign_off: !hidden && super::reading::sign_off_refusal(s).is_none(),
+        results: results_view(s),
+    }
+}
+
+/// Where a study's signed-off results stand.
+pub(crate) fn results_view(s: &Study) -> ResultsView {
+    let r = &s.reading;
+    let (state, message) = match r.signoffs.last() {
+        None => (ResultsState::None, None),
+        Some(key) if r.stored.contains(key) => (ResultsState::Sent, None),
+        Some(_) => match &r.results_problem {
+            Some(why) => (ResultsState::Failed, Some(why.clone())),
+            None => (ResultsState::Queued, None),
+        },
+    };
+    ResultsView {
+        state,
+        message,
+        signed_off: r.signoffs.len() as u32,
     }
 }
 

@@ -109,6 +109,8 @@ pub(crate) fn common(r: &StudyResults, src: &Source<'_>, id: &Identity<'_>) -> D
     ds.text(tags::SOP_INSTANCE_UID, VR::UI, sop_instance);
     ds.text(tags::INSTANCE_CREATION_DATE, VR::DA, &r.signed_date);
     ds.text(tags::INSTANCE_CREATION_TIME, VR::TM, &r.signed_time);
+    // Sign-off times are UTC.
+    ds.text(tags::TIMEZONE_OFFSET_FROM_UTC, VR::SH, "+0000");
     // Patient.
     ds.text(tags::PATIENT_NAME, VR::PN, &opt(&h.patient_name));
     ds.text(tags::PATIENT_ID, VR::LO, &opt(&h.patient_id));

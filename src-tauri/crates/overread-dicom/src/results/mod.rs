@@ -21,7 +21,7 @@ pub mod pm;
 pub mod read;
 pub mod sr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::Header;
@@ -60,7 +60,7 @@ impl OwnedCode {
 }
 
 /// The reader's call on one finding, as reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Assessment {
     /// The AI's finding, agreed with.
@@ -111,7 +111,7 @@ impl Assessment {
 
 /// A rectangle in image pixel coordinates (PS3.3 C.18.6.1.2: the top left
 /// corner of the top left pixel is 0,0).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rect {
     pub x: f64,
     pub y: f64,
@@ -149,7 +149,7 @@ impl Rect {
 }
 
 /// What the AI said about one finding.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AiResult {
     pub score: f64,
     pub threshold: f64,
@@ -157,7 +157,7 @@ pub struct AiResult {
 }
 
 /// One finding in the report: the AI's (with `ai`) or the reader's own.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FindingResult {
     /// The model's label (or the reader's name for an added finding).
     pub label: String,
@@ -169,7 +169,7 @@ pub struct FindingResult {
 }
 
 /// The model behind the AI findings (TID 4019).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Algorithm {
     pub name: String,
     pub version: String,
@@ -177,7 +177,7 @@ pub struct Algorithm {
 }
 
 /// The reader who signed the assessment off.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signer {
     pub id: String,
     pub name: String,

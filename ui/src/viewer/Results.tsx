@@ -1,0 +1,83 @@
+// A study's results: sign it off (every flagged finding decided), where its
+// results stand on the way to the PACS, and the assessments already there
+// (what a second reader needs to see).
+
+import { useEffect, useState } from "preact/hooks";
+import type { EarlierAssessment, ResultsView, StudyView } from "../bindings";
+import { commands, message } from "../api";
+import { ASSESSMENT_LABEL, RESULTS_LABEL, label, score } from "../format";
+
+/** Assessments already stored for a study, fetched when it opens. */
+export function useEarlier(id: string | undefined): { earlier: EarlierAssessment[]; error: string | null } {
+  const [earlier, setEarlier] = useState<EarlierAssessment[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setEarlier([]);
+    setError(null);
+    if (!id) return;
+    let cancelled = false;
+    commands
+      .earlierAssessments(id)
+      .then((a) => !cancelled && setEarlier(a))
+      .catch((e) => !cancelled && setError(message(e)));
+    return () => {
+      cancelled = true;
+    };
+  }, [id]);
+  return { earlier, error };
+}
+
+interface Props {
+  study: StudyView;
+  /** The live state from the worklist (the outbox changes it in the background). */
+  results: ResultsView;
+  signing: boolean;
+  onSignOff: () => void;
+  earlier: EarlierAssessment[];
+  earlierError: string | null;
+}
+
+export function Results({ study, results, signing, onSignOff, earlier, earlierError }: Props) {
+  const state = results.state;
+  return (
+    <section class="results-panel" aria-label="Results">
+      <div class="row">
+        <button id="sign-off" disabled={!study.can_sign_off || signing} onClick={onSignOff}>
+          {results.signed_off > 0 ? "Sign off again" : "Sign off"} <kbd>e</kbd>
+        </button>
+        {state !== "none" && (
+          <span id="results-state" class={`pill results ${state}`} data-state={state} title={results.message ?? ""}>
+            {RESULTS_LABEL[state]}
+          </span>
+        )}
+      </div>
+      {!study.can_sign_off && !study.ai_hidden && study.ai === "flagged" && (
+        <p class="muted hint">Decide every flagged finding to sign off.</p>
+      )}
+      {state === "failed" && results.message && <div class="banner warn">Not sent yet: {results.message}</div>}
+      {earlierError && <p class="muted">Earlier assessments could not be read: {earlierError}</p>}
+      {earlier.length > 0 && (
+        <div class="earlier" id="earlier-assessments">
+          <h3>Earlier assessments</h3>
+          {earlier.map((a) => (
+            <div class="earlier-one" key={a.sop_instance_uid} data-reader={a.reader}>
+              <div class="muted">
+                {a.reader || "unknown reader"} · {a.verified_at} · {a.workstation}
+                {a.corrects.length > 0 ? " · corrects an earlier report" : ""}
+              </div>
+              <ul>
+                {a.findings.map((f) => (
+                  <li key={f.label} data-label={f.label} data-assessment={f.assessment}>
+                    {label(f.label)}
+                    {f.score != null ? ` ${score(f.score)}` : ""}: {ASSESSMENT_LABEL[f.assessment] ?? f.assessment}
+                    {f.reason ? ` (${f.reason})` : ""}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
