@@ -6,6 +6,7 @@
 mod audit;
 mod infer;
 mod pacs;
+mod results;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,8 @@ enum Command {
     },
     /// Query and retrieve studies from a PACS (DICOMweb or DIMSE).
     Pacs(pacs::PacsArgs),
+    /// A study's signed-off results: sign off, write, send, read back.
+    Results(Box<results::ResultsArgs>),
     /// The model store: the models Settings may pick.
     Model {
         #[command(subcommand)]
@@ -202,6 +205,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Results(args) = cli.command {
+        return match results::run(*args) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("overread: {}", message.replace('\n', " "));
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Pacs(args) = cli.command {
         return match pacs::run(args) {
             Ok(code) => ExitCode::from(code),
@@ -212,9 +224,11 @@ fn main() -> ExitCode {
         };
     }
     let result = match cli.command {
-        Command::Audit { .. } | Command::Infer(_) | Command::Pacs(_) | Command::Model { .. } => {
-            Ok(())
-        }
+        Command::Audit { .. }
+        | Command::Infer(_)
+        | Command::Pacs(_)
+        | Command::Results(_)
+        | Command::Model { .. } => Ok(()),
         Command::Scan { path, json } => scan(&path, json, &limits),
         Command::Info { file, json } => info(&file, json, &limits),
         Command::Render {

@@ -1083,3 +1083,287 @@ fn dimse_over_tls_with_a_test_ca() {
         assert_eq!(said.trim().lines().count(), 1, "{name}: {said}");
     }
 }
+
+/// The results' configuration: "web" (DICOMweb, every study on the
+/// worklist) and "dimse" (the same Orthanc over DIMSE, no worklist).
+fn results_config(dir: &Path, web: u16, dimse: u16) -> PathBuf {
+    let text = format!(
+        "[cache]\ndir = {:?}\n\
+         [[source]]\nname = \"web\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{web}/dicom-web\"\n\
+         [source.timeouts]\nconnect_s = 2\nidle_s = 2\noverall_s = 20\n[source.worklist]\ndays = 36500\n\
+         [[source]]\nname = \"dimse\"\nkind = \"dimse\"\nhost = \"127.0.0.1\"\nport = {dimse}\ncalled_ae = \"ORTHANC\"\n\
+         [source.timeouts]\nidle_s = 5\n[source.worklist]\nenabled = false\n",
+        dir.join("cache")
+    );
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let path = dir.join("pacs.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+/// The SOP classes Orthanc holds for a study (QIDO-RS).
+fn classes_on(orthanc: &Orthanc, study_uid: &str) -> Vec<String> {
+    let body = orthanc.get(&format!("/dicom-web/studies/{study_uid}/instances"));
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut classes: Vec<String> = list
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["00080016"]["Value"][0].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    classes.sort();
+    classes
+}
+
+const SR: &str = "1.2.840.10008.5.1.4.1.1.88.34";
+const PM: &str = "1.2.840.10008.5.1.4.1.1.30";
+const GSPS: &str = "1.2.840.10008.5.1.4.1.1.11.1";
+
+fn reader_settings(config: &Path, reader: &str) -> overread_core::api::Settings {
+    let model =
+        std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo"))
+            .expect("model path");
+    overread_core::api::Settings {
+        sources: Vec::new(),
+        model_dir: model.display().to_string(),
+        execution_provider: "cpu".into(),
+        reader: overread_core::api::ReaderIdentity {
+            id: reader.to_lowercase(),
+            display_name: format!("{reader} Reader"),
+            role: "radiologist".into(),
+        },
+        read_first: false,
+        max_wait_minutes: 120,
+        pacs_config: Some(config.display().to_string()),
+        results_folder: None,
+    }
+}
+
+/// Confirms every flagged finding of a study and signs it off.
+fn decide_and_sign_off(
+    ws: &overread_core::workstation::Workstation,
+    id: overread_core::api::StudyId,
+) {
+    let study = ws.open_study(id).expect("open");
+    for f in study.findings.iter().filter(|f| f.flagged) {
+        ws.decide(
+            id,
+            &overread_core::api::DecisionRequest {
+                finding: f.label.clone(),
+                decision: "confirm".into(),
+                region: None,
+                reason: None,
+                display_ms: Some(1500.0),
+            },
+        )
+        .expect("decided");
+    }
+    let view = ws.sign_off(id).expect("signed off");
+    assert_eq!(view.state, overread_core::api::ResultsState::Queued);
+}
+
+#[test]
+fn signed_off_results_reach_orthanc_and_a_second_reader() {
+    use overread_core::api::ResultsState;
+    use overread_core::workstation::Workstation;
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        eprintln!("skipped: ORT_DYLIB_PATH is not set (the demo model needs ONNX Runtime)");
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let orthanc = Orthanc::start(free_port());
+    let studies = work.path().join("studies");
+    let files = overread_core::demo::generate(&studies, 3, 256, 7).expect("phantoms");
+    for f in &files {
+        orthanc.upload(f);
+    }
+    let a = work.path().join("reader-a");
+    let config = results_config(&a, orthanc.http, orthanc.dicom);
+    let ws = Workstation::open(
+        reader_settings(&config, "Ann"),
+        &a.join("audit.sqlite"),
+        None,
+    )
+    .expect("open");
+    ws.sync_pacs();
+    ws.run_triage(1);
+    let rows = ws.worklist().rows;
+    let flagged: Vec<_> = rows
+        .iter()
+        .filter(|r| r.ai == overread_core::api::AiStatus::Flagged)
+        .map(|r| r.id)
+        .collect();
+    assert!(
+        flagged.len() >= 2,
+        "two flagged phantoms expected: {rows:?}"
+    );
+    // Study ids are this session's; the UIDs find them again after a restart.
+    let first_study = files_study_uid(&ws, flagged[0]);
+    let second_study = files_study_uid(&ws, flagged[1]);
+    let first = flagged[0];
+
+    // The PACS stalls (a stopped process): the outbox keeps the results.
+    decide_and_sign_off(&ws, first);
+    orthanc.signal("-STOP");
+    assert_eq!(ws.send_results(), 0);
+    let row = ws
+        .worklist()
+        .rows
+        .into_iter()
+        .find(|r| r.id == first)
+        .expect("row");
+    assert_eq!(row.results.state, ResultsState::Failed, "{row:?}");
+    orthanc.signal("-CONT");
+    drop(ws);
+
+    // A restart: what waited goes now, once.
+    let ws = Workstation::open(
+        reader_settings(&config, "Ann"),
+        &a.join("audit.sqlite"),
+        None,
+    )
+    .expect("reopen");
+    ws.sync_pacs();
+    ws.run_triage(1);
+    let first = ws.find_study(&first_study).expect("first study");
+    let second = ws.find_study(&second_study).expect("second study");
+    let first_uid = {
+        let (signoff, objects) = ws.signed_off_objects(first).expect("objects");
+        assert_eq!(objects.len(), 3, "{signoff:?}");
+        signoff.objects[0].sop_instance_uid.clone()
+    };
+    assert_eq!(ws.send_results(), 1);
+    let row = ws
+        .worklist()
+        .rows
+        .into_iter()
+        .find(|r| r.id == first)
+        .expect("row");
+    assert_eq!(row.results.state, ResultsState::Sent, "{row:?}");
+    let on_pacs = classes_on(&orthanc, &first_study);
+    let recorded = recorded_classes(&ws, first);
+    assert!(
+        recorded.contains(&PM.to_string()),
+        "a heatmap of the flagged finding"
+    );
+    for class in recorded {
+        assert_eq!(
+            on_pacs.iter().filter(|c| **c == class).count(),
+            1,
+            "{class} once on Orthanc: {on_pacs:?}"
+        );
+    }
+    // Sending the same sign-off again stores nothing new.
+    ws.send_signed_off(first, "web").expect("sent again");
+    assert_eq!(classes_on(&orthanc, &first_study), on_pacs);
+
+    // DIMSE: C-STORE of the second study's results.
+    decide_and_sign_off(&ws, second);
+    ws.send_signed_off(second, "dimse").expect("C-STORE");
+    let stored = classes_on(&orthanc, &second_study);
+    let recorded = recorded_classes(&ws, second);
+    assert!(
+        recorded.contains(&PM.to_string()),
+        "a heatmap of the flagged finding"
+    );
+    for class in recorded {
+        assert!(stored.contains(&class), "{class} by C-STORE: {stored:?}");
+    }
+    // Its outbox entry (for "web") then stores the same objects: still once.
+    assert_eq!(ws.send_results(), 1);
+    assert_eq!(classes_on(&orthanc, &second_study), stored);
+    ws.close();
+    drop(ws);
+
+    // A second workstation process sees the first reader's assessment.
+    let b = work.path().join("reader-b");
+    let config_b = results_config(&b, orthanc.http, orthanc.dicom);
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo");
+    let out = overread(&[
+        "results",
+        "earlier",
+        &first_study,
+        "--json",
+        "--config",
+        config_b.to_str().expect("utf8"),
+        "--model",
+        model.to_str().expect("utf8"),
+        "--audit",
+        b.join("audit.sqlite").to_str().expect("utf8"),
+        "--reader",
+        "bob",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let earlier: serde_json::Value = serde_json::from_str(text.trim()).expect("json");
+    let earlier = earlier.as_array().expect("list");
+    assert_eq!(earlier.len(), 1, "{earlier:?}");
+    assert_eq!(earlier[0]["sop_instance_uid"], first_uid.as_str());
+    assert_eq!(earlier[0]["reader"], "READER, Ann");
+    let findings = earlier[0]["findings"].as_array().expect("findings");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["assessment"] == "accepted" && f["flagged"] == true),
+        "{findings:?}"
+    );
+
+    // The CLI writes the same objects again from the audit log.
+    let written = a.join("written");
+    let out = overread(&[
+        "results",
+        "write",
+        &first_study,
+        "-o",
+        written.to_str().expect("utf8"),
+        "--config",
+        config.to_str().expect("utf8"),
+        "--model",
+        model.to_str().expect("utf8"),
+        "--audit",
+        a.join("audit.sqlite").to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&written)
+        .expect("written")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.contains(&"sr.dcm".to_string()), "{names:?}");
+}
+
+/// The SOP classes of a study's latest sign-off's objects (a Parametric
+/// Map for each flagged finding that has a heatmap).
+fn recorded_classes(
+    ws: &overread_core::workstation::Workstation,
+    id: overread_core::api::StudyId,
+) -> Vec<String> {
+    let (signoff, _) = ws.signed_off_objects(id).expect("signed off");
+    let mut classes: Vec<String> = signoff
+        .objects
+        .iter()
+        .map(|o| o.sop_class_uid.clone())
+        .collect();
+    assert!(classes.contains(&SR.to_string()) && classes.contains(&GSPS.to_string()));
+    classes.sort();
+    classes
+}
+
+fn files_study_uid(
+    ws: &overread_core::workstation::Workstation,
+    id: overread_core::api::StudyId,
+) -> String {
+    ws.study_uid(id).expect("study UID")
+}

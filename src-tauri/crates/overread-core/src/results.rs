@@ -189,7 +189,10 @@ fn folder_name(key: &str) -> String {
 /// Puts a sign-off's objects in the outbox, whole or not at all.
 pub fn enqueue(outbox: &Path, entry: &Entry, objects: &[ResultObject]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(outbox)?;
-    let name = folder_name(&format!("{}_{}", entry.study_uid, entry.signoff_key));
+    let name = folder_name(&format!(
+        "{}_{}_{}",
+        entry.study_uid, entry.signoff_key, entry.destination
+    ));
     let dir = outbox.join(&name);
     if dir.is_dir() {
         return Ok(dir);

@@ -253,6 +253,33 @@ impl Journal {
         Ok(out)
     }
 
+    /// The latest sign-off of a study recorded here.
+    pub(crate) fn latest_signoff(
+        &self,
+        study_uid: &str,
+    ) -> Result<Option<crate::results::SignOff>, ApiError> {
+        let mut latest = None;
+        self.log.with(|st| {
+            st.log
+                .for_each_record(&[EventKind::ResultsSignedOff], |record| {
+                    if record
+                        .study
+                        .as_ref()
+                        .is_some_and(|s| s.study_uid == study_uid)
+                    {
+                        latest = record.detail.clone();
+                    }
+                    Ok(())
+                })
+        })?;
+        latest.map(serde_json::from_value).transpose().map_err(|e| {
+            ApiError::new(
+                crate::api::ErrorCode::Audit,
+                format!("a sign-off row cannot be read: {e}"),
+            )
+        })
+    }
+
     /// The newest rows, newest first.
     pub(crate) fn recent(&self, limit: u32) -> Result<Vec<AuditEntry>, ApiError> {
         let limit = i64::from(limit.clamp(1, 1000));

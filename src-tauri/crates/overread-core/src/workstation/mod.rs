@@ -22,12 +22,14 @@
 //! lock: they call one module at a time. Each module holds its own lock
 //! only inside its methods and calls nothing from there ([`owned`]).
 
+mod earlier;
 mod events;
 #[cfg(test)]
 mod hardening_tests;
 mod images;
 mod journal;
 mod order;
+mod outbox;
 mod owned;
 mod pacs;
 mod reading;
@@ -84,7 +86,7 @@ pub struct Workstation {
     /// The model folder and execution provider at open: what triage loads.
     model_at_start: (String, String),
     /// Signed-off results on their way to the PACS or the results folder.
-    outbox: results::Outbox,
+    outbox: outbox::Outbox,
     #[cfg(test)]
     between_reads: owned::Owned<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
@@ -157,7 +159,7 @@ impl Workstation {
             runtime,
             model_at_start,
             model_store: crate::models::store_for(audit_db),
-            outbox: results::Outbox::new(audit_db.parent().unwrap_or(Path::new("."))),
+            outbox: outbox::Outbox::new(audit_db.parent().unwrap_or(Path::new("."))),
             #[cfg(test)]
             between_reads: owned::Owned::new("test-hook", None),
         };

@@ -1,56 +1,18 @@
-//! Signing a study off and getting its results to the PACS: the sign-off
-//! makes the SR, Parametric Maps and GSPS, records them in the audit log and
-//! puts them in the outbox; [`Workstation::send_results`] stores waiting
-//! entries on the study's PACS (STOW-RS or C-STORE) or writes a local
-//! study's to the results folder, with backoff while that fails, and audits
-//! each stored entry before removing it. Opening a study reads back the
-//! assessments already on the PACS.
-
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+//! Signing a study off: the sign-off makes the SR, Parametric Maps and
+//! GSPS from the AI result and the decisions, records them in the audit log
+//! (with everything needed to make them again) and puts them in the outbox
+//! ([`super::outbox`]). A later sign-off corrects the earlier one.
 
 use overread_audit::EventKind;
-use overread_dicom::results::{Heatmap, read::read_report, write_all};
-use overread_pacs::{CancellationToken, Client};
+use overread_dicom::results::{Heatmap, ResultObject, write_all};
 
 use super::journal::Event;
-use super::owned::Owned;
-use super::study::{Here, LOCAL};
 use super::{Change, Workstation, WsResult, reading, unknown};
-use crate::api::{ApiError, EarlierAssessment, EarlierFinding, ErrorCode, ResultsView, StudyId};
+use crate::api::{ApiError, ErrorCode, ResultsView, StudyId};
 use crate::infer::Outcome;
-use crate::results::{self, Entry, Pending, SignOff};
+use crate::results::{self, Entry, SignOff};
 
-/// Backoff between attempts to send one entry: 30 s doubling to 10 min.
-fn backoff(attempts: u32) -> Duration {
-    Duration::from_secs(30u64.saturating_mul(1 << attempts.min(5)).min(600))
-}
-
-/// The outbox's folder and what sending has learned (in memory).
-#[derive(Debug)]
-pub(crate) struct Outbox {
-    pub dir: PathBuf,
-    /// `<audit dir>/results`: local studies' results when Settings name none.
-    pub default_results: PathBuf,
-    sending: AtomicBool,
-    /// Per entry folder: failed attempts and when to try again.
-    retry: Owned<HashMap<PathBuf, (u32, Instant)>>,
-}
-
-impl Outbox {
-    pub(crate) fn new(audit_dir: &Path) -> Outbox {
-        Outbox {
-            dir: audit_dir.join("outbox"),
-            default_results: audit_dir.join("results"),
-            sending: AtomicBool::new(false),
-            retry: Owned::new("outbox", HashMap::new()),
-        }
-    }
-}
-
-fn results_error(message: impl Into<String>) -> ApiError {
+pub(crate) fn results_error(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::Results, message)
 }
 
@@ -172,227 +134,102 @@ impl Workstation {
         Ok(view)
     }
 
-    /// Sends what waits in the outbox (entries whose backoff has passed);
-    /// returns how many were stored. One pass; the app calls it after each
-    /// sign-off and every half minute.
-    pub fn send_results(&self) -> usize {
-        if self.outbox.sending.swap(true, Ordering::SeqCst) {
-            return 0;
-        }
-        struct Lower<'a>(&'a AtomicBool);
-        impl Drop for Lower<'_> {
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::SeqCst);
-            }
-        }
-        let _lower = Lower(&self.outbox.sending);
-        let now = Instant::now();
-        let mut stored = 0;
-        for pending in results::pending(&self.outbox.dir) {
-            let Ok(p) = pending else { continue };
-            let due = self
-                .outbox
-                .retry
-                .read(|r| r.get(&p.dir).is_none_or(|(_, at)| *at <= now));
-            if !due {
-                continue;
-            }
-            let outcome = self.send_entry(&p);
-            let study = self.studies.by_uid(&p.entry.study_uid);
-            match outcome {
-                Ok(()) => {
-                    stored += 1;
-                    self.outbox.retry.write(|r| r.remove(&p.dir));
-                }
-                Err(why) => {
-                    self.outbox.retry.write(|r| {
-                        let (attempts, at) = r.entry(p.dir.clone()).or_insert((0, now));
-                        *attempts += 1;
-                        *at = now + backoff(*attempts);
-                    });
-                    if let Some(id) = study {
-                        self.studies
-                            .update(id, |s| s.reading.results_problem = Some(why));
-                    }
-                }
-            }
-            if let Some(id) = study {
-                self.emit(Change::rows(vec![id]));
-            }
-        }
-        stored
+    /// A worklist study's Study Instance UID.
+    pub fn study_uid(&self, id: StudyId) -> Option<String> {
+        self.studies
+            .get(id, |s| s.header.study_instance_uid.clone())
+            .flatten()
     }
 
-    /// Stores one entry where it goes, audits it, and removes it.
-    fn send_entry(&self, p: &Pending) -> Result<(), String> {
-        let destination = if p.entry.destination == LOCAL {
-            let folder = self
-                .settings
-                .read(|s| s.results_folder.clone())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| self.outbox.default_results.clone());
-            let files: Vec<(String, PathBuf)> = p
-                .entry
-                .objects
-                .iter()
-                .zip(&p.files)
-                .map(|(o, f)| (format!("{}_{}", o.kind, o.sop_instance_uid), f.clone()))
-                .collect();
-            results::write_to_folder(&folder, &p.entry.study_uid, &files)
-                .map_err(|e| format!("cannot write to {}: {e}", folder.display()))?;
-            folder.display().to_string()
-        } else {
-            let (config, _cache) = self
-                .pacs_setup()
-                .ok_or_else(|| "no PACS configuration is set".to_string())??;
-            let source = config
-                .source(&p.entry.destination)
-                .map_err(|e| e.to_string())?;
-            let client = Client::new(source).map_err(|e| e.to_string())?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime
-                .block_on(client.store(&p.files, &CancellationToken::new()))
-                .map_err(|e| e.to_string())?;
-            p.entry.destination.clone()
-        };
-        // Stored: audited before the entry goes (sending it again stores it once).
-        let study = self
-            .studies
-            .by_uid(&p.entry.study_uid)
-            .and_then(|id| self.studies.get(id, |s| reading::study_ref(&s.header)))
-            .flatten();
-        self.journal
-            .record(Event {
-                study,
-                detail: serde_json::json!({
-                    "signoff_key": p.entry.signoff_key,
-                    "destination": destination,
-                    "objects": p.entry.objects,
-                }),
-                ..Event::new(EventKind::ResultsStored, None)
-            })
-            .map_err(|e| format!("stored, but the audit log refused the record: {e}"))?;
-        if let Some(id) = self.studies.by_uid(&p.entry.study_uid) {
-            self.studies.update(id, |s| {
-                s.reading.stored.push(p.entry.signoff_key.clone());
-                s.reading.results_problem = None;
-            });
-        }
-        let _ = std::fs::remove_dir_all(&p.dir);
-        Ok(())
+    /// The worklist's study with this Study Instance UID.
+    pub fn find_study(&self, study_uid: &str) -> Option<StudyId> {
+        self.studies.by_uid(study_uid)
     }
 
-    /// Assessments of the study already stored where it came from: the
-    /// PACS's structured reports (QIDO-RS or C-FIND, then WADO-RS or
-    /// C-GET), or a local study's results folder. Oldest first.
-    pub fn earlier_assessments(&self, id: StudyId) -> WsResult<Vec<EarlierAssessment>> {
-        let (study_uid, source, here) = self
+    /// The objects of the study's latest sign-off here, made again from its
+    /// audit row, the study's image and its AI result (from the model that
+    /// was signed off: its heatmaps become the Parametric Maps). Their UIDs
+    /// must be the ones recorded, or nothing is returned.
+    pub fn signed_off_objects(&self, id: StudyId) -> WsResult<(SignOff, Vec<ResultObject>)> {
+        let (header, outcome, model) = self
             .studies
             .get(id, |s| {
                 (
-                    s.header.study_instance_uid.clone(),
-                    s.source.clone(),
-                    s.here.clone(),
+                    s.header.clone(),
+                    s.ai.outcome().cloned(),
+                    s.ai.model().cloned(),
                 )
             })
             .ok_or_else(|| unknown(id))?;
-        let Some(study_uid) = study_uid else {
-            return Ok(Vec::new());
-        };
-        let limits = overread_dicom::Limits::default();
-        let mut files: Vec<PathBuf> = Vec::new();
-        if source == LOCAL || matches!(here, Here::Evicted) {
-            let folder = self
-                .settings
-                .read(|s| s.results_folder.clone())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| self.outbox.default_results.clone());
-            let dir = folder.join(study_uid.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-            if let Ok(entries) = std::fs::read_dir(dir) {
-                files.extend(entries.flatten().map(|e| e.path()).filter(|p| {
-                    p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("sr_"))
-                }));
-            }
-        } else {
-            let (config, cache) = self
-                .pacs_setup()
-                .ok_or_else(|| results_error("no PACS configuration is set"))?
-                .map_err(results_error)?;
-            let client = config
-                .source(&source)
-                .and_then(Client::new)
-                .map_err(|e| results_error(e.to_string()))?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| results_error(e.to_string()))?;
-            let cancel = CancellationToken::new();
-            runtime.block_on(async {
-                let listed = client
-                    .list_results(&study_uid, &cancel)
-                    .await
-                    .map_err(|e| results_error(e.to_string()))?;
-                for inst in listed {
-                    let path = client
-                        .fetch(&inst, &cache, &cancel)
-                        .await
-                        .map_err(|e| results_error(e.to_string()))?;
-                    files.push(path);
+        let study_uid = header
+            .study_instance_uid
+            .clone()
+            .ok_or_else(reading::invalid_study)?;
+        let signoff = self
+            .journal
+            .latest_signoff(&study_uid)?
+            .ok_or_else(|| results_error("this study has not been signed off here"))?;
+        let mut heatmaps = Vec::new();
+        if !signoff.heatmaps.is_empty() {
+            let same_model =
+                matches!((&signoff.algorithm, &model), (Some(a), Some(m)) if a.sha256 == m.sha256);
+            let inference = match outcome.as_deref() {
+                Some(Outcome::Inferred { inference, .. }) if same_model => inference,
+                _ => {
+                    return Err(results_error(
+                        "the heatmaps need the AI result of the model that was signed off: triage the study with it first",
+                    ));
                 }
-                Ok::<(), ApiError>(())
-            })?;
+            };
+            for label in &signoff.heatmaps {
+                let reg = inference.registered(label).ok_or_else(|| {
+                    results_error(format!("the model has no heatmap for {label:?}"))
+                })?;
+                heatmaps.push(Heatmap {
+                    label: label.clone(),
+                    values: reg.values,
+                });
+            }
         }
-        let mut out: Vec<EarlierAssessment> = files
-            .into_iter()
-            .filter_map(|path| {
-                let bytes = std::fs::read(&path).ok()?;
-                // Reports that are not TID 1500 assessments are not ours to show.
-                let r = read_report(bytes, &limits).ok()?;
-                Some(EarlierAssessment {
-                    sop_instance_uid: r.sop_instance_uid,
-                    reader: super::view::person_name(r.reader.as_deref()),
-                    verified_at: r.verified_at.as_deref().map(dicom_dt).unwrap_or_default(),
-                    workstation: r.workstation.unwrap_or_default(),
-                    source: source.clone(),
-                    corrects: r.predecessors,
-                    findings: r
-                        .findings
-                        .into_iter()
-                        .map(|f| EarlierFinding {
-                            label: f.label,
-                            assessment: f
-                                .assessment
-                                .map(|a| a.as_str().to_string())
-                                .unwrap_or_default(),
-                            score: f.ai.map(|a| a.score),
-                            flagged: f.ai.map(|a| a.flagged),
-                            reason: f.reason,
-                        })
-                        .collect(),
-                })
-            })
+        let objects = write_all(&signoff.study_results(header, heatmaps))
+            .map_err(|e| results_error(e.to_string()))?;
+        let made: Vec<&str> = objects
+            .iter()
+            .map(|o| o.sop_instance_uid.as_str())
             .collect();
-        out.sort_by(|a, b| a.verified_at.cmp(&b.verified_at));
-        Ok(out)
+        let recorded: Vec<&str> = signoff
+            .objects
+            .iter()
+            .map(|o| o.sop_instance_uid.as_str())
+            .collect();
+        if made != recorded {
+            return Err(results_error(
+                "the objects made again are not those recorded at sign-off",
+            ));
+        }
+        Ok((signoff, objects))
     }
-}
 
-/// DICOM DT → "YYYY-MM-DD HH:MM".
-fn dicom_dt(dt: &str) -> String {
-    let d: String = dt.chars().take_while(|c| c.is_ascii_digit()).collect();
-    match (d.get(..8), d.get(8..12)) {
-        (Some(date), Some(time)) => format!(
-            "{}-{}-{} {}:{}",
-            &date[..4],
-            &date[4..6],
-            &date[6..],
-            &time[..2],
-            &time[2..]
-        ),
-        _ => dt.to_string(),
+    /// Sends the latest sign-off's objects to `destination` (a PACS source
+    /// of the configuration, or "local" for the results folder) now,
+    /// through the outbox: audited when stored, kept when it fails.
+    pub fn send_signed_off(&self, id: StudyId, destination: &str) -> WsResult<()> {
+        let (signoff, objects) = self.signed_off_objects(id)?;
+        let study_uid = self
+            .studies
+            .get(id, |s| s.header.study_instance_uid.clone())
+            .flatten()
+            .ok_or_else(reading::invalid_study)?;
+        let entry = Entry {
+            study_uid,
+            signoff_key: signoff.signoff_key.clone(),
+            destination: destination.to_string(),
+            objects: signoff.objects.clone(),
+        };
+        let dir = results::enqueue(&self.outbox.dir, &entry, &objects)
+            .map_err(|e| results_error(format!("cannot put the results in the outbox: {e}")))?;
+        self.send_dir(&dir).map_err(results_error)?;
+        self.emit(Change::rows(vec![id]));
+        Ok(())
     }
 }
