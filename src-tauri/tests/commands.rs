@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use overread_app::config::{ExportTo, SettingsPath};
 use overread_core::api::{
-    AuditEntry, ChainStatus, DecisionView, ExportResult, Settings, StudyView, Worklist,
+    AuditEntry, ChainStatus, DecisionView, EarlierAssessment, ExportResult, ResultsView, Settings,
+    StudyView, Worklist,
 };
 use overread_core::workstation::Workstation;
 use serde_json::{Value, json};
@@ -195,18 +196,34 @@ fn open_decide_verify_export_through_ipc() {
     let bad = json!({"id": top.id, "request": {"finding": "fracture", "decision": "confirm",
         "region": null, "reason": null, "display_ms": 1200.0}});
     assert_eq!(code(invoke(&f, "decide", bad)), "unknown_finding");
+    // Not signed off while a flagged finding is undecided (a typed error).
+    if study.findings.iter().any(|f| f.flagged) {
+        assert_eq!(
+            code(invoke(&f, "sign_off", json!({"id": top.id}))),
+            "results"
+        );
+    }
     let req = json!({"id": top.id, "request": {"finding": finding, "decision": "dismiss",
         "region": null, "reason": "artefact", "display_ms": 1500.0}});
     let d: DecisionView = ok(invoke(&f, "decide", req));
+    let signed: ResultsView = ok(invoke(&f, "sign_off", json!({"id": top.id})));
+    assert_eq!(signed.signed_off, 1);
+    assert_eq!(f.ws.send_results(), 1);
+    let earlier: Vec<EarlierAssessment> =
+        ok(invoke(&f, "earlier_assessments", json!({"id": top.id})));
+    assert_eq!(earlier.len(), 1);
+    assert_eq!(earlier[0].findings[0].assessment, "rejected");
     assert_eq!(d.decision, "dismiss");
     assert_eq!(d.row_hash.len(), 64);
 
     let recent: Vec<AuditEntry> = ok(invoke(&f, "audit_recent", json!({"limit": 50})));
-    assert_eq!(
-        recent[0].seq, d.seq,
-        "newest first, and the decision is the newest"
+    assert!(recent[0].seq > d.seq, "newest first");
+    assert_eq!(recent[0].kind, "results_stored");
+    assert!(
+        recent
+            .iter()
+            .any(|r| r.seq == d.seq && r.kind == "decision")
     );
-    assert_eq!(recent[0].kind, "decision");
     let chain: ChainStatus = ok(invoke(&f, "verify_chain", json!({})));
     assert!(chain.ok, "{chain:?}");
 

@@ -162,6 +162,22 @@ def main():
         s.wait("return document.querySelector('.finding .decision.dismiss') ? 1 : 0", 20, "dismissed decision")
         canvas_stats(s, out / "5-dismissed.png", s.screenshot())
 
+        print("sign the study off: its results leave through the outbox")
+        s.wait("const b = document.getElementById('sign-off'); return b && !b.disabled ? 1 : 0", 10, "sign-off allowed")
+        s.keys("e")
+        state = s.wait("const e = document.getElementById('results-state'); "
+                       "return e && e.dataset.state === 'sent' ? e.dataset.state : null", 60, "results sent")
+        check(state == "sent", "sign-off: the viewer shows the results sent")
+        row_state = s.wait("const r = document.querySelector('tr.selected td.results'); "
+                           "return r && r.dataset.results === 'sent' ? r.dataset.results : null", 20, "worklist results state")
+        check(row_state == "sent", "sign-off: the worklist row shows the results sent")
+        shown = s.wait("const e = document.querySelectorAll('#earlier-assessments li[data-assessment=rejected]'); "
+                       "return e.length || null", 20, "the assessment read back")
+        check(shown == 1, "the stored report is read back: the dismissed finding shows as rejected")
+        (out / "5b-signed-off.png").write_bytes(s.screenshot())
+        written = sorted(p.name.split("_")[0] for p in (work / "results").glob("*/*.dcm"))
+        check(written == ["gsps", "pm", "sr"], f"the results folder holds SR, Parametric Map and GSPS: {written}")
+
         if rg1_patient:
             print("the shader against its CPU reference, on RG1")
             s.execute("""
@@ -210,6 +226,9 @@ def main():
                    stdout=subprocess.DEVNULL)
     with open(export, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    kinds = [r["kind"] for r in rows]
+    check(kinds.count("results_signed_off") == 1 and kinds.count("results_stored") == 1,
+          "the sign-off and the stored results are audit rows")
     decisions = [r for r in rows if r["kind"] == "decision"]
     check(len(decisions) == 2, f"exactly two decisions in the log ({len(decisions)})")
     if len(decisions) == 2:

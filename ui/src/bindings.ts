@@ -96,6 +96,10 @@ source: string,
  */
 results: ResultsView, 
 /**
+ * Every flagged finding has a decision: the study may be signed off.
+ */
+can_sign_off: boolean, 
+/**
  * Minutes since the study arrived on the worklist.
  */
 waited_minutes: number, 

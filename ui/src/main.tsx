@@ -127,7 +127,7 @@ function App() {
               id={open.id}
               requestedAt={open.at}
               active={screen === "viewer"}
-              results={data?.rows.find((r) => r.id === open.id)?.results}
+              row={data?.rows.find((r) => r.id === open.id)}
               onBack={() => setScreen("worklist")}
               onStep={step}
               onChanged={refresh}

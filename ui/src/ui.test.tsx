@@ -16,7 +16,7 @@ function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {
     id, patient_name: `PATIENT, ${id}`, patient_id: `P-${id}`, accession: `A${id}`, study_date: "2026-11-29",
     modality: "CR", body_part: "CHEST", view: "PA", images: 1, availability: "available", availability_message: null,
     ai: "flagged", ai_message: null, ai_hidden: false, top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false,
-    results: { state: "none", message: null, signed_off: 0 }, ...over,
+    results: { state: "none", message: null, signed_off: 0 }, can_sign_off: false, ...over,
   };
 }
 
@@ -129,7 +129,7 @@ describe("results panel", () => {
 
   it("signs off only when every flag is decided, and shows the outbox state and earlier readers", () => {
     const signOff = vi.fn();
-    const blocked = mount(<Results study={study} results={study.results} signing={false} onSignOff={signOff} earlier={[]} earlierError={null} />);
+    const blocked = mount(<Results study={study} canSignOff={false} results={study.results} signing={false} onSignOff={signOff} earlier={[]} earlierError={null} />);
     expect((blocked.querySelector("#sign-off") as HTMLButtonElement).disabled).toBe(true);
     expect(blocked.textContent).toContain("Decide every flagged finding");
     const failed = { state: "failed" as const, message: "PACS unreachable", signed_off: 1 };
@@ -137,7 +137,7 @@ describe("results panel", () => {
       sop_instance_uid: "2.25.1", reader: "READER, Ann", verified_at: "2026-12-04 10:15", workstation: "ws1", source: "pacs", corrects: [],
       findings: [{ label: "nodule", assessment: "rejected", score: 0.79, flagged: true, reason: "stable" }],
     }];
-    const el = mount(<Results study={{ ...study, can_sign_off: true }} results={failed} signing={false} onSignOff={signOff} earlier={earlier} earlierError={null} />);
+    const el = mount(<Results study={study} canSignOff={true} results={failed} signing={false} onSignOff={signOff} earlier={earlier} earlierError={null} />);
     const button = el.querySelector("#sign-off") as HTMLButtonElement;
     expect(button.disabled).toBe(false);
     expect(button.textContent).toContain("Sign off again");

@@ -7,8 +7,9 @@ import type { EarlierAssessment, ResultsView, StudyView } from "../bindings";
 import { commands, message } from "../api";
 import { ASSESSMENT_LABEL, RESULTS_LABEL, label, score } from "../format";
 
-/** Assessments already stored for a study, fetched when it opens. */
-export function useEarlier(id: string | undefined): { earlier: EarlierAssessment[]; error: string | null } {
+/** Assessments already stored for a study, fetched when it opens and
+ * again when its own results have been stored. */
+export function useEarlier(id: string | undefined, state: string | undefined): { earlier: EarlierAssessment[]; error: string | null } {
   const [earlier, setEarlier] = useState<EarlierAssessment[]>([]);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -23,12 +24,14 @@ export function useEarlier(id: string | undefined): { earlier: EarlierAssessment
     return () => {
       cancelled = true;
     };
-  }, [id]);
+  }, [id, state === "sent"]);
   return { earlier, error };
 }
 
 interface Props {
   study: StudyView;
+  /** From the worklist row, which follows each decision. */
+  canSignOff: boolean;
   /** The live state from the worklist (the outbox changes it in the background). */
   results: ResultsView;
   signing: boolean;
@@ -37,12 +40,12 @@ interface Props {
   earlierError: string | null;
 }
 
-export function Results({ study, results, signing, onSignOff, earlier, earlierError }: Props) {
+export function Results({ study, canSignOff, results, signing, onSignOff, earlier, earlierError }: Props) {
   const state = results.state;
   return (
     <section class="results-panel" aria-label="Results">
       <div class="row">
-        <button id="sign-off" disabled={!study.can_sign_off || signing} onClick={onSignOff}>
+        <button id="sign-off" disabled={!canSignOff || signing} onClick={onSignOff}>
           {results.signed_off > 0 ? "Sign off again" : "Sign off"} <kbd>e</kbd>
         </button>
         {state !== "none" && (
@@ -51,7 +54,7 @@ export function Results({ study, results, signing, onSignOff, earlier, earlierEr
           </span>
         )}
       </div>
-      {!study.can_sign_off && !study.ai_hidden && study.ai === "flagged" && (
+      {!canSignOff && !study.ai_hidden && study.ai === "flagged" && (
         <p class="muted hint">Decide every flagged finding to sign off.</p>
       )}
       {state === "failed" && results.message && <div class="banner warn">Not sent yet: {results.message}</div>}

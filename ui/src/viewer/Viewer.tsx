@@ -3,7 +3,7 @@
 // decisions (useDecisions) and keys (../keys) live in their own modules.
 
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { FindingView, ResultsView } from "../bindings";
+import type { FindingView, WorklistRow } from "../bindings";
 import { fetchHeatmap, message } from "../api";
 import { Findings } from "../Findings";
 import { viewerAction, type ViewerAction } from "../keys";
@@ -20,8 +20,9 @@ interface Props {
   id: string;
   requestedAt: number;
   active: boolean;
-  /** The study's results state from the worklist (kept current by events). */
-  results: ResultsView | undefined;
+  /** The study's worklist row (kept current by events): its results state
+   * and whether it may be signed off now. */
+  row: WorklistRow | undefined;
   onBack: () => void;
   onStep: (delta: number) => void;
   onChanged: () => void;
@@ -30,7 +31,7 @@ interface Props {
 
 type Heat = { label: string | null; mode: 1 | 2; opacity: number };
 
-export function Viewer({ id, requestedAt, active, results, onBack, onStep, onChanged, setStatus }: Props) {
+export function Viewer({ id, requestedAt, active, row, onBack, onStep, onChanged, setStatus }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<Renderer | null>(null);
   const [rendererError, setRendererError] = useState<string | null>(null);
@@ -45,7 +46,9 @@ export function Viewer({ id, requestedAt, active, results, onBack, onStep, onCha
   const overlay = { mode: heat.label ? heat.mode : 0, opacity: heat.opacity, threshold: finding?.threshold ?? 0.5 } as const;
   const pointer = usePointer({ canvas, renderer, img, view, setView, win, setWin, size, full, overlay, readout, probe });
   const calls = useDecisions(study, setStudy, loaded.shownAt, onChanged, setStatus);
-  const { earlier, error: earlierError } = useEarlier(study?.id);
+  const results = row?.results ?? study?.results;
+  const canSignOff = row?.can_sign_off ?? study?.can_sign_off ?? false;
+  const { earlier, error: earlierError } = useEarlier(study?.id, results?.state);
 
   // The renderer lives as long as the canvas.
   useEffect(() => {
@@ -166,7 +169,7 @@ export function Viewer({ id, requestedAt, active, results, onBack, onStep, onCha
       case "moreOpacity": setHeat((h) => ({ ...h, opacity: Math.min(1, h.opacity + 0.1) })); break;
       case "confirm": if (finding) calls.decide(finding, "confirm"); break;
       case "dismiss": if (finding) calls.decide(finding, "dismiss"); break;
-      case "signOff": if (!study.can_sign_off) return false; calls.signOff(); break;
+      case "signOff": if (!canSignOff) return false; calls.signOff(); break;
       case "normal": case "abnormal":
         if (!study.ai_hidden) return false;
         calls.impression(action === "normal" ? "normal" : "abnormal");
@@ -238,6 +241,7 @@ export function Viewer({ id, requestedAt, active, results, onBack, onStep, onCha
         {study && (
           <Results
             study={study}
+            canSignOff={canSignOff}
             results={results ?? study.results}
             signing={calls.signing}
             onSignOff={calls.signOff}

@@ -76,7 +76,7 @@ export function useDecisions(
     try {
       const results = await commands.signOff(study.id);
       setStudy((s) => (s ? { ...s, results } : s));
-      setStatus(`Signed off; results ${results.state === "sent" ? "sent" : "queued for the PACS"}`);
+      setStatus(`Signed off; results ${results.state === "sent" ? "sent" : "queued to send"}`);
       onChanged();
     } catch (e) {
       setStatus(`Not signed off: ${message(e)}`);

@@ -93,6 +93,8 @@ pub struct WorklistRow {
     pub source: String,
     /// Where the signed-off results stand.
     pub results: ResultsView,
+    /// Every flagged finding has a decision: the study may be signed off.
+    pub can_sign_off: bool,
     /// Minutes since the study arrived on the worklist.
     pub waited_minutes: f64,
     /// Waited longer than the cap: moved to the top whatever the AI says.

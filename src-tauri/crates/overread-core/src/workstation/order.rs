@@ -69,6 +69,7 @@ mod tests {
                 message: None,
                 signed_off: 0,
             },
+            can_sign_off: false,
             waited_minutes: waited,
             overdue: waited >= cap,
         }

@@ -222,3 +222,36 @@ fn the_code_table_in_docs_matches_the_code() {
         "docs/results-codes.md lacks {missing:?} and has {extra:?} that the code does not"
     );
 }
+
+#[test]
+fn damaged_reports_read_back_cleanly_or_fail_with_a_reason() {
+    let objects = write_all(&example("ws-test/41", None)).expect("the example is valid");
+    let sr = &objects[0].bytes;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // Flipped bytes, cut files and garbage lengths: never a panic.
+    for _ in 0..500 {
+        let mut bytes = sr.clone();
+        match next() % 3 {
+            0 => {
+                for _ in 0..1 + next() % 8 {
+                    let at = (next() as usize) % bytes.len();
+                    bytes[at] = next() as u8;
+                }
+            }
+            1 => bytes.truncate((next() as usize) % bytes.len()),
+            _ => {
+                let at = 132 + (next() as usize) % (bytes.len() - 136);
+                bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+            }
+        }
+        if let Err(e) = read_report(bytes, &Limits::default()) {
+            assert!(!e.to_string().contains('\n'), "one line: {e}");
+        }
+    }
+}
