@@ -208,7 +208,20 @@ fn open_decide_verify_export_through_ipc() {
     let d: DecisionView = ok(invoke(&f, "decide", req));
     let signed: ResultsView = ok(invoke(&f, "sign_off", json!({"id": top.id})));
     assert_eq!(signed.signed_off, 1);
-    assert_eq!(f.ws.send_results(), 1);
+    // The command starts the outbox's sender; the local results folder takes them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+        let row = w.rows.iter().find(|r| r.id == top.id).expect("row");
+        if row.results.state == overread_core::api::ResultsState::Sent {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "results not sent: {row:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let earlier: Vec<EarlierAssessment> =
         ok(invoke(&f, "earlier_assessments", json!({"id": top.id})));
     assert_eq!(earlier.len(), 1);
