@@ -15,8 +15,8 @@ cargo build --locked -p overread-cli -p overread-app --features overread-app/cus
 overread="$root/target/debug/overread"
 
 demo="$root/demo"
-if [ ! -f "$demo/studies/phantom-truth.json" ]; then
-    "$overread" demo generate "$demo/studies" --count 12 --size 1024
+if [ ! -f "$demo/studies/phantom-priors.json" ]; then
+    "$overread" demo generate "$demo/studies" --count 12 --size 1024 --priors 1
 fi
 cp -f "$root/.cache/corpus/pydicom-data/RG1_UNCR.dcm" "$demo/studies/RG1_UNCR.dcm"
 echo

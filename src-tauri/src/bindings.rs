@@ -40,6 +40,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         FindingView,
         DecisionView,
         StudyView,
+        PriorView,
         ResultsState,
         ResultsView,
         EarlierFinding,

@@ -68,7 +68,7 @@ def main():
     out.mkdir(parents=True)
     work = Path(tempfile.mkdtemp(prefix="overread-e2e-"))
     demo = work / "demo"
-    subprocess.run([str(cli), "demo", "generate", str(demo), "--count", "12", "--size", "1024"],
+    subprocess.run([str(cli), "demo", "generate", str(demo), "--count", "12", "--size", "1024", "--priors", "1"],
                    check=True, stdout=subprocess.DEVNULL)
     corpus = os.environ.get("OVERREAD_CORPUS")
     if corpus and (Path(corpus) / "pydicom-data/RG1_UNCR.dcm").is_file():
@@ -198,6 +198,18 @@ def main():
                 check(ok and n > 1_000_000 and r["graded"] > n // 20,
                       f"window C {center} W {width}: {r['exact']}/{n} pixels exact ({r['graded']} inside the window), "
                       f"max |Δ| {r['maxDiff']} grey level(s) ({'exact required' if integer else 'at most 1 allowed'})")
+
+        print("a patient with priors: found and compared without asking")
+        s.execute("""
+            const row = Array.from(document.querySelectorAll('tr[data-id]'))
+                .find(r => r.children[2].innerText.trim() === 'OVRPRI1013');
+            row.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}));""")
+        priors = s.wait("return document.querySelectorAll('#priors .prior-link').length || null", 30, "the priors")
+        check(priors == 2, f"the latest study of the patient lists its {priors} priors")
+        line = s.wait("const e = document.querySelector('.finding .prior'); return e ? e.innerText : null", 10,
+                      "the comparison with the newest prior")
+        check(" now; " in line and " on 2025-" in line, f"finding compared with the newest prior: {line}")
+        (out / "5c-priors.png").write_bytes(s.screenshot())
 
         print("audit screen")
         s.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kbd2", "actions": [

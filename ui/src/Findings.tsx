@@ -23,6 +23,8 @@ interface Props {
   missed: { x: number; y: number; width: number; height: number } | null;
   onMissed: (label: string) => void;
   onCancelMissed: () => void;
+  /** Opens a prior of the study. */
+  onOpenPrior?: (id: string) => void;
   /** The results panel, below the findings. */
   children?: ComponentChildren;
 }
@@ -60,6 +62,16 @@ export function Findings(p: Props) {
               )}
             </div>
           )}
+          {s.priors.length > 0 && (
+            <div class="priors" id="priors">
+              Priors:{" "}
+              {s.priors.map((pr) => (
+                <button key={pr.id} class="prior-link" data-id={pr.id} title={`${pr.accession} · AI ${pr.ai}`} onClick={() => p.onOpenPrior?.(pr.id)}>
+                  {pr.study_date}
+                </button>
+              ))}
+            </div>
+          )}
           {s.ai === "refused" && <div class="banner warn">Not inferred: {s.ai_message}</div>}
           {s.ai === "error" && <div class="banner error">AI error: {s.ai_message}</div>}
           {(s.ai === "queued" || s.ai === "running") && <div class="banner">AI result pending…</div>}
@@ -83,6 +95,7 @@ export function Findings(p: Props) {
                   <div class="row muted">
                     score <span class="num">{score(f.score)}</span> · threshold <span class="num">{score(f.threshold)}</span>
                   </div>
+                  {f.prior && <div class="prior muted" data-label={f.label}>{f.prior}</div>}
                   <div class="scorebar">
                     <div class="fill" style={{ width: `${Math.round(f.score * 100)}%` }} />
                     <div class="mark" style={{ left: `${Math.round(f.threshold * 100)}%` }} />

@@ -194,7 +194,12 @@ export type Rect = { x: number, y: number, width: number, height: number, };
 /**
  * One AI finding on a study.
  */
-export type FindingView = { label: string, score: number, threshold: number, flagged: boolean, region: Rect | null, has_heatmap: boolean, };
+export type FindingView = { label: string, score: number, threshold: number, flagged: boolean, region: Rect | null, has_heatmap: boolean, 
+/**
+ * The same finding on the newest prior: "nodule 0.82 now; 0.79 on
+ * 2025-03-01, dismissed as stable".
+ */
+prior: string | null, };
 
 /**
  * A decision recorded in the audit log.
@@ -218,7 +223,20 @@ ai_hidden: boolean, model: ModelView | null, findings: Array<FindingView>, decis
 /**
  * Every flagged finding has a decision: the study may be signed off.
  */
-can_sign_off: boolean, results: ResultsView, };
+can_sign_off: boolean, results: ResultsView, 
+/**
+ * The patient's earlier chest radiographs on the worklist, newest first.
+ */
+priors: Array<PriorView>, };
+
+/**
+ * One prior of the open study, newest first.
+ */
+export type PriorView = { id: StudyId, 
+/**
+ * YYYY-MM-DD.
+ */
+study_date: string, accession: string, availability: Availability, ai: AiStatus, };
 
 /**
  * Where a study's signed-off results stand.

@@ -130,6 +130,7 @@ function App() {
               row={data?.rows.find((r) => r.id === open.id)}
               onBack={() => setScreen("worklist")}
               onStep={step}
+              onOpen={(prior) => openStudy(prior)}
               onChanged={refresh}
               setStatus={setStatus}
             />

@@ -95,11 +95,13 @@ describe("findings panel", () => {
     transfer_syntax: "", availability: "available", availability_message: null, ai: "flagged", ai_message: null,
     ai_hidden: false, model: data.model,
     image: { width: 10, height: 10, offset: 0, scale: 1, invert: false, windows: [], pixel_spacing: null, spacing_at_detector: false, preview_width: 10, preview_height: 10 },
-    findings: [{ label: "opacity", score: 0.8, threshold: 0.5, flagged: true, region: null, has_heatmap: true }],
+    findings: [{ label: "opacity", score: 0.8, threshold: 0.5, flagged: true, region: null, has_heatmap: true,
+      prior: "opacity 0.80 now; 0.79 on 2025-11-20, dismissed as stable" }],
     decisions: [{ seq: 7, finding: "opacity", decision: "confirm", region: null, reason: null, recorded_at: "", row_hash: "x" }],
     impression_recorded: false,
     can_sign_off: true,
     results: { state: "none", message: null, signed_off: 0 },
+    priors: [{ id: "s7", study_date: "2025-11-20", accession: "A7", availability: "available", ai: "flagged" }],
   };
   const props = {
     selected: 0, onSelect: () => {}, heat: { label: null, mode: 1 as const, opacity: 0.5 }, onHeat: () => {},
@@ -113,6 +115,8 @@ describe("findings panel", () => {
     expect(el.querySelector(".finding")?.textContent).toContain("0.80");
     expect(el.querySelector(".decision.confirm")?.textContent).toContain("row 7");
     expect(latest(study.decisions, "opacity")?.seq).toBe(7);
+    expect(el.querySelector(".prior[data-label=opacity]")?.textContent).toContain("dismissed as stable");
+    expect(el.querySelector("#priors .prior-link")?.getAttribute("data-id")).toBe("s7");
   });
 
   it("read-first mode hides the AI and asks for an impression", () => {

@@ -25,13 +25,15 @@ interface Props {
   row: WorklistRow | undefined;
   onBack: () => void;
   onStep: (delta: number) => void;
+  /** Opens another study (a prior). */
+  onOpen: (id: string) => void;
   onChanged: () => void;
   setStatus: (s: string) => void;
 }
 
 type Heat = { label: string | null; mode: 1 | 2; opacity: number };
 
-export function Viewer({ id, requestedAt, active, row, onBack, onStep, onChanged, setStatus }: Props) {
+export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, onChanged, setStatus }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<Renderer | null>(null);
   const [rendererError, setRendererError] = useState<string | null>(null);
@@ -237,6 +239,7 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onChanged
           if (box) calls.decide(null, "add_missed", findingLabel, box).then(() => pointer.setMissed(null));
         }}
         onCancelMissed={() => pointer.setMissed(null)}
+        onOpenPrior={onOpen}
       >
         {study && (
           <Results

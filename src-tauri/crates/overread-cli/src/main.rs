@@ -156,6 +156,10 @@ enum DemoCommand {
         size: u16,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Also this many patients with two priors each (an unchanged, a
+        /// growing and a new opacity), for prior comparison.
+        #[arg(long, default_value_t = 0)]
+        priors: u32,
     },
 }
 
@@ -254,8 +258,13 @@ fn main() -> ExitCode {
                     count,
                     size,
                     seed,
+                    priors,
                 },
         } => demo::generate(&dir, count, size, seed)
+            .and_then(|mut paths| {
+                paths.extend(demo::generate_priors(&dir, priors, size, seed)?);
+                Ok(paths)
+            })
             .map(|paths| {
                 eprintln!("wrote {} phantom studies to {}", paths.len(), dir.display());
             })

@@ -15,6 +15,7 @@ pub mod library;
 pub mod models;
 pub mod paths;
 pub mod pixels;
+pub mod priors;
 pub mod render;
 pub mod results;
 pub mod triage;

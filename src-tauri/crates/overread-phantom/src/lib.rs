@@ -301,6 +301,83 @@ pub fn demo_studies(count: u32, rows: u16, cols: u16, seed: u64) -> Vec<PhantomS
         .collect()
 }
 
+/// How an opacity changes across one patient's studies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Course {
+    /// The same at every date: a reader dismisses it as stable.
+    Unchanged,
+    /// Present at every date, larger each time.
+    Growing,
+    /// Only on the latest study.
+    New,
+}
+
+/// One fictitious patient at several dates (oldest first), for prior
+/// comparison: the latest study has three opacities whose courses are
+/// `courses` (unchanged, growing, new); earlier studies have the unchanged
+/// one as it is and the growing one smaller, and not the new one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PatientSeries {
+    pub studies: Vec<PhantomStudy>,
+    /// The course of each opacity of the latest study, in its order.
+    pub courses: Vec<Course>,
+}
+
+/// `dates` studies (2 or 3, a year apart) of one patient; the latest is on
+/// `latest_date` (YYYYMMDD).
+pub fn patient_with_priors(
+    index: u32,
+    seed: u64,
+    rows: u16,
+    cols: u16,
+    dates: usize,
+    latest_date: &str,
+) -> PatientSeries {
+    let dates = dates.clamp(2, 3);
+    let base = PhantomSpec::random(seed, rows, cols, 3);
+    let courses = vec![Course::Unchanged, Course::Growing, Course::New];
+    let year: i32 = latest_date
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2026);
+    let rest = latest_date.get(4..).unwrap_or("0101");
+    let first = PhantomStudy::new(index, seed, rows, cols, 0);
+    let studies = (0..dates)
+        .map(|k| {
+            let years_before = (dates - 1 - k) as i32;
+            let grown = (k + 1) as f64 / dates as f64;
+            let mut study =
+                PhantomStudy::new(index, seed.wrapping_add(k as u64 + 1), rows, cols, 0);
+            study.spec.opacities = base
+                .opacities
+                .iter()
+                .zip(&courses)
+                .filter_map(|(o, course)| match course {
+                    Course::Unchanged => Some(*o),
+                    Course::Growing => Some(Opacity {
+                        radius: o.radius * (0.45 + 0.55 * grown),
+                        ..*o
+                    }),
+                    Course::New => (years_before == 0).then_some(*o),
+                })
+                .collect();
+            // The same person: identity and equipment of the first study.
+            study.patient_id = first.patient_id.clone();
+            study.patient_name = first.patient_name.clone();
+            study.patient_sex = first.patient_sex.clone();
+            study.patient_age_years = first.patient_age_years.saturating_sub(years_before as u8);
+            study.modality = first.modality.clone();
+            study.monochrome1 = first.monochrome1;
+            study.view_position = "PA".into();
+            study.study_date = format!("{}{rest}", year - years_before);
+            study.accession_number = format!("OVRPRI{:03}{}", index + 1, k + 1);
+            study
+        })
+        .collect();
+    PatientSeries { studies, courses }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +460,48 @@ mod tests {
             seen.insert(study.modality.clone());
         }
         assert_eq!(seen.len(), 2, "both CR and DX covered");
+    }
+
+    #[test]
+    fn a_patient_series_has_an_unchanged_a_growing_and_a_new_opacity() {
+        let series = patient_with_priors(20, 5, 256, 256, 3, "20261104");
+        let dates: Vec<&str> = series
+            .studies
+            .iter()
+            .map(|s| s.study_date.as_str())
+            .collect();
+        assert_eq!(dates, ["20241104", "20251104", "20261104"]);
+        let ids: std::collections::BTreeSet<&str> = series
+            .studies
+            .iter()
+            .map(|s| s.patient_id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 1, "one patient");
+        let uids: std::collections::BTreeSet<&str> = series
+            .studies
+            .iter()
+            .map(|s| s.study_instance_uid.as_str())
+            .collect();
+        assert_eq!(uids.len(), 3, "three studies");
+        let latest = &series.studies[2].spec.opacities;
+        assert_eq!(
+            series.courses,
+            [Course::Unchanged, Course::Growing, Course::New]
+        );
+        assert_eq!(latest.len(), 3);
+        for (k, s) in series.studies.iter().enumerate().take(2) {
+            let o = &s.spec.opacities;
+            assert_eq!(o.len(), 2, "no new opacity on prior {k}");
+            assert_eq!(o[0], latest[0], "the unchanged one is the same");
+            assert!(
+                o[1].radius < latest[1].radius,
+                "the growing one is smaller before"
+            );
+            assert_eq!((o[1].x, o[1].y), (latest[1].x, latest[1].y));
+        }
+        assert!(
+            series.studies[0].spec.opacities[1].radius < series.studies[1].spec.opacities[1].radius
+        );
+        assert!(series.studies[0].patient_age_years + 2 == series.studies[2].patient_age_years);
     }
 }

@@ -11,10 +11,12 @@ use ts_rs::TS;
 
 mod error;
 mod id;
+mod priors;
 mod results;
 
 pub use error::{ApiError, ErrorCode};
 pub use id::StudyId;
+pub use priors::PriorView;
 pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
 
 /// Whether a study's images are here to show and infer.
@@ -245,6 +247,9 @@ pub struct FindingView {
     pub flagged: bool,
     pub region: Option<Rect>,
     pub has_heatmap: bool,
+    /// The same finding on the newest prior: "nodule 0.82 now; 0.79 on
+    /// 2025-03-01, dismissed as stable".
+    pub prior: Option<String>,
 }
 
 /// A decision recorded in the audit log.
@@ -292,6 +297,8 @@ pub struct StudyView {
     /// Every flagged finding has a decision: the study may be signed off.
     pub can_sign_off: bool,
     pub results: ResultsView,
+    /// The patient's earlier chest radiographs on the worklist, newest first.
+    pub priors: Vec<PriorView>,
 }
 
 /// How the pixels fetched from `overread://localhost/pixels/{id}` map to

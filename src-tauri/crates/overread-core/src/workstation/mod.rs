@@ -32,6 +32,7 @@ mod order;
 mod outbox;
 mod owned;
 mod pacs;
+mod priors;
 mod reading;
 mod recording;
 mod results;
@@ -314,9 +315,11 @@ impl Workstation {
     fn study_view(&self, id: StudyId, image: &ViewerImage) -> WsResult<StudyView> {
         let read_first = self.settings.read(|s| s.read_first);
         let model = self.runner.model_view();
-        self.studies
+        let view = self
+            .studies
             .get(id, |s| view::study_view(s, image, model, read_first))
-            .ok_or_else(|| unknown(id))
+            .ok_or_else(|| unknown(id))?;
+        Ok(self.with_priors(id, view))
     }
 
     /// Little-endian u16 pixels for `overread://localhost/pixels/{id}`.

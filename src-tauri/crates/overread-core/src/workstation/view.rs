@@ -57,6 +57,7 @@ pub(crate) fn findings(s: &Study) -> Vec<FindingView> {
                     height: b.height,
                 }),
                 has_heatmap: inference.heatmaps.iter().any(|h| h.label == f.label),
+                prior: None,
             })
             .collect(),
         _ => Vec::new(),
@@ -152,6 +153,7 @@ pub(crate) fn study_view(
         impression_recorded: s.reading.impression_recorded,
         can_sign_off: !hidden && super::reading::sign_off_refusal(s).is_none(),
         results: results_view(s),
+        priors: Vec::new(),
     }
 }
 

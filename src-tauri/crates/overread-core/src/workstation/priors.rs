@@ -1,0 +1,139 @@
+//! The open study's priors, found on the worklist without asking, and each
+//! finding compared with the newest one (its AI score and flag then, and what
+//! the reader decided).
+
+use super::Workstation;
+use super::view::{date, findings};
+use crate::api::{PriorView, StudyId, StudyView};
+use crate::infer::Outcome;
+use crate::priors::{PriorFinding, comparison, priors_of};
+
+impl Workstation {
+    /// `view` with the study's priors and, per finding, the comparison with
+    /// the newest prior. One short read of the worklist per step; nothing
+    /// is held between them.
+    pub(super) fn with_priors(&self, id: StudyId, mut view: StudyView) -> StudyView {
+        let Some(current) = self.studies.get(id, |s| s.header.clone()) else {
+            return view;
+        };
+        if current.patient_id.is_none() {
+            return view;
+        }
+        let candidates = self.studies.map(|s| {
+            crate::priors::is_prior(&current, &s.header).then(|| (s.id, s.header.clone()))
+        });
+        let found = candidates.into_iter().flatten().collect::<Vec<_>>();
+        let ids = priors_of(&current, found.iter().map(|(id, h)| (*id, h)));
+        view.priors = self.studies.map_ids(&ids, |s| PriorView {
+            id: s.id,
+            study_date: date(s.header.study_date.as_deref()),
+            accession: s.header.accession_number.clone().unwrap_or_default(),
+            availability: s.here.availability(),
+            ai: s.ai.status(),
+        });
+        let Some(&newest) = ids.first() else {
+            return view;
+        };
+        let Some((when, prior_findings, decisions)) = self.studies.get(newest, |s| {
+            let has_result = matches!(
+                s.ai.outcome().map(|o| o.as_ref()),
+                Some(Outcome::Inferred { .. })
+            );
+            (
+                date(s.header.study_date.as_deref()),
+                has_result.then(|| findings(s)),
+                s.reading.decisions.clone(),
+            )
+        }) else {
+            return view;
+        };
+        for f in &mut view.findings {
+            let ai = prior_findings
+                .as_ref()
+                .map(|list| list.iter().find(|p| p.label == f.label));
+            let ai = match ai {
+                Some(Some(p)) => Some((p.score, p.flagged)),
+                _ => None,
+            };
+            let decision = decisions
+                .iter()
+                .rev()
+                .find(|d| d.finding == f.label)
+                .map(|d| (d.decision.as_str(), d.reason.as_deref()));
+            f.prior = Some(comparison(
+                &f.label,
+                f.score,
+                &PriorFinding {
+                    date: &when,
+                    ai,
+                    decision,
+                },
+            ));
+        }
+        view
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::api::{DecisionRequest, Settings};
+    use crate::triage::tests::fake_model;
+
+    #[test]
+    fn a_study_shows_its_priors_and_what_was_decided_on_the_newest() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let studies = dir.path().join("studies");
+        crate::demo::generate(&studies, 2, 128, 4).expect("phantoms");
+        let series = crate::demo::generate_priors(&studies, 1, 128, 4).expect("priors");
+        assert_eq!(series.len(), 3);
+        let settings = Settings::demo(&studies, Path::new("unused-model"));
+        let ws =
+            Workstation::open(settings, &dir.path().join("audit.sqlite3"), None).expect("open");
+        ws.run_triage_with(vec![fake_model()]);
+        let by_accession = |acc: &str| {
+            ws.worklist()
+                .rows
+                .into_iter()
+                .find(|r| r.accession == acc)
+                .map(|r| r.id)
+                .expect("on the worklist")
+        };
+        let (oldest, middle, latest) = (
+            by_accession("OVRPRI1011"),
+            by_accession("OVRPRI1012"),
+            by_accession("OVRPRI1013"),
+        );
+        ws.decide(
+            middle,
+            &DecisionRequest {
+                finding: "opacity".into(),
+                decision: "dismiss".into(),
+                region: None,
+                reason: Some("stable".into()),
+                display_ms: None,
+            },
+        )
+        .expect("decided");
+        let view = ws.open_study(latest).expect("open");
+        let priors: Vec<StudyId> = view.priors.iter().map(|p| p.id).collect();
+        assert_eq!(
+            priors,
+            [middle, oldest],
+            "newest first, other patients left out"
+        );
+        assert_eq!(view.priors[0].study_date, "2025-11-20");
+        assert_eq!(
+            view.findings[0].prior.as_deref(),
+            Some("opacity 0.90 now; 0.90 on 2025-11-20, dismissed as stable")
+        );
+        // The oldest has no prior; another patient's study has none either.
+        assert!(ws.open_study(oldest).expect("open").priors.is_empty());
+        let other = by_accession("OVRDEMO00001");
+        let view = ws.open_study(other).expect("open");
+        assert!(view.priors.is_empty());
+        assert!(view.findings.iter().all(|f| f.prior.is_none()));
+    }
+}
