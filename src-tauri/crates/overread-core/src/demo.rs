@@ -45,6 +45,9 @@ pub fn generate_priors(dir: &Path, patients: u32, size: u16, seed: u64) -> Resul
         path: dir.to_path_buf(),
         message,
     };
+    if patients == 0 {
+        return Ok(Vec::new());
+    }
     if size < 64 {
         return Err(Error::InvalidArgument {
             message: format!("phantom size must be at least 64, got {size}"),
