@@ -23,18 +23,22 @@ apt_packages=(
     # tests themselves on 127.0.0.1 ports of their own)
     orthanc orthanc-dicomweb
 )
-missing=()
+# Installs the Debian packages named that are not installed yet.
+apt_install_missing() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "setup: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
 # Node.js only when there is none: a newer one (NodeSource) must not be replaced.
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
-for p in "${apt_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install_missing "${apt_packages[@]}"
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
@@ -81,16 +85,7 @@ if [ "${1:-}" = "--corpus" ]; then
     bash "$root/tests/corpus/setup.sh"
     # The results objects' validators: dicom3tools' dciodvfy, PixelMed's SR
     # validator (Java), and highdicom in the test venv.
-    validators=()
-    for p in dicom3tools pixelmed-apps; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || validators+=("$p")
-    done
-    if [ ${#validators[@]} -gt 0 ]; then
-        echo "setup: installing ${validators[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${validators[@]}" >/dev/null
-    fi
+    apt_install_missing dicom3tools pixelmed-apps
     "$root/.cache/venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/results/requirements.txt"
     # The test command's dependency check (scripts/deny.sh); about 4 minutes
     # to build once.

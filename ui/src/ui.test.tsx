@@ -1,5 +1,6 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
+import { invoke } from "@tauri-apps/api/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StudyView, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { applyChange } from "./api";
@@ -131,9 +132,10 @@ describe("results panel", () => {
     id: "s1", ai: "flagged", ai_hidden: false, can_sign_off: false, results: { state: "none", message: null, signed_off: 0 },
   } as unknown as StudyView;
 
-  it("signs off only when every flag is decided, and shows the outbox state and earlier readers", () => {
+  it("signs off only when every flag is decided, and shows the outbox state and earlier readers", async () => {
     const signOff = vi.fn();
-    const blocked = mount(<Results study={study} canSignOff={false} results={study.results} signing={false} onSignOff={signOff} earlier={[]} earlierError={null} />);
+    vi.mocked(invoke).mockResolvedValue([]);
+    const blocked = mount(<Results study={study} canSignOff={false} results={study.results} signing={false} onSignOff={signOff} />);
     expect((blocked.querySelector("#sign-off") as HTMLButtonElement).disabled).toBe(true);
     expect(blocked.textContent).toContain("Decide every flagged finding");
     const failed = { state: "failed" as const, message: "PACS unreachable", signed_off: 1 };
@@ -141,7 +143,11 @@ describe("results panel", () => {
       sop_instance_uid: "2.25.1", reader: "READER, Ann", verified_at: "2026-12-04 10:15", workstation: "ws1", source: "pacs", corrects: [],
       findings: [{ label: "nodule", assessment: "rejected", score: 0.79, flagged: true, reason: "stable" }],
     }];
-    const el = mount(<Results study={study} canSignOff={true} results={failed} signing={false} onSignOff={signOff} earlier={earlier} earlierError={null} />);
+    vi.mocked(invoke).mockResolvedValue(earlier);
+    const el = mount(<Results study={study} canSignOff={true} results={failed} signing={false} onSignOff={signOff} />);
+    await act(async () => {
+      await Promise.resolve();
+    });
     const button = el.querySelector("#sign-off") as HTMLButtonElement;
     expect(button.disabled).toBe(false);
     expect(button.textContent).toContain("Sign off again");

@@ -36,12 +36,11 @@ interface Props {
   results: ResultsView;
   signing: boolean;
   onSignOff: () => void;
-  earlier: EarlierAssessment[];
-  earlierError: string | null;
 }
 
-export function Results({ study, canSignOff, results, signing, onSignOff, earlier, earlierError }: Props) {
+export function Results({ study, canSignOff, results, signing, onSignOff }: Props) {
   const state = results.state;
+  const { earlier, error: earlierError } = useEarlier(study.id, state);
   return (
     <section class="results-panel" aria-label="Results">
       <div class="row">

@@ -8,7 +8,7 @@ import { fetchHeatmap, message } from "../api";
 import { Findings } from "../Findings";
 import { viewerAction, type ViewerAction } from "../keys";
 import { Annotations, Corners } from "./Overlays";
-import { Results, useEarlier } from "./Results";
+import { Results } from "./Results";
 import { Renderer } from "./renderer";
 import { shaderCheck } from "./shaderCheck";
 import { fitView } from "./transform";
@@ -50,7 +50,6 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
   const calls = useDecisions(study, setStudy, loaded.shownAt, onChanged, setStatus);
   const results = row?.results ?? study?.results;
   const canSignOff = row?.can_sign_off ?? study?.can_sign_off ?? false;
-  const { earlier, error: earlierError } = useEarlier(study?.id, results?.state);
 
   // The renderer lives as long as the canvas.
   useEffect(() => {
@@ -242,15 +241,7 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
         onOpenPrior={onOpen}
       >
         {study && (
-          <Results
-            study={study}
-            canSignOff={canSignOff}
-            results={results ?? study.results}
-            signing={calls.signing}
-            onSignOff={calls.signOff}
-            earlier={earlier}
-            earlierError={earlierError}
-          />
+          <Results study={study} canSignOff={canSignOff} results={results ?? study.results} signing={calls.signing} onSignOff={calls.signOff} />
         )}
       </Findings>
     </section>
