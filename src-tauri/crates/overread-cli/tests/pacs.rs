@@ -1141,6 +1141,19 @@ fn reader_settings(config: &Path, reader: &str) -> overread_core::api::Settings 
     }
 }
 
+/// Reader Ann's workstation over `dir`'s audit log: the PACS synced and triaged.
+fn reader_a(config: &Path, dir: &Path) -> overread_core::workstation::Workstation {
+    let ws = overread_core::workstation::Workstation::open(
+        reader_settings(config, "Ann"),
+        &dir.join("audit.sqlite"),
+        None,
+    )
+    .expect("open");
+    ws.sync_pacs();
+    ws.run_triage(1);
+    ws
+}
+
 /// Confirms every flagged finding of a study and signs it off.
 fn decide_and_sign_off(
     ws: &overread_core::workstation::Workstation,
@@ -1167,7 +1180,6 @@ fn decide_and_sign_off(
 #[test]
 fn signed_off_results_reach_orthanc_and_a_second_reader() {
     use overread_core::api::ResultsState;
-    use overread_core::workstation::Workstation;
     if std::env::var_os("ORT_DYLIB_PATH").is_none() {
         eprintln!("skipped: ORT_DYLIB_PATH is not set (the demo model needs ONNX Runtime)");
         return;
@@ -1181,14 +1193,7 @@ fn signed_off_results_reach_orthanc_and_a_second_reader() {
     }
     let a = work.path().join("reader-a");
     let config = results_config(&a, orthanc.http, orthanc.dicom);
-    let ws = Workstation::open(
-        reader_settings(&config, "Ann"),
-        &a.join("audit.sqlite"),
-        None,
-    )
-    .expect("open");
-    ws.sync_pacs();
-    ws.run_triage(1);
+    let ws = reader_a(&config, &a);
     let rows = ws.worklist().rows;
     let flagged: Vec<_> = rows
         .iter()
@@ -1219,14 +1224,7 @@ fn signed_off_results_reach_orthanc_and_a_second_reader() {
     drop(ws);
 
     // A restart: what waited goes now, once.
-    let ws = Workstation::open(
-        reader_settings(&config, "Ann"),
-        &a.join("audit.sqlite"),
-        None,
-    )
-    .expect("reopen");
-    ws.sync_pacs();
-    ws.run_triage(1);
+    let ws = reader_a(&config, &a);
     let first = ws.find_study(&first_study).expect("first study");
     let second = ws.find_study(&second_study).expect("second study");
     let first_uid = {

@@ -233,27 +233,7 @@ pub fn pending(outbox: &Path) -> Vec<Result<Pending, (PathBuf, String)>> {
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
-        .map(|dir| {
-            let read = || -> Result<Pending, String> {
-                let bytes = std::fs::read(dir.join("entry.json")).map_err(|e| e.to_string())?;
-                let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-                // One file per object, in the entry's order.
-                let files: Vec<PathBuf> = entry
-                    .objects
-                    .iter()
-                    .map(|o| dir.join(format!("{}.dcm", folder_name(&o.kind))))
-                    .collect();
-                if let Some(missing) = files.iter().find(|f| !f.is_file()) {
-                    return Err(format!("{} is missing", missing.display()));
-                }
-                Ok(Pending {
-                    dir: dir.clone(),
-                    entry,
-                    files,
-                })
-            };
-            read().map_err(|e| (dir.clone(), e))
-        })
+        .map(|dir| read_entry(&dir).map_err(|e| (dir, e)))
         .collect();
     // Oldest sign-off first.
     out.sort_by_key(|p| {
@@ -264,6 +244,25 @@ pub fn pending(outbox: &Path) -> Vec<Result<Pending, (PathBuf, String)>> {
         std::fs::metadata(dir).and_then(|m| m.modified()).ok()
     });
     out
+}
+
+/// One outbox entry: its description and its files, in the entry's order.
+pub fn read_entry(dir: &Path) -> Result<Pending, String> {
+    let bytes = std::fs::read(dir.join("entry.json")).map_err(|e| e.to_string())?;
+    let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let files: Vec<PathBuf> = entry
+        .objects
+        .iter()
+        .map(|o| dir.join(format!("{}.dcm", folder_name(&o.kind))))
+        .collect();
+    if let Some(missing) = files.iter().find(|f| !f.is_file()) {
+        return Err(format!("{} is missing", missing.display()));
+    }
+    Ok(Pending {
+        dir: dir.to_path_buf(),
+        entry,
+        files,
+    })
 }
 
 /// Writes an entry's objects to a folder (a local study's results folder,

@@ -98,10 +98,8 @@ impl Workstation {
 
     /// Sends one entry of the outbox now, whatever its backoff.
     pub(crate) fn send_dir(&self, dir: &Path) -> Result<(), String> {
-        let p = results::pending(&self.outbox.dir)
-            .into_iter()
-            .find_map(|p| p.ok().filter(|p| p.dir == dir))
-            .ok_or_else(|| format!("{} is not in the outbox", dir.display()))?;
+        let p =
+            results::read_entry(dir).map_err(|e| format!("outbox entry {}: {e}", dir.display()))?;
         self.send_entry(&p)
     }
 
