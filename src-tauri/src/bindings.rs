@@ -41,6 +41,8 @@ fn declarations() -> Vec<(String, Option<String>)> {
         DecisionView,
         StudyView,
         PriorView,
+        ImageRef,
+        Hanging,
         ResultsState,
         ResultsView,
         EarlierFinding,
@@ -58,6 +60,8 @@ fn declarations() -> Vec<(String, Option<String>)> {
         SourceStatus,
         ReaderIdentity,
         Settings,
+        Viewing,
+        PriorSide,
         ErrorCode,
         ApiError,
     ]

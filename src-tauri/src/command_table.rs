@@ -13,6 +13,9 @@ commands! {
     worklist() -> Worklist;
     /// Opens a study: decodes it and returns what the viewer shows.
     open_study(id: String) -> StudyView;
+    /// How to draw image `image` (in hanging order) of a study: a lateral
+    /// beside the frontal, or a prior in comparison.
+    open_image(id: String, image: u32) -> ImageGeometry;
     /// Records a decision; resolves only after the audit row is committed.
     decide(id: String, request: DecisionRequest) -> DecisionView;
     /// Read-first mode: records the unaided impression and reveals the AI.

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, EarlierAssessment, ErrorCode,
-    ExportResult, ImpressionRequest, InstalledModel, ResultsView, Settings, StartupProblem,
-    StatsView, StudyId, StudyView, Worklist,
+    ExportResult, ImageGeometry, ImpressionRequest, InstalledModel, ResultsView, Settings,
+    StartupProblem, StatsView, StudyId, StudyView, Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -53,6 +53,16 @@ pub async fn worklist<R: Runtime>(app: AppHandle<R>) -> CmdResult<Worklist> {
 pub async fn open_study<R: Runtime>(app: AppHandle<R>, id: String) -> CmdResult<StudyView> {
     let id: StudyId = id.parse()?;
     blocking(&app, move |ws| ws.open_study(id)).await
+}
+
+#[tauri::command]
+pub async fn open_image<R: Runtime>(
+    app: AppHandle<R>,
+    id: String,
+    image: u32,
+) -> CmdResult<ImageGeometry> {
+    let id: StudyId = id.parse()?;
+    blocking(&app, move |ws| ws.open_image(id, image)).await
 }
 
 #[tauri::command]

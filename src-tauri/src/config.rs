@@ -88,6 +88,8 @@ fn ensure_demo(dir: &Path) -> Result<(), String> {
     if dir.join(overread_core::demo::TRUTH_FILE).is_file() {
         return Ok(());
     }
+    // One patient with two priors, so comparison is in the demo too.
+    overread_core::demo::generate_priors(dir, 1, 1024, 2026).map_err(|e| e.to_string())?;
     overread_core::demo::generate(dir, 12, 1024, 2026)
         .map(|_| ())
         .map_err(|e| e.to_string())

@@ -1,8 +1,9 @@
 //! `overread://localhost/…`: pixels and heatmaps as bytes, answered off the
 //! main thread.
 //!
-//! - `/pixels/{id}` — the full image, little-endian u16 (see `ImageGeometry`);
-//!   `/pixels/{id}?level=preview` the reduced one.
+//! - `/pixels/{id}` — the study's first image, little-endian u16 (see
+//!   `ImageGeometry`); `/pixels/{id}/{n}` its image `n` in hanging order;
+//!   `?level=preview` the reduced one.
 //! - `/heatmap/{id}/{label}` — one byte per image pixel, registered to the image.
 
 use std::sync::Arc;
@@ -15,8 +16,15 @@ use tauri::{Manager, UriSchemeContext, UriSchemeResponder};
 /// What a request asks for, after validation.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resource {
-    Pixels { id: StudyId, preview: bool },
-    Heatmap { id: StudyId, label: String },
+    Pixels {
+        id: StudyId,
+        image: u32,
+        preview: bool,
+    },
+    Heatmap {
+        id: StudyId,
+        label: String,
+    },
 }
 
 fn study_id(id: &str) -> Result<StudyId, String> {
@@ -45,14 +53,23 @@ fn percent_decode(s: &str) -> Option<String> {
 pub fn parse(path: &str, query: Option<&str>) -> Result<Resource, String> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts[..] {
-        ["pixels", id] => {
+        ["pixels", id] | ["pixels", id, _] => {
             let id = study_id(id)?;
+            let image = match parts.get(2) {
+                None => 0,
+                // A study has at most the instances its caps allow.
+                Some(n) => n
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|v| *v < 100_000 && v.to_string() == **n)
+                    .ok_or("the image is a number")?,
+            };
             let preview = match query {
                 None | Some("") | Some("level=full") => false,
                 Some("level=preview") => true,
                 Some(q) => return Err(format!("unknown query {q:?}")),
             };
-            Ok(Resource::Pixels { id, preview })
+            Ok(Resource::Pixels { id, image, preview })
         }
         ["heatmap", id, label] => {
             let id = study_id(id)?;
@@ -121,8 +138,8 @@ pub fn handle<R: tauri::Runtime>(
     std::thread::spawn(move || {
         let result = match resource {
             Err(message) => Err((StatusCode::BAD_REQUEST, message)),
-            Ok(Resource::Pixels { id, preview }) => ws
-                .pixels(id, preview)
+            Ok(Resource::Pixels { id, image, preview }) => ws
+                .pixels(id, image, preview)
                 .map_err(|e| (StatusCode::NOT_FOUND, e.message)),
             Ok(Resource::Heatmap { id, label }) => ws
                 .heatmap(id, &label)
@@ -173,7 +190,16 @@ mod tests {
             parse("/pixels/s12", Some("level=preview")),
             Ok(Resource::Pixels {
                 id: "s12".parse().expect("id"),
+                image: 0,
                 preview: true
+            })
+        );
+        assert_eq!(
+            parse("/pixels/s12/1", None),
+            Ok(Resource::Pixels {
+                id: "s12".parse().expect("id"),
+                image: 1,
+                preview: false
             })
         );
         assert_eq!(
@@ -186,6 +212,9 @@ mod tests {
         for bad in [
             "/pixels/../etc/passwd",
             "/pixels/s1/extra",
+            "/pixels/s1/01",
+            "/pixels/s1/-1",
+            "/pixels/s1/1/2",
             "/pixels/1",
             "/pixels/s1234567",
             "/heatmap/s1/%zz",

@@ -211,6 +211,53 @@ def main():
         check(" now; " in line and " on 2025-" in line, f"finding compared with the newest prior: {line}")
         (out / "5c-priors.png").write_bytes(s.screenshot())
 
+        print("comparison: the prior hangs beside the current study, synchronised")
+        prior_id = s.execute("return document.querySelector('#priors .prior-link').dataset.id")
+        s.wait(f"const p = window.__overread.pane; return p && p.id === '{prior_id}' ? 1 : 0", 30, "the prior drawn")
+        s.wait("const o = window.__overread.opens.at(-1); return o && o.full ? 1 : 0", 30, "the current image drawn")
+        time.sleep(0.3)
+        dpr = s.execute("return window.devicePixelRatio || 1")
+        main_rect, side_rect = s.rect("#image"), s.rect(".pane.companion canvas")
+        check(side_rect["x"] + side_rect["width"] <= main_rect["x"] + 1,
+              "the prior hangs to the left of the current study (the default side)")
+
+        def halves():
+            png = decode_png(s.screenshot())
+            return stats(region(png, main_rect, dpr)), stats(region(png, side_rect, dpr))
+
+        cur, pri = halves()
+        check(cur["sd"] > 10 and pri["sd"] > 10,
+              f"both images drawn: current mean {cur['mean']:.1f} sd {cur['sd']:.1f}, prior mean {pri['mean']:.1f} sd {pri['sd']:.1f}")
+        cx, cy = main_rect["x"] + main_rect["width"] / 2, main_rect["y"] + main_rect["height"] / 2
+        s.drag(cx, cy, 0, 120)
+        time.sleep(0.3)
+        cur2, pri2 = halves()
+        check(abs(cur2["mean"] - cur["mean"]) > 3 and abs(pri2["mean"] - pri["mean"]) > 3,
+              f"synchronised: a window drag on the current changes both (means {cur['mean']:.1f}→{cur2['mean']:.1f}, "
+              f"{pri['mean']:.1f}→{pri2['mean']:.1f})")
+        s.keys("z")
+        s.drag(cx, cy, 0, 120)
+        time.sleep(0.3)
+        cur3, pri3 = halves()
+        check(abs(cur3["mean"] - cur2["mean"]) > 3 and abs(pri3["mean"] - pri2["mean"]) < 0.5,
+              f"not synchronised (z): the drag changes the current only (means {cur2['mean']:.1f}→{cur3['mean']:.1f}, "
+              f"{pri2['mean']:.1f}→{pri3['mean']:.1f})")
+        (out / "5d-comparison.png").write_bytes(s.screenshot())
+
+        print("the whole study: the lateral beside the frontal, without AI")
+        s.keys("q")
+        lateral = s.wait("const p = document.querySelector('.pane.companion[data-kind=beside]'); "
+                         "const n = p && p.querySelector('.no-ai'); return n ? n.innerText : null", 20, "the lateral beside")
+        check("LL" in lateral and "intended use" in lateral, f"the lateral is shown without AI: {lateral}")
+        thumbs = s.execute("return Array.from(document.querySelectorAll('#thumbs .thumb')).map(t => t.dataset.view + ':' + t.querySelector('.ai').innerText).join(' ')")
+        check(thumbs == "PA:AI LAT:no AI", f"thumbnails with view labels: {thumbs}")
+        s.keys("]")
+        banner = s.wait("const n = document.querySelector('.pane.main .no-ai'); return n ? n.innerText : null", 20,
+                        "the lateral in the main pane")
+        check("LL" in banner, f"] steps to the lateral; no findings drawn on it: {banner}")
+        (out / "5e-lateral.png").write_bytes(s.screenshot())
+        s.keys("[")
+
         print("audit screen")
         s.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kbd2", "actions": [
             {"type": "keyDown", "value": "\ue00a"}, {"type": "keyDown", "value": "3"},
@@ -249,7 +296,9 @@ def main():
         for r, patient in ((c, first_patient), (d, second_patient)):
             check(r["patient_id"] == patient, f"{r['decision']}: patient {r['patient_id']} is the one on screen")
             check(r["finding"] == "opacity" and r["ai_flagged"] in ("1", "true"), f"{r['decision']}: flagged opacity")
-            check(r["reader_id"] == "reader1" and r["workstation_id"] == "e2e-workstation", f"{r['decision']}: reader and workstation")
+            login = next((v.strip() for v in (os.environ.get(k) for k in ("USER", "LOGNAME", "USERNAME"))
+                          if v and v.strip()), "reader")
+            check(r["reader_id"] == login and r["workstation_id"] == "e2e-workstation", f"{r['decision']}: reader and workstation")
             check(r["model_name"] == "overread-demo-opacity" and len(r["model_sha256"]) == 64, f"{r['decision']}: model and checksum")
             check(r["execution_provider"] != "" and float(r["ai_score"]) >= float(r["threshold"]), f"{r['decision']}: EP {r['execution_provider']}, score ≥ threshold")
             check(r["display_to_decision_ms"] != "", f"{r['decision']}: time to decision recorded")

@@ -22,8 +22,8 @@ async function bytes(path: string): Promise<ArrayBuffer> {
 }
 
 /** Pixels as modality-value codes (see ImageGeometry). */
-export async function fetchPixels(id: string, preview: boolean): Promise<Uint16Array> {
-  const buf = await bytes(`pixels/${id}${preview ? "?level=preview" : ""}`);
+export async function fetchPixels(id: string, preview: boolean, image = 0): Promise<Uint16Array> {
+  const buf = await bytes(`pixels/${id}${image ? `/${image}` : ""}${preview ? "?level=preview" : ""}`);
   return new Uint16Array(buf);
 }
 

@@ -227,7 +227,11 @@ can_sign_off: boolean, results: ResultsView,
 /**
  * The patient's earlier chest radiographs on the worklist, newest first.
  */
-priors: Array<PriorView>, };
+priors: Array<PriorView>, 
+/**
+ * Every image of the study, in hanging order.
+ */
+images: Array<ImageRef>, hanging: Hanging, };
 
 /**
  * One prior of the open study, newest first.
@@ -237,6 +241,36 @@ export type PriorView = { id: StudyId,
  * YYYY-MM-DD.
  */
 study_date: string, accession: string, availability: Availability, ai: AiStatus, };
+
+/**
+ * One image of the open study, in hanging order (index 0 is shown first).
+ */
+export type ImageRef = { index: number, sop_uid: string, 
+/**
+ * PA, AP, LAT, else the recorded view or the series description.
+ */
+view: string, series_description: string, 
+/**
+ * The study's AI findings, heatmaps and decisions belong to this image.
+ */
+ai: boolean, 
+/**
+ * Why the AI did not read this image (shown on it), when it did not.
+ */
+no_ai: string | null, };
+
+/**
+ * How the open study hangs.
+ */
+export type Hanging = { 
+/**
+ * The image hung beside the first (a lateral beside the frontal).
+ */
+beside: number | null, 
+/**
+ * In comparison, the prior hangs to the left of the current study.
+ */
+prior_left: boolean, };
 
 /**
  * Where a study's signed-off results stand.
@@ -442,7 +476,21 @@ pacs_config: string | null,
  * Where local studies' results objects are written; null: the
  * `results` folder beside the audit log.
  */
-results_folder: string | null, };
+results_folder: string | null, viewing: Viewing, };
+
+/**
+ * The hanging protocol's settings.
+ */
+export type Viewing = { 
+/**
+ * A study with a frontal and a lateral view opens with both side by side.
+ */
+two_views: boolean, prior_side: PriorSide, };
+
+/**
+ * Which side the prior hangs on in comparison.
+ */
+export type PriorSide = "left" | "right";
 
 /**
  * What went wrong, as a stable code the UI branches on.
@@ -465,6 +513,8 @@ export const commands = {
   worklist: (): Promise<Worklist> => invoke("worklist"),
   /** Opens a study: decodes it and returns what the viewer shows. */
   openStudy: (id: string): Promise<StudyView> => invoke("open_study", { id }),
+  /** How to draw image `image` (in hanging order) of a study: a lateral beside the frontal, or a prior in comparison. */
+  openImage: (id: string, image: number): Promise<ImageGeometry> => invoke("open_image", { id, image }),
   /** Records a decision; resolves only after the audit row is committed. */
   decide: (id: string, request: DecisionRequest): Promise<DecisionView> => invoke("decide", { id, request }),
   /** Read-first mode: records the unaided impression and reveals the AI. */

@@ -8,7 +8,8 @@ export type ViewerAction =
   | "zoomIn" | "zoomOut" | "panLeft" | "panRight" | "panUp" | "panDown"
   | "toolWindow" | "toolPan" | "toolLength" | "toolAngle" | "toolBox"
   | "nextFinding" | "previousFinding" | "heatmap" | "contour" | "lessOpacity" | "moreOpacity"
-  | "confirm" | "dismiss" | "signOff" | "normal" | "abnormal" | "preset";
+  | "confirm" | "dismiss" | "signOff" | "normal" | "abnormal" | "preset"
+  | "nextImage" | "previousImage" | "compare" | "olderPrior" | "newerPrior" | "sync";
 
 export interface KeyRow {
   /** How the help screen shows the keys. */
@@ -39,6 +40,9 @@ export const KEYS: KeyRow[] = [
   { shown: "b", help: "Draw a box to add a missed finding", viewer: { b: "toolBox" } },
   { shown: "e", help: "Sign the study off (every flagged finding decided); its results go to the PACS", viewer: { e: "signOff" } },
   { shown: "n / y", help: "Read first: normal / abnormal", viewer: { n: "normal", y: "abnormal" } },
+  { shown: "] / [", help: "Next / previous image of the study (PA, AP, LAT)", viewer: { "]": "nextImage", "[": "previousImage" } },
+  { shown: "q, < / >", help: "Compare with the prior (on / off); older / newer prior", viewer: { q: "compare", "<": "olderPrior", ">": "newerPrior" } },
+  { shown: "z", help: "Synchronise window, zoom and pan of the two images (on / off)", viewer: { z: "sync" } },
   { shown: "Esc", help: "Back to the worklist", viewer: { Escape: "back" } },
 ];
 

@@ -103,6 +103,11 @@ describe("findings panel", () => {
     can_sign_off: true,
     results: { state: "none", message: null, signed_off: 0 },
     priors: [{ id: "s7", study_date: "2025-11-20", accession: "A7", availability: "available", ai: "flagged" }],
+    images: [
+      { index: 0, sop_uid: "2.25.1", view: "PA", series_description: "CHEST PA", ai: true, no_ai: null },
+      { index: 1, sop_uid: "2.25.2", view: "LAT", series_description: "CHEST LATERAL", ai: false, no_ai: "No AI on this image: view position LL is outside the intended use (PA, AP)" },
+    ],
+    hanging: { beside: 1, prior_left: true },
   };
   const props = {
     selected: 0, onSelect: () => {}, heat: { label: null, mode: 1 as const, opacity: 0.5 }, onHeat: () => {},

@@ -6,9 +6,13 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preac
 import type { FindingView, WorklistRow } from "../bindings";
 import { fetchHeatmap, message } from "../api";
 import { Findings } from "../Findings";
-import { viewerAction, type ViewerAction } from "../keys";
+import { viewerAction } from "../keys";
+import { runAction, type Heat } from "./actions";
 import { Annotations, Corners } from "./Overlays";
+import { Pane } from "./Pane";
 import { Results } from "./Results";
+import { Thumbs } from "./Thumbs";
+import type { Window as Voi } from "./window";
 import { Renderer } from "./renderer";
 import { shaderCheck } from "./shaderCheck";
 import { fitView } from "./transform";
@@ -31,22 +35,26 @@ interface Props {
   setStatus: (s: string) => void;
 }
 
-type Heat = { label: string | null; mode: 1 | 2; opacity: number };
-
 export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, onChanged, setStatus }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<Renderer | null>(null);
   const [rendererError, setRendererError] = useState<string | null>(null);
   const probe = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLDivElement>(null);
-  const loaded = useStudy(id, requestedAt, renderer, setStatus);
-  const { study, setStudy, view, setView, win, setWin, size, setSize, full } = loaded;
+  const [shown, setShown] = useState(0);
+  const loaded = useStudy(id, requestedAt, renderer, setStatus, shown);
+  const { study, setStudy, img, view, setView, win, setWin, size, setSize, full } = loaded;
   const [selected, setSelected] = useState(0);
   const [heat, setHeat] = useState<Heat>({ label: null, mode: 1, opacity: 0.5 });
+  // The prior compared with (an index into study.priors), and whether the two panes move together.
+  const [prior, setPrior] = useState<number | null>(null);
+  const [sync, setSync] = useState(true);
+  const live = useRef<((w: Voi) => void) | null>(null);
   const finding: FindingView | undefined = study?.findings[selected];
-  const img = study?.image;
-  const overlay = { mode: heat.label ? heat.mode : 0, opacity: heat.opacity, threshold: finding?.threshold ?? 0.5 } as const;
-  const pointer = usePointer({ canvas, renderer, img, view, setView, win, setWin, size, full, overlay, readout, probe });
+  // Findings, heatmaps and decisions belong to the image the AI read (the first).
+  const aiShown = shown === 0;
+  const overlay = { mode: heat.label && aiShown ? heat.mode : 0, opacity: heat.opacity, threshold: finding?.threshold ?? 0.5 } as const;
+  const pointer = usePointer({ canvas, renderer, img, view, setView, win, setWin, size, full, overlay, readout, probe, live });
   const calls = useDecisions(study, setStudy, loaded.shownAt, onChanged, setStatus);
   const results = row?.results ?? study?.results;
   const canSignOff = row?.can_sign_off ?? study?.can_sign_off ?? false;
@@ -62,22 +70,29 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
     return () => renderer.current?.dispose();
   }, []);
 
-  // A new study starts with no shapes, no heatmap and its first finding.
+  // A new study starts with no shapes, no heatmap, its first image and finding.
   useEffect(() => {
     pointer.clear();
     setHeat((h) => ({ ...h, label: null }));
     setSelected(0);
+    setShown(0);
+    setPrior(null);
   }, [id]);
+
+  // The newest prior hangs beside the current study without asking.
+  useEffect(() => {
+    if (study?.id === id) setPrior(study.priors.length ? 0 : null);
+  }, [study?.id]);
 
   // The end-to-end test's check of the shader against the CPU reference.
   useEffect(() => {
     perf.shaderCheck = (center: number, width: number) => {
-      const g = study?.image;
+      const g = img;
       if (!g || !full.current) return null;
       const base = { width: g.width, height: g.height, texWidth: g.width, texHeight: g.height, offset: g.offset, scale: g.scale, invert: g.invert };
       return shaderCheck({ ...base, codes: full.current }, center, width);
     };
-  }, [study]);
+  }, [study, img]);
 
   // The heatmap texture follows the chosen label.
   useEffect(() => {
@@ -130,59 +145,33 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
     if (img) setView((v) => fitView(img.width, img.height, size[0], size[1], v?.rotation ?? 0));
   }, [img, size]);
 
-  /** Runs one viewer action (from the key table); false if it did nothing. */
-  const run = (action: ViewerAction, key: string): boolean => {
-    if (!study || !img) return false;
-    const pan = (dx: number, dy: number) => setView((v) => v && { ...v, panX: v.panX + dx, panY: v.panY + dy });
-    const n = study.findings.length;
-    const preset = img.windows[0];
-    switch (action) {
-      case "back": if (pointer.missed || pointer.draft.length) pointer.clear(); else onBack(); break;
-      case "next": onStep(1); break;
-      case "previous": onStep(-1); break;
-      case "invert":
-        setStudy((s) => s && { ...s, image: { ...s.image, invert: !s.image.invert } });
-        if (renderer.current?.image) renderer.current.image = { ...renderer.current.image, invert: !img.invert };
-        setView((v) => v && { ...v });
-        break;
-      case "rotate": setView((v) => v && { ...v, rotation: (v.rotation + 1) % 4 }); break;
-      case "flipH": setView((v) => v && { ...v, flipH: !v.flipH }); break;
-      case "flipV": setView((v) => v && { ...v, flipV: !v.flipV }); break;
-      case "fit": fit(); break;
-      case "actual": setView((v) => v && { ...v, zoom: 1 / (window.devicePixelRatio || 1) }); break;
-      case "reset": fit(); if (preset) setWin({ center: preset.center, width: preset.width }); pointer.clear(); break;
-      case "zoomIn": setView((v) => v && { ...v, zoom: v.zoom * 1.25 }); break;
-      case "zoomOut": setView((v) => v && { ...v, zoom: v.zoom / 1.25 }); break;
-      case "panLeft": pan(40, 0); break;
-      case "panRight": pan(-40, 0); break;
-      case "panUp": pan(0, 40); break;
-      case "panDown": pan(0, -40); break;
-      case "toolWindow": pointer.pick("wl"); break;
-      case "toolPan": pointer.pick("pan"); break;
-      case "toolLength": pointer.pick("length"); break;
-      case "toolAngle": pointer.pick("angle"); break;
-      case "toolBox": pointer.pick("box"); break;
-      case "nextFinding": if (n) setSelected((i) => (i + 1) % n); break;
-      case "previousFinding": if (n) setSelected((i) => (i - 1 + n) % n); break;
-      case "heatmap": if (finding?.has_heatmap) setHeat((h) => ({ ...h, label: h.label === finding.label ? null : finding.label })); break;
-      case "contour": setHeat((h) => ({ ...h, mode: h.mode === 1 ? 2 : 1 })); break;
-      case "lessOpacity": setHeat((h) => ({ ...h, opacity: Math.max(0.1, h.opacity - 0.1) })); break;
-      case "moreOpacity": setHeat((h) => ({ ...h, opacity: Math.min(1, h.opacity + 0.1) })); break;
-      case "confirm": if (finding) calls.decide(finding, "confirm"); break;
-      case "dismiss": if (finding) calls.decide(finding, "dismiss"); break;
-      case "signOff": if (!canSignOff) return false; calls.signOff(); break;
-      case "normal": case "abnormal":
-        if (!study.ai_hidden) return false;
-        calls.impression(action === "normal" ? "normal" : "abnormal");
-        break;
-      case "preset": {
-        const p = img.windows[Number(key) - 1];
-        if (!p) return false;
-        setWin({ center: p.center, width: p.width });
-        break;
-      }
+  const companion = (() => {
+    if (!study || study.id !== id) return null;
+    const p = prior === null ? undefined : study.priors[prior];
+    if (p) return { kind: "prior" as const, id: p.id, image: 0, title: `Prior · ${p.study_date} · ${p.accession}`, note: null };
+    const b = study.hanging.beside;
+    if (b !== null && shown === 0) {
+      const ref = study.images[b];
+      return { kind: "beside" as const, id, image: b, title: ref.view, note: ref.no_ai };
     }
-    return true;
+    return null;
+  })();
+
+  /** Runs one viewer action (from the key table); false if it did nothing. */
+  const run = (action: Parameters<typeof runAction>[1], key: string): boolean => {
+    if (!study || !img) return false;
+    return runAction({
+      study, img, finding, renderer: renderer.current, setImg: loaded.setImg, setView, setWin, setHeat, setSelected, pointer, calls, canSignOff, fit, onBack, onStep,
+      stepImage: (d) => setShown((i) => (i + d + study.images.length) % study.images.length),
+      compare: (step) => {
+        const n = study.priors.length;
+        if (!n) return false;
+        if (step === 0) setPrior((p) => (p === null ? 0 : null));
+        else setPrior((p) => Math.min(n - 1, Math.max(0, (p ?? -step) + step)));
+        return true;
+      },
+      toggleSync: () => setSync((s) => !s),
+    }, action, key);
   };
 
   useEffect(() => {
@@ -204,22 +193,31 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
   const error = rendererError ?? loaded.error;
   return (
     <section class="viewer" aria-label="Viewer">
-      <div class="stage">
-        <canvas ref={canvas} id="image" class={`tool-${pointer.tool}`} {...pointer.handlers} onContextMenu={(e) => e.preventDefault()} />
-        <Annotations
-          view={view}
-          img={img}
-          size={size}
-          aiBox={heat.label === null && !calls.pending ? finding?.region ?? null : null}
-          decisions={study?.decisions ?? []}
-          missed={pointer.missed}
-          measurements={pointer.measurements}
-          draft={pointer.draft}
-          tool={pointer.tool}
-        />
-        {study && win && view && <Corners study={study} win={win} view={view} tool={pointer.tool} readout={readout} probe={probe} />}
-        {error && <div class="banner error stage-error" role="alert">{error}</div>}
-        {!study && !error && <div class="loading">Loading…</div>}
+      <div class={`stage${companion ? " split" : ""}${companion?.kind === "prior" && study?.hanging.prior_left ? " prior-left" : ""}`}>
+        <div class="panes">
+          <div class="pane main">
+            <canvas ref={canvas} id="image" class={`tool-${pointer.tool}`} {...pointer.handlers} onContextMenu={(e) => e.preventDefault()} />
+            <Annotations
+              view={view}
+              img={img}
+              size={size}
+              aiBox={heat.label === null && !calls.pending && aiShown ? finding?.region ?? null : null}
+              decisions={aiShown ? study?.decisions ?? [] : []}
+              missed={pointer.missed}
+              measurements={pointer.measurements}
+              draft={pointer.draft}
+              tool={pointer.tool}
+            />
+            {study && win && view && <Corners study={study} win={win} view={view} tool={pointer.tool} readout={readout} probe={probe} />}
+            {study && !aiShown && study.images[shown]?.no_ai && <div class="no-ai banner">{study.images[shown].no_ai}</div>}
+            {error && <div class="banner error stage-error" role="alert">{error}</div>}
+            {!study && !error && <div class="loading">Loading…</div>}
+          </div>
+          {companion && (
+            <Pane {...companion} sync={sync} main={{ view, win, img, size }} live={live} onWindow={(w) => setWin(w)} />
+          )}
+        </div>
+        {study && <Thumbs id={id} images={study.images} shown={shown} onPick={setShown} />}
       </div>
       <Findings
         study={study}

@@ -31,6 +31,8 @@ interface Inputs {
   readout: { current: HTMLDivElement | null };
   /** The pixel probe, written in place as the mouse moves. */
   probe: { current: HTMLDivElement | null };
+  /** The second pane's drawing of a live window, when it is synchronised. */
+  live?: { current: ((w: Window) => void) | null };
 }
 
 export function usePointer(p: Inputs) {
@@ -80,6 +82,7 @@ export function usePointer(p: Inputs) {
       const r = p.renderer.current;
       if (!cur || !r || !view || !img) return;
       r.draw(view, cur.center, cur.width, p.overlay);
+      p.live?.current?.(cur);
       perf.frames++;
       perf.lastFrame = performance.now();
       const line = p.readout.current?.firstElementChild;

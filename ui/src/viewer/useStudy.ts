@@ -2,7 +2,7 @@
 // then the full image, each drawn as soon as it arrives.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { StudyView } from "../bindings";
+import type { ImageGeometry, StudyView } from "../bindings";
 import { commands, fetchPixels, message } from "../api";
 import type { Renderer } from "./renderer";
 import { fitView, type View } from "./transform";
@@ -18,7 +18,14 @@ interface Perf {
 }
 declare global {
   interface Window {
-    __overread?: { opens: Perf[]; frames: number; lastFrame: number; shaderCheck?: (center: number, width: number) => unknown };
+    __overread?: {
+      opens: Perf[];
+      frames: number;
+      lastFrame: number;
+      shaderCheck?: (center: number, width: number) => unknown;
+      /** The second pane's image, once its full pixels are drawn. */
+      pane?: { id: string; image: number; at: number };
+    };
   }
 }
 export const perf = (window.__overread ??= { opens: [], frames: 0, lastFrame: 0 });
@@ -33,6 +40,9 @@ function why(e: unknown): string {
 
 export interface Loaded {
   study: StudyView | null;
+  /** The image in the main pane (the study's image `image`). */
+  img: ImageGeometry | undefined;
+  setImg: (f: (g: ImageGeometry | undefined) => ImageGeometry | undefined) => void;
   setStudy: (f: (s: StudyView | null) => StudyView | null) => void;
   error: string | null;
   /** The full image's codes, once they arrived (for the pixel probe). */
@@ -52,8 +62,10 @@ export function useStudy(
   requestedAt: number,
   renderer: { current: Renderer | null },
   setStatus: (s: string) => void,
+  image: number,
 ): Loaded {
   const [study, setStudy] = useState<StudyView | null>(null);
+  const [img, setImg] = useState<ImageGeometry | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [view, setView] = useState<View | null>(null);
   const [win, setWin] = useState<Voi | null>(null);
@@ -88,6 +100,7 @@ export function useStudy(
         record.preview = performance.now();
         shownAt.current = performance.now();
         setStudy(s);
+        setImg(g);
         setView(v);
         setWin({ center: w0.center, width: w0.width });
         const codes = await fetchPixels(id, false);
@@ -106,5 +119,35 @@ export function useStudy(
     };
   }, [id]);
 
-  return { study, setStudy, error, full, shownAt, view, setView, win, setWin, size, setSize };
+  // Another image of the study in the main pane (thumbnails, [ and ]).
+  useEffect(() => {
+    if (!study || study.id !== id) return;
+    let cancelled = false;
+    (async () => {
+      try {
+        const g = image === 0 ? study.image : await commands.openImage(id, image);
+        const r = renderer.current;
+        if (cancelled || !r) return;
+        const base = { width: g.width, height: g.height, offset: g.offset, scale: g.scale, invert: g.invert };
+        full.current = null;
+        const codes = await fetchPixels(id, false, image);
+        if (cancelled) return;
+        full.current = codes;
+        r.setImage({ ...base, texWidth: g.width, texHeight: g.height, codes });
+        const [cw, ch] = r.resize();
+        const dpr = window.devicePixelRatio || 1;
+        const w0 = g.windows[0] ?? { center: 0, width: 1 };
+        setImg(g);
+        setView(fitView(g.width, g.height, cw / dpr, ch / dpr));
+        setWin({ center: w0.center, width: w0.width });
+      } catch (e) {
+        if (!cancelled) setStatus(why(e));
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [image]);
+
+  return { study, setStudy, img, setImg, error, full, shownAt, view, setView, win, setWin, size, setSize };
 }

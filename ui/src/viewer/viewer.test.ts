@@ -57,3 +57,22 @@ describe("measurements", () => {
     expect(box([3, 3], [4, 4], 10, 10)).toBeNull();
   });
 });
+
+describe("the second pane follows the main view", () => {
+  it("keeps the same relative zoom and pan on an image of another size", async () => {
+    const { followView } = await import("./Pane");
+    const g = (width: number, height: number) => ({ width, height, offset: 0, scale: 1, invert: false, windows: [], pixel_spacing: null, spacing_at_detector: false, preview_width: width, preview_height: height });
+    const mainImg = g(100, 100);
+    const fit = fitView(100, 100, 200, 200);
+    const view = { ...fit, zoom: fit.zoom * 2, panX: 30, panY: -10 };
+    const follow = followView({ view, win: null, img: mainImg, size: [200, 200] }, g(200, 200), [200, 200]);
+    // Twice the pixels in a pane of the same size: half the zoom, the same pan.
+    expect(follow?.zoom).toBeCloseTo(view.zoom / 2, 9);
+    expect(follow?.panX).toBeCloseTo(30, 9);
+    expect(follow?.panY).toBeCloseTo(-10, 9);
+    // A pane half as wide: the pan is half as far.
+    const narrow = followView({ view, win: null, img: mainImg, size: [200, 200] }, mainImg, [100, 200]);
+    expect(narrow?.panX).toBeCloseTo(15, 9);
+    expect(followView({ view: null, win: null, img: mainImg, size: [1, 1] }, mainImg, [1, 1])).toBeNull();
+  });
+});

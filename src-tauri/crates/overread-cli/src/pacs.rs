@@ -351,6 +351,7 @@ fn worklist(
         max_wait_minutes: 120,
         pacs_config: Some(absolute(config)?.display().to_string()),
         results_folder: None,
+        viewing: Default::default(),
     };
     let ws = Workstation::open(settings, audit, None).map_err(|e| e.to_string())?;
     let quiet = json || !std::io::stderr().is_terminal();

@@ -1138,6 +1138,7 @@ fn reader_settings(config: &Path, reader: &str) -> overread_core::api::Settings 
         max_wait_minutes: 120,
         pacs_config: Some(config.display().to_string()),
         results_folder: None,
+        viewing: overread_core::api::Viewing::default(),
     }
 }
 

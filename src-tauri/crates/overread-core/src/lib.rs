@@ -10,6 +10,7 @@ pub mod audit;
 pub mod deadline;
 pub mod demo;
 mod error;
+pub mod hanging;
 pub mod infer;
 pub mod library;
 pub mod models;

@@ -8,6 +8,7 @@ use overread_dicom::{Header, Limits};
 use snafu::ResultExt;
 
 use crate::error::{DicomSnafu, Result};
+use crate::hanging::{self, StudyImage};
 
 /// The outcome of scanning a location.
 #[derive(Debug)]
@@ -28,31 +29,31 @@ impl ScanReport {
         StudyIndex::build(self.headers().filter(|(_, h)| h.has_pixel_data))
     }
 
-    /// Each study found, with the instance to show and infer: the first
-    /// frontal view (a series whose View Position is not lateral), else the
-    /// first instance.
+    /// Each study found, with its images in hanging order
+    /// ([`crate::hanging`]): the first is shown on opening and inferred.
     pub fn studies(&self) -> Vec<FoundStudy> {
         let headers: HashMap<&Path, &Header> = self.headers().collect();
         let mut out = Vec::new();
         for study in self.index().patients.into_iter().flat_map(|p| p.studies) {
-            let lateral =
-                |s: &scan::Series| matches!(s.view_position.as_deref(), Some("LL" | "RL"));
-            let instances = study.series.iter().map(|s| s.instances.len() as u32).sum();
-            let shown = study
+            let mut images: Vec<StudyImage> = study
                 .series
                 .iter()
-                .filter(|s| !lateral(s))
-                .chain(study.series.iter().filter(|s| lateral(s)))
-                .flat_map(|s| s.instances.first())
-                .next();
-            let Some(header) = shown.and_then(|i| headers.get(i.path.as_path())) else {
+                .flat_map(|s| &s.instances)
+                .filter_map(|i| {
+                    let header = headers.get(i.path.as_path())?;
+                    Some(StudyImage::new(i.path.clone(), (*header).clone()))
+                })
+                .collect();
+            hanging::hang(&mut images);
+            let Some(first) = images.first() else {
                 continue;
             };
             out.push(FoundStudy {
                 study_uid: study.study_instance_uid,
-                path: shown.map(|i| i.path.clone()).unwrap_or_default(),
-                header: (*header).clone(),
-                instances,
+                path: first.path.clone(),
+                header: first.header.clone(),
+                instances: images.len() as u32,
+                images,
             });
         }
         out
@@ -63,11 +64,13 @@ impl ScanReport {
 #[derive(Debug, Clone)]
 pub struct FoundStudy {
     pub study_uid: String,
-    /// The instance shown and inferred.
+    /// The instance shown and inferred (the first of `images`).
     pub path: PathBuf,
     pub header: Header,
     /// Image instances in the study.
     pub instances: u32,
+    /// Every image, in hanging order.
+    pub images: Vec<StudyImage>,
 }
 
 /// Lists what a scan of `root` will read; fails only when `root` itself

@@ -27,8 +27,10 @@ pub struct SyntheticImage<'a> {
     /// "CR" or "DX".
     pub modality: &'a str,
     pub body_part: &'a str,
-    /// "PA" or "AP".
+    /// "PA", "AP", "LL" or "RL".
     pub view_position: &'a str,
+    pub series_number: u32,
+    pub series_description: &'a str,
     pub rows: u16,
     pub cols: u16,
     pub bits_stored: u16,
@@ -106,9 +108,24 @@ pub fn write_synthetic(path: &Path, image: &SyntheticImage<'_>) -> Result<()> {
         text(image.series_instance_uid),
     );
     put(tags::STUDY_ID, VR::SH, text("1"));
-    put(tags::SERIES_NUMBER, VR::IS, text("1"));
+    put(
+        tags::SERIES_NUMBER,
+        VR::IS,
+        text(&image.series_number.to_string()),
+    );
+    put(
+        tags::SERIES_DESCRIPTION,
+        VR::LO,
+        text(image.series_description),
+    );
     put(tags::INSTANCE_NUMBER, VR::IS, text("1"));
-    put(tags::PATIENT_ORIENTATION, VR::CS, text("L\\F"));
+    // Shown the conventional way: a frontal with the patient's left on the
+    // viewer's right, a lateral facing the viewer's left.
+    let orientation = match image.view_position {
+        "LL" | "RL" => "P\\F",
+        _ => "L\\F",
+    };
+    put(tags::PATIENT_ORIENTATION, VR::CS, text(orientation));
     put(tags::SAMPLES_PER_PIXEL, VR::US, PrimitiveValue::from(1u16));
     let photometric = if image.monochrome1 {
         "MONOCHROME1"

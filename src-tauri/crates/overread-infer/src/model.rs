@@ -150,35 +150,7 @@ impl Model {
 
     /// Why a study is outside the model's intended use, if it is.
     pub fn refusal(&self, study: &StudyInfo) -> Option<String> {
-        let u = &self.manifest.intended_use;
-        let check = |what: &str, value: &Option<String>, allowed: &[String]| -> Option<String> {
-            if allowed.is_empty() {
-                return None;
-            }
-            match value {
-                Some(v) if allowed.iter().any(|a| a.eq_ignore_ascii_case(v.trim())) => None,
-                Some(v) => Some(format!(
-                    "{what} {v} is outside the intended use ({})",
-                    allowed.join(", ")
-                )),
-                None => Some(format!(
-                    "{what} is not recorded; the intended use requires {}",
-                    allowed.join(", ")
-                )),
-            }
-        };
-        check("modality", &study.modality, &u.modalities)
-            .or_else(|| check("view position", &study.view_position, &u.views))
-            .or_else(|| check("body part", &study.body_part, &u.body_parts))
-            .or_else(|| match (u.min_age_years, study.age_years) {
-                (Some(min), Some(age)) if age < min => Some(format!(
-                    "patient age {age} is below the intended minimum of {min}"
-                )),
-                (Some(min), None) => Some(format!(
-                    "patient age is not recorded; the intended use requires {min} or older"
-                )),
-                _ => None,
-            })
+        self.manifest.intended_use.refusal(study)
     }
 
     /// Runs the model on display pixels (VOI applied, MONOCHROME1 inverted).

@@ -184,6 +184,37 @@ impl PhantomSpec {
     }
 }
 
+impl PhantomSpec {
+    /// Renders a left lateral view of the same chest (facing the viewer's
+    /// left): body, one superimposed lung field, the heart in front, the
+    /// spine behind, the diaphragm. Opacities are not projected: the demo
+    /// models read frontal views only.
+    pub fn render_lateral(&self) -> Vec<f32> {
+        let (w, h) = (f64::from(self.cols), f64::from(self.rows));
+        let mut rng = Rng::new(self.seed.wrapping_add(2));
+        let mut out = Vec::with_capacity(self.rows as usize * self.cols as usize);
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                let (u, v) = ((f64::from(c) + 0.5) / w, (f64::from(r) + 0.5) / h);
+                let body = ellipse(u, v, 0.5, 0.55, 0.36, 0.62, 0.1);
+                let mut a = 0.08 + 0.6 * body;
+                let lung = ellipse(u, v, 0.52, 0.46, 0.24, 0.3, 0.1);
+                let below = ((v - (0.72 + 0.06 * (u - 0.35))) / 0.03).clamp(0.0, 1.0);
+                a -= 0.32 * lung * (1.0 - below);
+                a += 0.2 * ellipse(u, v, 0.38, 0.6, 0.13, 0.14, 0.3);
+                // Vertebral bodies: a column of blocks behind the lungs.
+                let block = (v * 14.0).fract();
+                if (0.72..0.8).contains(&u) && v > 0.12 && block > 0.12 {
+                    a += 0.22 * body;
+                }
+                a += self.noise * rng.normal();
+                out.push(a as f32);
+            }
+        }
+        out
+    }
+}
+
 /// Identifiers and acquisition details of one phantom study.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhantomStudy {
@@ -200,6 +231,16 @@ pub struct PhantomStudy {
     pub modality: String,
     pub view_position: String,
     pub monochrome1: bool,
+    /// The study also has a left lateral view (its own series).
+    #[serde(default)]
+    pub lateral: Option<LateralView>,
+}
+
+/// A phantom study's lateral view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LateralView {
+    pub series_instance_uid: String,
+    pub sop_instance_uid: String,
 }
 
 /// A UID under the 2.25 root (ITU-T X.667): the decimal of 128 bits drawn
@@ -234,12 +275,52 @@ impl PhantomStudy {
             modality: modality.into(),
             view_position: view.into(),
             monochrome1: modality == "CR",
+            lateral: None,
         }
     }
 
-    /// Renders and writes the study as one DICOM file in `dir`; returns its path.
+    /// Gives the study a left lateral view (UIDs drawn from the study's
+    /// seed, so the same study always has the same lateral).
+    pub fn with_lateral(mut self) -> PhantomStudy {
+        let mut rng = Rng::new(self.spec.seed ^ 0x1A7E_0A11);
+        self.lateral = Some(LateralView {
+            series_instance_uid: uid(&mut rng),
+            sop_instance_uid: uid(&mut rng),
+        });
+        self
+    }
+
+    /// Renders and writes the study's frontal view as one DICOM file in
+    /// `dir`, and its lateral (`{accession}-LAT.dcm`) when it has one;
+    /// returns the frontal's path.
     pub fn write(&self, dir: &Path) -> overread_dicom::Result<PathBuf> {
-        let attenuation = self.spec.render();
+        let path = dir.join(format!("{}.dcm", self.accession_number));
+        let frontal = View {
+            series_instance_uid: &self.series_instance_uid,
+            sop_instance_uid: &self.sop_instance_uid,
+            view_position: &self.view_position,
+            series_number: 1,
+        };
+        self.write_view(&path, &frontal, &self.spec.render())?;
+        if let Some(lateral) = &self.lateral {
+            let view = View {
+                series_instance_uid: &lateral.series_instance_uid,
+                sop_instance_uid: &lateral.sop_instance_uid,
+                view_position: "LL",
+                series_number: 2,
+            };
+            let lateral_path = dir.join(format!("{}-LAT.dcm", self.accession_number));
+            self.write_view(&lateral_path, &view, &self.spec.render_lateral())?;
+        }
+        Ok(path)
+    }
+
+    fn write_view(
+        &self,
+        path: &Path,
+        view: &View<'_>,
+        attenuation: &[f32],
+    ) -> overread_dicom::Result<()> {
         let max = 4095.0;
         let pixels: Vec<u16> = attenuation
             .iter()
@@ -256,7 +337,11 @@ impl PhantomStudy {
         let birth_year = 2026 - i32::from(self.patient_age_years);
         let birth = format!("{birth_year}0101");
         let age = format!("{:03}Y", self.patient_age_years);
-        let path = dir.join(format!("{}.dcm", self.accession_number));
+        let description = match view.view_position {
+            "LL" | "RL" => "CHEST LATERAL",
+            "AP" => "CHEST AP",
+            _ => "CHEST PA",
+        };
         let image = SyntheticImage {
             patient_id: &self.patient_id,
             patient_name: &self.patient_name,
@@ -264,15 +349,17 @@ impl PhantomStudy {
             patient_sex: &self.patient_sex,
             patient_age: &age,
             study_instance_uid: &self.study_instance_uid,
-            series_instance_uid: &self.series_instance_uid,
-            sop_instance_uid: &self.sop_instance_uid,
+            series_instance_uid: view.series_instance_uid,
+            sop_instance_uid: view.sop_instance_uid,
             accession_number: &self.accession_number,
             study_date: &self.study_date,
             study_time: "093000",
             study_description: "XR CHEST (SYNTHETIC PHANTOM)",
             modality: &self.modality,
             body_part: "CHEST",
-            view_position: &self.view_position,
+            view_position: view.view_position,
+            series_number: view.series_number,
+            series_description: description,
             rows: self.spec.rows,
             cols: self.spec.cols,
             bits_stored: 12,
@@ -281,12 +368,20 @@ impl PhantomStudy {
             window: (2048.0, 4096.0),
             pixels: &pixels,
         };
-        write_synthetic(&path, &image)?;
-        Ok(path)
+        write_synthetic(path, &image)
     }
 }
 
-/// The demo worklist: `count` studies, about two thirds with 1–3 opacities.
+/// One view's identifiers, for writing.
+struct View<'a> {
+    series_instance_uid: &'a str,
+    sop_instance_uid: &'a str,
+    view_position: &'a str,
+    series_number: u32,
+}
+
+/// The demo worklist: `count` studies, about two thirds with 1–3 opacities,
+/// every fourth with a lateral view as well.
 pub fn demo_studies(count: u32, rows: u16, cols: u16, seed: u64) -> Vec<PhantomStudy> {
     (0..count)
         .map(|i| {
@@ -296,7 +391,13 @@ pub fn demo_studies(count: u32, rows: u16, cols: u16, seed: u64) -> Vec<PhantomS
                 1 => 1,
                 _ => 1 + (s % 3) as usize,
             };
-            PhantomStudy::new(i, s, rows, cols, opacities)
+            let study = PhantomStudy::new(i, s, rows, cols, opacities);
+            // Every fourth study is a two-view study (PA or AP and a lateral).
+            if i % 4 == 3 {
+                study.with_lateral()
+            } else {
+                study
+            }
         })
         .collect()
 }
@@ -372,7 +473,12 @@ pub fn patient_with_priors(
             study.view_position = "PA".into();
             study.study_date = format!("{}{rest}", year - years_before);
             study.accession_number = format!("OVRPRI{:03}{}", index + 1, k + 1);
-            study
+            // The latest study has a lateral view too.
+            if years_before == 0 {
+                study.with_lateral()
+            } else {
+                study
+            }
         })
         .collect();
     PatientSeries { studies, courses }
@@ -407,6 +513,34 @@ mod tests {
             "centre {} ring {}",
             at(o.x, o.y),
             ring
+        );
+    }
+
+    #[test]
+    fn a_two_view_study_writes_its_lateral_in_the_same_study() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let study = PhantomStudy::new(3, 5, 128, 128, 1).with_lateral();
+        let frontal = study.write(dir.path()).expect("writes");
+        let lateral = dir
+            .path()
+            .join(format!("{}-LAT.dcm", study.accession_number));
+        let limits = overread_dicom::Limits::default();
+        let f = overread_dicom::open(&frontal, &limits).expect("opens the frontal");
+        let l = overread_dicom::open(&lateral, &limits).expect("opens the lateral");
+        let (f, l) = (f.header(), l.header());
+        assert_eq!(f.study_instance_uid, l.study_instance_uid);
+        assert_ne!(f.series_instance_uid, l.series_instance_uid);
+        assert_eq!(l.view_position.as_deref(), Some("LL"));
+        assert_eq!(l.series_number, Some(2));
+        assert_eq!(l.series_description.as_deref(), Some("CHEST LATERAL"));
+        assert_eq!(l.patient_orientation.as_deref(), Some("P\\F"));
+        assert_eq!(
+            PhantomStudy::new(3, 5, 128, 128, 1)
+                .with_lateral()
+                .lateral
+                .map(|v| v.sop_instance_uid),
+            study.lateral.map(|v| v.sop_instance_uid),
+            "the same study has the same lateral"
         );
     }
 

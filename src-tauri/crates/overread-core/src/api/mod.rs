@@ -11,13 +11,17 @@ use ts_rs::TS;
 
 mod error;
 mod id;
+mod images;
 mod priors;
 mod results;
+mod settings;
 
 pub use error::{ApiError, ErrorCode};
 pub use id::StudyId;
+pub use images::{Hanging, ImageRef, PriorSide, Viewing};
 pub use priors::PriorView;
 pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
+pub use settings::{ReaderIdentity, Settings};
 
 /// Whether a study's images are here to show and infer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -299,6 +303,9 @@ pub struct StudyView {
     pub results: ResultsView,
     /// The patient's earlier chest radiographs on the worklist, newest first.
     pub priors: Vec<PriorView>,
+    /// Every image of the study, in hanging order.
+    pub images: Vec<ImageRef>,
+    pub hanging: Hanging,
 }
 
 /// How the pixels fetched from `overread://localhost/pixels/{id}` map to
@@ -465,35 +472,4 @@ pub struct StatsView {
     pub per_finding: Vec<AgreementView>,
     pub per_reader: Vec<AgreementView>,
     pub daily: Vec<DailyAgreement>,
-}
-
-/// The reader using this workstation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct ReaderIdentity {
-    pub id: String,
-    pub display_name: String,
-    pub role: String,
-}
-
-/// The settings screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct Settings {
-    /// Study folders (or DICOMDIRs) on this machine.
-    pub sources: Vec<String>,
-    /// Model folder (model.onnx + manifest.toml).
-    pub model_dir: String,
-    /// auto, cpu or cuda.
-    pub execution_provider: String,
-    pub reader: ReaderIdentity,
-    /// Hide the AI until the reader has recorded an unaided impression.
-    pub read_first: bool,
-    /// No study waits longer than this before it goes to the top.
-    pub max_wait_minutes: u32,
-    /// PACS sources: the path of a PACS configuration file (TOML), or null.
-    #[serde(default)]
-    pub pacs_config: Option<String>,
-    /// Where local studies' results objects are written; null: the
-    /// `results` folder beside the audit log.
-    #[serde(default)]
-    pub results_folder: Option<String>,
 }

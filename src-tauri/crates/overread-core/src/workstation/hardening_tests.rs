@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::tests::{decision, fresh, workstation};
 use super::*;
-use crate::api::AiStatus;
+use crate::api::{AiStatus, ReaderIdentity};
 use crate::triage::tests::fake_model;
 
 /// Runs SQL on the audit file through another connection (Python's sqlite3:
@@ -139,8 +139,8 @@ fn settings_changes_are_audited_old_to_new() {
         .find(|r| r.kind == EventKind::SettingsChanged)
         .expect("change");
     assert_eq!(
-        change.reader.as_ref().map(|r| r.id.as_str()),
-        Some("reader1")
+        change.reader.as_ref().map(|r| r.id.clone()),
+        Some(ReaderIdentity::operating_system_user().id)
     );
     let changed = &change.detail.as_ref().expect("detail")["changed"];
     assert_eq!(

@@ -15,21 +15,26 @@ use std::time::Duration;
 use overread_dicom::Limits;
 
 use super::owned::Owned;
-use crate::api::{ApiError, ErrorCode, StudyId};
+use super::{Workstation, WsResult};
+use crate::api::{ApiError, ErrorCode, ImageGeometry, StudyId};
 use crate::pixels::{self, ViewerImage};
 
-/// Decoded images kept (about 8 MB each for a chest X-ray).
-const KEPT: usize = 3;
+/// Decoded images kept (about 8 MB each for a chest X-ray): the two
+/// views of the open study, its prior's, and a prefetched one.
+const KEPT: usize = 5;
 
 type Decoded = Result<Arc<ViewerImage>, ApiError>;
 
+/// A study's image: its id and the image's place in hanging order.
+type Key = (StudyId, u32);
+
 struct Job {
-    id: StudyId,
+    id: Key,
     path: PathBuf,
     reply: SyncSender<Decoded>,
 }
 
-type Kept = Owned<Vec<(StudyId, Arc<ViewerImage>)>>;
+type Kept = Owned<Vec<(Key, Arc<ViewerImage>)>>;
 
 #[derive(Debug)]
 pub(crate) struct Images {
@@ -49,13 +54,13 @@ impl Images {
         Images { kept, jobs }
     }
 
-    fn cached(&self, id: StudyId) -> Option<Arc<ViewerImage>> {
+    fn cached(&self, id: Key) -> Option<Arc<ViewerImage>> {
         self.kept
             .read(|k| k.iter().find(|(k, _)| *k == id).map(|(_, i)| i.clone()))
     }
 
-    /// The decoded image of study `id`, from `path`.
-    pub(crate) fn get(&self, id: StudyId, path: PathBuf) -> Decoded {
+    /// The decoded image `id` (a study's image), from `path`.
+    pub(crate) fn get(&self, id: Key, path: PathBuf) -> Decoded {
         if let Some(image) = self.cached(id) {
             return Ok(image);
         }
@@ -65,6 +70,23 @@ impl Images {
             .send(Job { id, path, reply })
             .map_err(|_| gone())?;
         answer.recv().map_err(|_| gone())?
+    }
+
+    /// Queues `id` for decoding without waiting for it (a prior, before it
+    /// is shown); nothing when it is decoded already.
+    pub(crate) fn warm(&self, id: Key, path: PathBuf) {
+        if self.cached(id).is_some() {
+            return;
+        }
+        // Nobody waits on the reply: the decoder's send fails, harmlessly.
+        let (reply, _) = mpsc::sync_channel(1);
+        let _ = self.jobs.send(Job { id, path, reply });
+    }
+
+    /// Whether `id` is decoded (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_cached(&self, id: Key) -> bool {
+        self.cached(id).is_some()
     }
 
     /// Forgets every decoded image (their files may be gone).
@@ -102,5 +124,48 @@ fn decode(path: &std::path::Path, limits: Limits, deadline: Duration) -> Decoded
     match decoded {
         Ok(image) => Ok(Arc::new(image)),
         Err(e) => Err(ApiError::new(ErrorCode::Image, e.to_string())),
+    }
+}
+
+impl Workstation {
+    /// The decoded first image of a study (the one shown on opening and
+    /// inferred), from the cache or the file.
+    pub fn image(&self, id: StudyId) -> WsResult<Arc<ViewerImage>> {
+        self.image_at(id, 0)
+    }
+
+    /// Image `index` of a study, in hanging order.
+    pub fn image_at(&self, id: StudyId, index: u32) -> WsResult<Arc<ViewerImage>> {
+        let path = self.shown_file(id)?;
+        let path = if index == 0 {
+            path
+        } else {
+            self.studies
+                .get(id, |s| s.files.get(index as usize).map(|f| f.path.clone()))
+                .flatten()
+                .ok_or_else(|| ApiError::invalid(format!("this study has no image {index}")))?
+        };
+        self.images.get((id, index), path)
+    }
+
+    /// How the viewer draws image `index` of a study (a lateral beside the
+    /// frontal, or a prior in comparison); its pixels come from
+    /// `overread://localhost/pixels/{id}/{index}`.
+    pub fn open_image(&self, id: StudyId, index: u32) -> WsResult<ImageGeometry> {
+        Ok(super::view::geometry(self.image_at(id, index)?.as_ref()))
+    }
+
+    /// Little-endian u16 pixels for `overread://localhost/pixels/{id}[/{index}]`.
+    /// A study's first image also starts decoding its newest prior.
+    pub fn pixels(&self, id: StudyId, index: u32, preview: bool) -> WsResult<Vec<u8>> {
+        let image = self.image_at(id, index)?;
+        if index == 0 {
+            self.warm_newest_prior(id);
+        }
+        Ok(if preview {
+            image.preview_bytes()
+        } else {
+            image.bytes()
+        })
     }
 }

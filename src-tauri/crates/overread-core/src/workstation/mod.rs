@@ -24,6 +24,7 @@
 
 mod earlier;
 mod events;
+mod hanging;
 #[cfg(test)]
 mod hardening_tests;
 mod images;
@@ -46,7 +47,6 @@ mod tests;
 mod view;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use overread_audit::{EventKind, Reader};
@@ -89,7 +89,7 @@ pub struct Workstation {
     /// Signed-off results on their way to the PACS or the results folder.
     outbox: outbox::Outbox,
     #[cfg(test)]
-    between_reads: owned::Owned<Option<Arc<dyn Fn() + Send + Sync>>>,
+    between_reads: owned::Owned<Option<std::sync::Arc<dyn Fn() + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Workstation {
@@ -239,6 +239,7 @@ impl Workstation {
                 here: Here::Available { path: study.path },
                 header: study.header,
                 images: study.instances,
+                files: study.images,
                 reading,
             });
         }
@@ -269,7 +270,7 @@ impl Workstation {
     }
 
     /// The file shown for a study, or why there is none.
-    fn shown_file(&self, id: StudyId) -> WsResult<PathBuf> {
+    pub(super) fn shown_file(&self, id: StudyId) -> WsResult<PathBuf> {
         let here = self
             .studies
             .get(id, |s| s.here.clone())
@@ -283,12 +284,6 @@ impl Workstation {
                 format!("this study's images are not here: {why}"),
             )
         })
-    }
-
-    /// The decoded image for the viewer, from the cache or the file.
-    pub fn image(&self, id: StudyId) -> WsResult<Arc<ViewerImage>> {
-        let path = self.shown_file(id)?;
-        self.images.get(id, path)
     }
 
     /// Opens a study for viewing: decodes it (cached), records that it was
@@ -313,23 +308,21 @@ impl Workstation {
     }
 
     fn study_view(&self, id: StudyId, image: &ViewerImage) -> WsResult<StudyView> {
-        let read_first = self.settings.read(|s| s.read_first);
+        let (read_first, viewing) = self.settings.read(|s| (s.read_first, s.viewing.clone()));
         let model = self.runner.model_view();
+        let intended = self.runner.intended_use();
         let view = self
             .studies
-            .get(id, |s| view::study_view(s, image, model, read_first))
+            .get(id, |s| {
+                let hidden = reading::ai_hidden(read_first, s);
+                StudyView {
+                    images: hanging::image_refs(s, intended.as_ref(), hidden),
+                    hanging: hanging::hanging(s, &viewing),
+                    ..view::study_view(s, image, model, read_first)
+                }
+            })
             .ok_or_else(|| unknown(id))?;
         Ok(self.with_priors(id, view))
-    }
-
-    /// Little-endian u16 pixels for `overread://localhost/pixels/{id}`.
-    pub fn pixels(&self, id: StudyId, preview: bool) -> WsResult<Vec<u8>> {
-        let image = self.image(id)?;
-        Ok(if preview {
-            image.preview_bytes()
-        } else {
-            image.bytes()
-        })
     }
 
     /// One finding's heatmap registered to the image's pixel grid, as one

@@ -237,7 +237,8 @@ impl Workstation {
             .studies()
             .into_iter()
             .find(|s| s.study_uid == rec.study_uid)?;
-        let (path, header, images) = (found.path, found.header, found.instances);
+        let (path, header, images, files) =
+            (found.path, found.header, found.instances, found.images);
         let here = if rec.is_complete() {
             Here::Available { path }
         } else {
@@ -257,6 +258,7 @@ impl Workstation {
             here,
             header,
             images,
+            files,
             reading,
         })
     }
@@ -288,6 +290,7 @@ impl Workstation {
             here: Here::Retrieving { waiting: None },
             header,
             images: m.instances.unwrap_or(0),
+            files: Vec::new(),
             reading: Reading::default(),
         })
     }

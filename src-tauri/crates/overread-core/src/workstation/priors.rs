@@ -9,21 +9,39 @@ use crate::infer::Outcome;
 use crate::priors::{PriorFinding, comparison, priors_of};
 
 impl Workstation {
-    /// `view` with the study's priors and, per finding, the comparison with
-    /// the newest prior. One short read of the worklist per step; nothing
-    /// is held between them.
-    pub(super) fn with_priors(&self, id: StudyId, mut view: StudyView) -> StudyView {
+    /// The study's priors on the worklist, newest first.
+    pub(super) fn priors(&self, id: StudyId) -> Vec<StudyId> {
         let Some(current) = self.studies.get(id, |s| s.header.clone()) else {
-            return view;
+            return Vec::new();
         };
         if current.patient_id.is_none() {
-            return view;
+            return Vec::new();
         }
         let candidates = self.studies.map(|s| {
             crate::priors::is_prior(&current, &s.header).then(|| (s.id, s.header.clone()))
         });
         let found = candidates.into_iter().flatten().collect::<Vec<_>>();
-        let ids = priors_of(&current, found.iter().map(|(id, h)| (*id, h)));
+        priors_of(&current, found.iter().map(|(id, h)| (*id, h)))
+    }
+
+    /// Starts decoding the newest prior's image in the background, when it
+    /// is here, so that comparison shows it at once. Called when a study's
+    /// first image is asked for (the worklist's prefetch on selection, or
+    /// opening); returns without waiting.
+    pub(super) fn warm_newest_prior(&self, id: StudyId) {
+        let Some(&newest) = self.priors(id).first() else {
+            return;
+        };
+        if let Ok(path) = self.shown_file(newest) {
+            self.images.warm((newest, 0), path);
+        }
+    }
+
+    /// `view` with the study's priors and, per finding, the comparison with
+    /// the newest prior. One short read of the worklist per step; nothing
+    /// is held between them.
+    pub(super) fn with_priors(&self, id: StudyId, mut view: StudyView) -> StudyView {
+        let ids = self.priors(id);
         view.priors = self.studies.map_ids(&ids, |s| PriorView {
             id: s.id,
             study_date: date(s.header.study_date.as_deref()),
@@ -117,7 +135,24 @@ mod tests {
             },
         )
         .expect("decided");
+        // Selecting the latest (the worklist's prefetch of its first image)
+        // starts decoding its newest prior in the background.
+        assert!(!ws.images.is_cached((middle, 0)));
+        ws.pixels(latest, 0, true).expect("prefetched");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ws.images.is_cached((middle, 0)) {
+            assert!(
+                std::time::Instant::now() < until,
+                "the prior was not decoded"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!ws.images.is_cached((oldest, 0)), "only the newest");
         let view = ws.open_study(latest).expect("open");
+        // The latest study has a lateral, hung beside its frontal.
+        let views: Vec<&str> = view.images.iter().map(|i| i.view.as_str()).collect();
+        assert_eq!(views, ["PA", "LAT"]);
+        assert_eq!(view.hanging.beside, Some(1));
         let priors: Vec<StudyId> = view.priors.iter().map(|p| p.id).collect();
         assert_eq!(
             priors,

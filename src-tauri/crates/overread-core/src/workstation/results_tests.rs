@@ -29,6 +29,9 @@ fn audit_kinds(ws: &Workstation) -> Vec<String> {
 fn a_signed_off_study_reaches_the_results_folder_and_reads_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ws = workstation(dir.path(), false, 1);
+    let mut settings = ws.settings();
+    settings.reader.display_name = "Demo Reader".into();
+    ws.update_settings(settings).expect("the reader's name");
     let id = ws.worklist().rows[0].id;
     let refused = ws.sign_off(id).expect_err("a flagged finding is undecided");
     assert_eq!(refused.code, ErrorCode::Results);

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use overread_audit::{EventKind, ModelRef};
+use overread_infer::manifest::IntendedUse;
 use overread_infer::{EpChoice, Model};
 
 use super::journal::Event;
@@ -24,6 +25,8 @@ use crate::triage::{self, ResultCache, TriageEvent, TriageResult};
 struct State {
     progress: TriageProgress,
     model: ModelStatus,
+    /// The loaded model's intended use (why it did not read an image).
+    intended: Option<IntendedUse>,
 }
 
 #[derive(Debug, Default)]
@@ -68,8 +71,16 @@ impl Runner {
         self.state.read(|s| s.model.model.clone())
     }
 
-    fn set_model(&self, model: ModelStatus) {
-        self.state.write(|s| s.model = model);
+    /// The loaded model's intended use, once it is loaded.
+    pub(crate) fn intended_use(&self) -> Option<IntendedUse> {
+        self.state.read(|s| s.intended.clone())
+    }
+
+    fn set_model(&self, model: ModelStatus, intended: Option<IntendedUse>) {
+        self.state.write(|s| {
+            s.model = model;
+            s.intended = intended;
+        });
     }
 
     fn set_progress(&self, done: u32, total: u32, running: bool) -> TriageProgress {
@@ -130,7 +141,7 @@ impl Workstation {
                     model: None,
                     error: Some(message.clone()),
                 };
-                self.runner.set_model(status.clone());
+                self.runner.set_model(status.clone(), None);
                 let failed = self.studies.fail_queued(&message);
                 self.emit(Change {
                     ids: failed,
@@ -158,7 +169,8 @@ impl Workstation {
             version: m.version.clone(),
             sha256: m.sha256.clone(),
         });
-        self.runner.set_model(status.clone());
+        let intended = first.manifest.intended_use.clone();
+        self.runner.set_model(status.clone(), Some(intended));
         self.emit(Change {
             model: Some(status),
             ..Change::default()

@@ -7,7 +7,7 @@ use overread_audit::Reader;
 use overread_infer::EpChoice;
 
 use super::owned::Owned;
-use crate::api::{ApiError, ErrorCode, ReaderIdentity, Settings};
+use crate::api::{ApiError, ErrorCode, ReaderIdentity, Settings, Viewing};
 
 impl Settings {
     /// The settings for the bundled demo worklist.
@@ -16,15 +16,12 @@ impl Settings {
             sources: vec![studies.display().to_string()],
             model_dir: model_dir.display().to_string(),
             execution_provider: "auto".into(),
-            reader: ReaderIdentity {
-                id: "reader1".into(),
-                display_name: "Demo Reader".into(),
-                role: "radiologist".into(),
-            },
+            reader: ReaderIdentity::operating_system_user(),
             read_first: false,
             max_wait_minutes: 120,
             pacs_config: None,
             results_folder: None,
+            viewing: Viewing::default(),
         }
     }
 
@@ -108,6 +105,41 @@ impl Settings {
     }
 }
 
+impl ReaderIdentity {
+    /// The operating-system user, the reader until Settings says otherwise:
+    /// the login as id, the account's full name (the passwd GECOS field)
+    /// as the name; the role is set once in Settings.
+    pub fn operating_system_user() -> ReaderIdentity {
+        let login = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .map(|v| v.trim().to_string())
+            .find(|v| !v.is_empty() && v.len() <= 64)
+            .unwrap_or_else(|| "reader".into());
+        let passwd = std::fs::read("/etc/passwd").unwrap_or_default();
+        let name = (passwd.len() <= 4 << 20)
+            .then(|| full_name(&String::from_utf8_lossy(&passwd), &login))
+            .flatten()
+            .unwrap_or_else(|| login.clone());
+        ReaderIdentity {
+            id: login,
+            display_name: name,
+            role: "radiologist".into(),
+        }
+    }
+}
+
+/// The full name of `login` in passwd(5) text: the GECOS field up to its
+/// first comma.
+fn full_name(passwd: &str, login: &str) -> Option<String> {
+    let line = passwd
+        .lines()
+        .find(|l| l.split(':').next() == Some(login))?;
+    let name = line.split(':').nth(4)?.split(',').next()?.trim();
+    (!name.is_empty() && name.chars().count() <= 128 && !name.chars().any(char::is_control))
+        .then(|| name.to_string())
+}
+
 /// The session's settings.
 #[derive(Debug)]
 pub(crate) struct SettingsStore {
@@ -166,4 +198,27 @@ pub fn save_settings(path: &Path, settings: &Settings) -> Result<(), ApiError> {
         f.sync_all().map_err(fail)?;
     }
     std::fs::rename(&tmp, path).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_name_is_the_gecos_field_up_to_its_first_comma() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      ann:x:1000:1000:Ann Example,Room 4,,:/home/ann:/bin/bash\n\
+                      bob:x:1001:1001::/home/bob:/bin/sh\n";
+        assert_eq!(full_name(passwd, "ann").as_deref(), Some("Ann Example"));
+        assert_eq!(full_name(passwd, "root").as_deref(), Some("root"));
+        assert_eq!(full_name(passwd, "bob"), None, "no name: the login is used");
+        assert_eq!(full_name(passwd, "an"), None);
+        let me = ReaderIdentity::operating_system_user();
+        assert!(!me.id.is_empty() && !me.display_name.is_empty());
+        assert!(
+            Settings::demo(Path::new("/s"), Path::new("/m"))
+                .validate()
+                .is_ok()
+        );
+    }
 }

@@ -13,6 +13,7 @@ use overread_dicom::Header;
 
 use super::owned::Owned;
 use crate::api::{AiStatus, Availability, DecisionView, StudyId};
+use crate::hanging::StudyImage;
 use crate::infer::Outcome;
 
 /// Where the studies of local folders say they come from.
@@ -168,6 +169,8 @@ pub(crate) struct Study {
     pub here: Here,
     pub header: Header,
     pub images: u32,
+    /// Every image here, in hanging order (empty until they arrive).
+    pub files: Vec<StudyImage>,
     pub arrived: SystemTime,
     pub ai: Ai,
     pub reading: Reading,
@@ -182,6 +185,7 @@ pub(crate) struct Arrival {
     pub here: Here,
     pub header: Header,
     pub images: u32,
+    pub files: Vec<StudyImage>,
     pub reading: Reading,
 }
 
@@ -222,6 +226,7 @@ impl Studies {
                     if a.header.sop_instance_uid.is_some() || s.header.sop_instance_uid.is_none() {
                         s.header = a.header;
                         s.images = a.images;
+                        s.files = a.files;
                         s.reading = a.reading;
                     }
                 }
@@ -240,6 +245,7 @@ impl Studies {
                 here: a.here,
                 header: a.header,
                 images: a.images,
+                files: a.files,
                 arrived: SystemTime::now(),
                 reading: a.reading,
             });

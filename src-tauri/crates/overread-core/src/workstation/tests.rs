@@ -285,7 +285,7 @@ fn readers_triage_and_sync_together_never_deadlock() {
                                     }
                                     10 | 15 => {
                                         let _ = ws.heatmap(id, "opacity");
-                                        ws.pixels(id, true).expect("pixels");
+                                        ws.pixels(id, 0, true).expect("pixels");
                                     }
                                     _ => {}
                                 }
@@ -423,4 +423,51 @@ fn a_decision_names_the_model_that_flagged() {
     assert_eq!(row.kind, "decision");
     let demo_version = fake_model().manifest.version;
     assert_eq!(row.model, format!("overread-demo-opacity {demo_version}"));
+}
+
+#[test]
+fn a_two_view_study_opens_with_both_views_and_the_lateral_says_why_it_has_no_ai() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The demo's fourth study has a lateral.
+    let ws = workstation(dir.path(), false, 4);
+    let row = ws
+        .worklist()
+        .rows
+        .into_iter()
+        .find(|r| r.images == 2)
+        .expect("a two-view study");
+    let view = ws.open_study(row.id).expect("opens");
+    let views: Vec<(&str, bool)> = view
+        .images
+        .iter()
+        .map(|i| (i.view.as_str(), i.ai))
+        .collect();
+    assert!(
+        matches!(views[..], [("PA" | "AP", true), ("LAT", false)]),
+        "{views:?}"
+    );
+    let why = view.images[1].no_ai.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("view position LL is outside the intended use"),
+        "{why}"
+    );
+    assert_eq!(view.hanging.beside, Some(1));
+    // Each image is its own: the lateral's pixels are not the frontal's.
+    let lateral = ws.open_image(row.id, 1).expect("the lateral");
+    assert_eq!((lateral.width, lateral.height), (128, 128));
+    let (front, side) = (
+        ws.pixels(row.id, 0, false).expect("frontal pixels"),
+        ws.pixels(row.id, 1, false).expect("lateral pixels"),
+    );
+    assert_eq!(side.len(), 128 * 128 * 2);
+    assert_ne!(front, side);
+    assert_eq!(
+        ws.open_image(row.id, 2).expect_err("no third image").code,
+        ErrorCode::InvalidArgument
+    );
+    // The hanging protocol is a setting: one view at a time.
+    let mut settings = ws.settings();
+    settings.viewing.two_views = false;
+    ws.update_settings(settings).expect("saved");
+    assert_eq!(ws.open_study(row.id).expect("opens").hanging.beside, None);
 }

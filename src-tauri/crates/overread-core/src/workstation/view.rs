@@ -8,8 +8,8 @@ use overread_infer::Model;
 use super::reading::{ai_hidden, reading_status};
 use super::study::Study;
 use crate::api::{
-    AiStatus, AuditEntry, FindingView, ImageGeometry, ModelView, Rect, ResultsState, ResultsView,
-    StudyView, Threshold, WindowPreset, WorklistRow,
+    AiStatus, AuditEntry, FindingView, Hanging, ImageGeometry, ModelView, Rect, ResultsState,
+    ResultsView, StudyView, Threshold, WindowPreset, WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::ViewerImage;
@@ -154,6 +154,11 @@ pub(crate) fn study_view(
         can_sign_off: !hidden && super::reading::sign_off_refusal(s).is_none(),
         results: results_view(s),
         priors: Vec::new(),
+        images: Vec::new(),
+        hanging: Hanging {
+            beside: None,
+            prior_left: true,
+        },
     }
 }
 
@@ -175,7 +180,7 @@ pub(crate) fn results_view(s: &Study) -> ResultsView {
     }
 }
 
-fn geometry(image: &ViewerImage) -> ImageGeometry {
+pub(crate) fn geometry(image: &ViewerImage) -> ImageGeometry {
     ImageGeometry {
         width: image.width,
         height: image.height,

@@ -41,6 +41,8 @@ fn source(dir: &Path) -> PathBuf {
             modality: "CR",
             body_part: "CHEST",
             view_position: "PA",
+            series_number: 1,
+            series_description: "PA",
             rows: ROWS,
             cols: COLS,
             bits_stored: 12,
