@@ -62,6 +62,8 @@ fn declarations() -> Vec<(String, Option<String>)> {
         Settings,
         Viewing,
         PriorSide,
+        ScanProgress,
+        SourceAdded,
         ErrorCode,
         ApiError,
     ]

@@ -41,6 +41,15 @@ commands! {
     get_settings() -> Settings;
     /// Saves settings; a changed reader is recorded.
     save_settings(settings: Settings) -> Settings;
+    /// Adds local sources (folders, DICOM files, DICOMDIRs): the drop
+    /// handler's entry point. Each is scanned with progress; its studies
+    /// join the worklist and the settings keep it.
+    add_sources(paths: Vec<String>) -> Vec<SourceAdded>;
+    /// Runs a native folder dialog (the app's own) and adds the folder
+    /// picked; empty when the reader cancels.
+    open_folder() -> Vec<SourceAdded>;
+    /// Removes a local source; its studies leave the worklist.
+    remove_source(path: String) -> ();
     /// Stops background triage after the studies already running.
     cancel_triage() -> ();
     /// Asks the PACS sources for new studies now; retrieval and triage follow in the background.

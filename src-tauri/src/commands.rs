@@ -10,7 +10,7 @@ use std::sync::Arc;
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, EarlierAssessment, ErrorCode,
     ExportResult, ImageGeometry, ImpressionRequest, InstalledModel, ResultsView, Settings,
-    StartupProblem, StatsView, StudyId, StudyView, Worklist,
+    SourceAdded, StartupProblem, StatsView, StudyId, StudyView, Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -197,6 +197,53 @@ pub async fn save_settings<R: Runtime>(
         crate::start_triage(&app);
     }
     Ok(saved)
+}
+
+#[tauri::command]
+pub async fn add_sources<R: Runtime>(
+    app: AppHandle<R>,
+    paths: Vec<String>,
+) -> CmdResult<Vec<SourceAdded>> {
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    sources_changed(&app, move |ws| ws.add_sources(&paths)).await
+}
+
+#[tauri::command]
+pub async fn open_folder<R: Runtime>(app: AppHandle<R>) -> CmdResult<Vec<SourceAdded>> {
+    use tauri_plugin_dialog::DialogExt;
+    let dialog = app.dialog().file().set_title("Open a folder of studies");
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_folder())
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let Some(folder) = chosen else {
+        return Ok(Vec::new());
+    };
+    let folder = folder
+        .into_path()
+        .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))?;
+    sources_changed(&app, move |ws| ws.add_sources(&[folder])).await
+}
+
+#[tauri::command]
+pub async fn remove_source<R: Runtime>(app: AppHandle<R>, path: String) -> CmdResult<()> {
+    sources_changed(&app, move |ws| ws.remove_source(&path)).await
+}
+
+/// Runs a change of the local sources, saves the settings it made, and
+/// starts triage for the studies that joined.
+async fn sources_changed<R: Runtime, T: Send + 'static>(
+    app: &AppHandle<R>,
+    change: impl FnOnce(&Workstation) -> WsResult<T> + Send + 'static,
+) -> CmdResult<T> {
+    let file = app.state::<SettingsPath>().0.clone();
+    let out = blocking(app, move |ws| {
+        let out = change(ws)?;
+        overread_core::workstation::save_settings(&file, &ws.settings())?;
+        Ok(out)
+    })
+    .await?;
+    crate::start_triage(app);
+    Ok(out)
 }
 
 #[tauri::command]

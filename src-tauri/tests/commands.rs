@@ -256,3 +256,45 @@ fn open_decide_verify_export_through_ipc() {
     let heat = f.ws.heatmap(top.id, &finding).expect("heatmap");
     assert_eq!(heat.len(), 256 * 256);
 }
+
+/// The drop handler's entry point: a folder added joins the worklist, its
+/// second image is served, the settings file keeps it; removed, it leaves.
+#[test]
+fn a_dropped_folder_joins_the_worklist_and_leaves_when_removed() {
+    let f = fixture(false);
+    let dropped = f._dir.path().join("dropped");
+    overread_core::demo::generate_priors(&dropped, 1, 128, 5).expect("priors");
+    let added: Vec<overread_core::api::SourceAdded> = ok(invoke(
+        &f,
+        "add_sources",
+        json!({"paths": [dropped.display().to_string()]}),
+    ));
+    assert_eq!(added[0].studies, 3);
+    let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+    assert_eq!(w.rows.len(), 6);
+    let saved = std::fs::read_to_string(f._dir.path().join("settings.json")).expect("saved");
+    assert!(saved.contains("dropped"), "{saved}");
+    let latest = w
+        .rows
+        .iter()
+        .find(|r| r.accession == "OVRPRI1013")
+        .expect("the latest study");
+    let lateral: overread_core::api::ImageGeometry = ok(invoke(
+        &f,
+        "open_image",
+        json!({"id": latest.id, "image": 1}),
+    ));
+    assert_eq!((lateral.width, lateral.height), (128, 128));
+    assert_eq!(
+        code(invoke(&f, "add_sources", json!({"paths": []}))),
+        "invalid_argument"
+    );
+    ok::<Value>(invoke(
+        &f,
+        "remove_source",
+        json!({"path": dropped.display().to_string()}),
+    ));
+    let w: Worklist = ok(invoke(&f, "worklist", json!({})));
+    assert_eq!(w.rows.len(), 3);
+    assert_eq!(f.ws.settings().sources.len(), 1);
+}

@@ -56,6 +56,30 @@ def app_pid(app):
     return int(out[0]) if out else None
 
 
+# Window/level drag on the main image: 120 mouse moves, one per animation
+# frame; resolves with the frames drawn per second.
+DRAG = """
+    const done = arguments[arguments.length - 1];
+    const c = document.getElementById('image');
+    const r = c.getBoundingClientRect();
+    const x0 = r.left + r.width / 2, y0 = r.top + r.height / 2;
+    c.dispatchEvent(new MouseEvent('mousedown', {bubbles: true, clientX: x0, clientY: y0, button: 0}));
+    const f0 = window.__overread.frames;
+    const t0 = performance.now();
+    let i = 0;
+    function step() {
+      i++;
+      c.dispatchEvent(new MouseEvent('mousemove', {bubbles: true, clientX: x0 + i * 2, clientY: y0 + i}));
+      if (i < 120) requestAnimationFrame(step);
+      else requestAnimationFrame(() => {
+        const dt = (performance.now() - t0) / 1000;
+        c.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+        done((window.__overread.frames - f0) / dt);
+      });
+    }
+    requestAnimationFrame(step);"""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--app", required=True)
@@ -66,7 +90,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="overread-bench-"))
     demo = work / "demo"
     # 21 phantoms at a radiograph's size plus RG1: 20 to open, and the rest.
-    subprocess.run([args.cli, "demo", "generate", str(demo), "--count", "21", "--size", "2048"],
+    # And one patient at three dates, for comparison with the prior.
+    subprocess.run([args.cli, "demo", "generate", str(demo), "--count", "21", "--size", "2048", "--priors", "1"],
                    check=True, stdout=subprocess.DEVNULL)
     corpus = os.environ.get("OVERREAD_CORPUS", str(ROOT / ".cache/corpus"))
     shutil.copy(Path(corpus) / "pydicom-data/RG1_UNCR.dcm", demo / "RG1_UNCR.dcm")
@@ -77,6 +102,7 @@ def main():
         "OVERREAD_MODEL_DIR": str(ROOT / "models/demo"),
     })
     starts, firsts, fulls, fps_list, bare_list, mem = [], [], [], [], [], None
+    cmp_firsts, prior_after, sync_fps = [], [], []
     for run in range(args.runs):
         t0 = time.monotonic()
         with Harness(app, env, work / "webdriver.log") as s:
@@ -94,26 +120,7 @@ def main():
             firsts.append(o["preview"] - o["requested"])
             fulls.append(o["full"] - o["requested"])
             # Window/level drag: 120 mouse moves, one per animation frame.
-            fps = s.execute_async("""
-                const done = arguments[arguments.length - 1];
-                const c = document.getElementById('image');
-                const r = c.getBoundingClientRect();
-                const x0 = r.left + r.width / 2, y0 = r.top + r.height / 2;
-                c.dispatchEvent(new MouseEvent('mousedown', {bubbles: true, clientX: x0, clientY: y0, button: 0}));
-                const f0 = window.__overread.frames;
-                const t0 = performance.now();
-                let i = 0;
-                function step() {
-                  i++;
-                  c.dispatchEvent(new MouseEvent('mousemove', {bubbles: true, clientX: x0 + i * 2, clientY: y0 + i}));
-                  if (i < 120) requestAnimationFrame(step);
-                  else requestAnimationFrame(() => {
-                    const dt = (performance.now() - t0) / 1000;
-                    c.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
-                    done((window.__overread.frames - f0) / dt);
-                  });
-                }
-                requestAnimationFrame(step);""")
+            fps = s.execute_async(DRAG)
             fps_list.append(fps)
             # The anchor: the same webview repainting a bare WebGL canvas of
             # the same size every frame, no Overread code in the loop.
@@ -127,12 +134,26 @@ def main():
                 }
                 requestAnimationFrame(f);""")
             bare_list.append(bare)
+            # Comparison: select the patient's latest study (its newest prior
+            # is decoded in the background), open it; the prior hangs beside.
+            latest = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).find(r => r.innerText.includes('OVRPRI1013')).dataset.id")
+            s.keys("\ue00c")
+            s.execute(f"document.querySelector(\"tr[data-id='{latest}']\").click()")
+            s.wait(f"return document.querySelector(\"tr.selected[data-id='{latest}']\") ? 1 : 0", 10, "latest selected")
+            time.sleep(1.5)
+            s.keys("\ue007")
+            o = s.wait(f"const o = window.__overread.opens.at(-1); return o && o.id === '{latest}' && o.full ? o : null", 60, "latest")
+            p = s.wait(f"const p = window.__overread.pane; return p && p.at > {o['requested']} ? p : null", 60, "the prior")
+            cmp_firsts.append(o["preview"] - o["requested"])
+            prior_after.append(max(0.0, p["at"] - o["preview"]))
+            sync_fps.append(s.execute_async(DRAG))
             if run == 0:
                 # Memory after opening 20 studies one after another.
                 ids = s.execute("return Array.from(document.querySelectorAll('tr[data-id]')).map(r => r.dataset.id)")
+                base = s.execute("return window.__overread.opens.length")
                 for n in range(20):
                     s.keys("j")
-                    s.wait(f"const o = window.__overread.opens; return o.length >= {n + 2} && o.at(-1).full ? 1 : 0", 60, "study")
+                    s.wait(f"const o = window.__overread.opens; return o.length >= {base + n + 1} && o.at(-1).full ? 1 : 0", 60, "study")
                 opened = s.execute("return window.__overread.opens.length")
                 pid = app_pid(app)
                 mem = rss_tree_mb(pid) if pid else (float("nan"), [])
@@ -154,11 +175,15 @@ def main():
     row("click → first pixels of RG1 (reduced image)", med(firsts), "ms", 100, "lower")
     row("click → full-resolution RG1", med(fulls), "ms", 100, "lower")
     row("window/level drag", med(fps_list), "fps", 60, "higher")
+    row("click → first pixels of the current study, prior hung beside", med(cmp_firsts), "ms", 100, "lower")
+    row("prior visible after the current image (cached)", med(prior_after), "ms", 300, "lower")
+    row("window/level drag, two images synchronised", med(sync_fps), "fps", 60, "higher")
     row("memory with 20 studies opened (RSS, app + WebKit)", mem[0], "MB", 400, "lower")
     print()
     print(f"Anchor for the frame rate: this webview repainting a bare WebGL canvas of the same size "
           f"runs at {med(bare_list):.1f} fps here; Overread's window/level drag is "
-          f"{med(fps_list) / med(bare_list):.2f}× of that.")
+          f"{med(fps_list) / med(bare_list):.2f}× of that; with two images synchronised "
+          f"{med(sync_fps) / med(fps_list):.2f}× of the single image's rate.")
     print(f"Memory by process: {', '.join(mem[1])}")
     return 0
 

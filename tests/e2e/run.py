@@ -258,6 +258,26 @@ def main():
         (out / "5e-lateral.png").write_bytes(s.screenshot())
         s.keys("[")
 
+        print("a folder dropped on the window joins the worklist (the drop handler's entry point)")
+        dropped = work / "dropped"
+        subprocess.run([str(cli), "demo", "generate", str(dropped), "--count", "1", "--size", "256", "--seed", "77"],
+                       check=True, stdout=subprocess.DEVNULL)
+        s.keys("\ue00c")  # Escape: back to the worklist
+        before = s.execute("return document.querySelectorAll('tr[data-id]').length")
+        s.execute("window.__overreadDrop([arguments[0]]).then(r => { window.__dropped = r; })", str(dropped))
+        added = s.wait("return window.__dropped || null", 60, "the dropped folder scanned")
+        check(len(added) == 1 and added[0]["studies"] == 1, f"the drop's scan: {added}")
+        after = s.wait(f"const n = document.querySelectorAll('tr[data-id]').length; return n > {before} ? n : null",
+                       30, "the dropped study on the worklist")
+        check(after == before + 1, f"the dropped folder's study is on the worklist ({before} → {after} rows)")
+        listed = s.execute("return Array.from(document.querySelectorAll('#local-sources .local-source')).map(e => e.dataset.path)")
+        check(str(dropped) in listed, f"the folder is listed as a local source: {listed}")
+        s.execute("document.querySelector(`#local-sources .local-source[data-path='${arguments[0]}'] .remove-source`).click()",
+                  str(dropped))
+        gone = s.wait(f"const n = document.querySelectorAll('tr[data-id]').length; return n === {before} ? n : null",
+                      30, "the removed source's study gone")
+        check(gone == before, "removing the source takes its study off the worklist")
+
         print("audit screen")
         s.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "kbd2", "actions": [
             {"type": "keyDown", "value": "\ue00a"}, {"type": "keyDown", "value": "3"},

@@ -155,7 +155,11 @@ model: ModelStatus | null,
 /**
  * Set when events the audit log has not recorded were kept or written.
  */
-audit: AuditHealth | null, };
+audit: AuditHealth | null, 
+/**
+ * Set while a local source is scanned, and when it has been.
+ */
+scan: ScanProgress | null, };
 
 /**
  * The loaded model, or why there is none.
@@ -493,6 +497,36 @@ two_views: boolean, prior_side: PriorSide, };
 export type PriorSide = "left" | "right";
 
 /**
+ * A local source being scanned (sent with `worklist-change`).
+ */
+export type ScanProgress = { path: string, 
+/**
+ * Files read, of `total`.
+ */
+done: number, total: number, 
+/**
+ * The scan has finished.
+ */
+finished: boolean, };
+
+/**
+ * A local source added, and what its scan found.
+ */
+export type SourceAdded = { path: string, 
+/**
+ * Studies found (already on the worklist or new).
+ */
+studies: number, 
+/**
+ * Files read.
+ */
+files: number, 
+/**
+ * Files that are not readable DICOM images, with why, at most 20.
+ */
+problems: Array<string>, };
+
+/**
  * What went wrong, as a stable code the UI branches on.
  */
 export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "internal";
@@ -537,6 +571,12 @@ export const commands = {
   getSettings: (): Promise<Settings> => invoke("get_settings"),
   /** Saves settings; a changed reader is recorded. */
   saveSettings: (settings: Settings): Promise<Settings> => invoke("save_settings", { settings }),
+  /** Adds local sources (folders, DICOM files, DICOMDIRs): the drop handler's entry point. Each is scanned with progress; its studies join the worklist and the settings keep it. */
+  addSources: (paths: Array<string>): Promise<Array<SourceAdded>> => invoke("add_sources", { paths }),
+  /** Runs a native folder dialog (the app's own) and adds the folder picked; empty when the reader cancels. */
+  openFolder: (): Promise<Array<SourceAdded>> => invoke("open_folder"),
+  /** Removes a local source; its studies leave the worklist. */
+  removeSource: (path: string): Promise<null> => invoke("remove_source", { path }),
   /** Stops background triage after the studies already running. */
   cancelTriage: (): Promise<null> => invoke("cancel_triage"),
   /** Asks the PACS sources for new studies now; retrieval and triage follow in the background. */

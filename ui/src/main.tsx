@@ -4,6 +4,7 @@ import type { StartupProblem, WorklistChange, Worklist as WorklistData } from ".
 import { applyChange, commands, message, onWorklistChange } from "./api";
 import { Audit } from "./Audit";
 import { KEYS } from "./keys";
+import { LocalSources } from "./LocalSources";
 import { SettingsView } from "./SettingsView";
 import { Viewer } from "./viewer/Viewer";
 import { Worklist } from "./Worklist";
@@ -118,7 +119,8 @@ function App() {
         <button class="help" onClick={() => setHelp((h) => !h)}>Keys <kbd>?</kbd></button>
       </nav>
       <main>
-        <div hidden={screen !== "worklist"} class="screen">
+        <div hidden={screen !== "worklist"} class="screen worklist-screen">
+          <LocalSources onChanged={refresh} setStatus={setStatus} />
           <Worklist data={data} selected={selected} onSelect={setSelected} onOpen={(id) => openStudy(id)} active={screen === "worklist"} />
         </div>
         <div hidden={screen !== "viewer"} class="screen">
@@ -157,6 +159,9 @@ function App() {
 
 // Anything unexpected is shown, never swallowed.
 window.addEventListener("error", (e) => {
+  // Browsers report a resize observer whose callback changed the layout
+  // again within a frame; the next frame delivers it. Nothing is wrong.
+  if (e.message?.startsWith("ResizeObserver loop")) return;
   const s = document.getElementById("status");
   if (s) s.textContent = `Error: ${e.message}`;
 });

@@ -168,14 +168,14 @@ describe("worklist changes", () => {
   it("replace changed rows where they are, append new ones, and keep the server's order", () => {
     const changed = row("s2", { ai: "flagged", top_finding: "opacity", top_score: 0.7 });
     const added = row("s9", { availability: "retrieving", ai: "waiting" });
-    const next = applyChange(data, { rows: [changed, added], triage: { done: 3, total: 3, running: false }, sources: null, model: null, audit: null });
+    const next = applyChange(data, { rows: [changed, added], triage: { done: 3, total: 3, running: false }, sources: null, model: null, audit: null, scan: null });
     expect(next.rows.map((r) => r.id)).toEqual(["s1", "s2", "s3", "s9"]);
     expect(next.rows[1].ai).toBe("flagged");
     expect(next.triage.running).toBe(false);
     expect(next.model).toBe(data.model);
-    const failed = applyChange(next, { rows: [], triage: null, sources: null, model: { model: null, error: "no runtime" }, audit: null });
+    const failed = applyChange(next, { rows: [], triage: null, sources: null, model: { model: null, error: "no runtime" }, audit: null, scan: null });
     expect([failed.model, failed.model_error]).toEqual([null, "no runtime"]);
-    const refused = applyChange(failed, { rows: [], triage: null, sources: null, model: null, audit: { unrecorded: 2, lost: 0, error: "database or disk is full" } });
+    const refused = applyChange(failed, { rows: [], triage: null, sources: null, model: null, audit: { unrecorded: 2, lost: 0, error: "database or disk is full" }, scan: null });
     expect(auditWarning(refused.audit)).toBe("Audit log: 2 events not recorded yet, retrying. database or disk is full");
     expect(auditWarning(data.audit)).toBeNull();
   });

@@ -73,7 +73,7 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
       if (!r) return;
       const [cw, ch] = r.resize();
       const dpr = window.devicePixelRatio || 1;
-      setSize([cw / dpr, ch / dpr]);
+      setSize((old) => (old[0] === cw / dpr && old[1] === ch / dpr ? old : [cw / dpr, ch / dpr]));
     });
     obs.observe(canvas.current);
     return () => {
@@ -116,17 +116,17 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
     };
   }, [id, image]);
 
-  // What was drawn last: unsynchronising keeps it rather than jumping back.
-  const drawn = useRef<{ view: View; win: Voi } | null>(null);
+  // What was shown while synchronised: unsynchronising keeps it rather
+  // than jumping back to the pane's own earlier view.
+  const synced = useRef<{ view: View; win: Voi } | null>(null);
   useLayoutEffect(() => {
     const r = renderer.current;
-    if (r && view && win) {
-      r.draw(view, win.center, win.width, still);
-      drawn.current = { view, win };
-    }
+    if (!r || !view || !win) return;
+    if (sync) synced.current = { view, win };
+    r.draw(view, win.center, win.width, still);
   });
-  useEffect(() => {
-    if (!sync && drawn.current) setOwn(drawn.current);
+  useLayoutEffect(() => {
+    if (!sync && synced.current) setOwn(synced.current);
   }, [sync]);
 
   // The main pane's live window drag draws here in the same frame.

@@ -15,6 +15,7 @@ mod images;
 mod priors;
 mod results;
 mod settings;
+mod sources;
 
 pub use error::{ApiError, ErrorCode};
 pub use id::StudyId;
@@ -22,6 +23,7 @@ pub use images::{Hanging, ImageRef, PriorSide, Viewing};
 pub use priors::PriorView;
 pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
 pub use settings::{ReaderIdentity, Settings};
+pub use sources::{ScanProgress, SourceAdded};
 
 /// Whether a study's images are here to show and infer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -176,6 +178,8 @@ pub struct WorklistChange {
     pub model: Option<ModelStatus>,
     /// Set when events the audit log has not recorded were kept or written.
     pub audit: Option<AuditHealth>,
+    /// Set while a local source is scanned, and when it has been.
+    pub scan: Option<ScanProgress>,
 }
 
 /// Background audit events the log has not recorded yet (it refused the

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::owned::Owned;
-use crate::api::{AuditHealth, ModelStatus, StudyId, TriageProgress, WorklistChange};
+use crate::api::{AuditHealth, ModelStatus, ScanProgress, StudyId, TriageProgress, WorklistChange};
 
 pub type Listener = Arc<dyn Fn(WorklistChange) + Send + Sync>;
 
@@ -46,6 +46,7 @@ pub(crate) struct Change {
     pub(crate) sources: bool,
     pub(crate) model: Option<ModelStatus>,
     pub(crate) audit: Option<AuditHealth>,
+    pub(crate) scan: Option<ScanProgress>,
 }
 
 impl Change {

@@ -41,6 +41,7 @@ mod results;
 mod results_tests;
 mod runner;
 mod settings;
+mod sources;
 mod study;
 #[cfg(test)]
 mod tests;
@@ -65,7 +66,7 @@ use crate::api::{
 use crate::infer::Outcome;
 use crate::pixels::ViewerImage;
 use journal::{Event, Journal};
-use study::{Arrival, Here, LOCAL, Studies};
+use study::{LOCAL, Studies};
 
 pub type WsResult<T> = Result<T, ApiError>;
 
@@ -213,37 +214,8 @@ impl Workstation {
             sources,
             model: change.model,
             audit: change.audit,
+            scan: change.scan,
         });
-    }
-
-    /// Reads the sources again; studies already known keep their state.
-    pub fn rescan(&self) -> WsResult<()> {
-        let sources = self.settings.read(|s| s.sources.clone());
-        let mut found = Vec::new();
-        for source in &sources {
-            let (files, _problems) = crate::library::plan(Path::new(source), &self.limits)
-                .map_err(|e| ApiError::new(ErrorCode::Source, e.to_string()))?;
-            found.extend(crate::library::scan(&files, Vec::new(), &self.limits, &|| {}).studies());
-        }
-        let readings = self.journal.readings()?;
-        for study in found {
-            let reading = study
-                .header
-                .sop_instance_uid
-                .as_ref()
-                .and_then(|sop| readings.get(sop).cloned())
-                .unwrap_or_default();
-            self.studies.put(Arrival {
-                source: LOCAL.into(),
-                study_uid: study.study_uid,
-                here: Here::Available { path: study.path },
-                header: study.header,
-                images: study.instances,
-                files: study.images,
-                reading,
-            });
-        }
-        Ok(())
     }
 
     /// The worklist in reading order.
@@ -436,6 +408,12 @@ impl Workstation {
     /// Checks and takes new settings; a changed reader is recorded (PS3.15
     /// A.5.3.17). A new model or provider takes effect at the next start.
     pub fn update_settings(&self, new: Settings) -> WsResult<Settings> {
+        self.apply_settings(new, true)
+    }
+
+    /// `update_settings`; `rescan`: false when the caller has just read
+    /// the changed sources itself.
+    pub(super) fn apply_settings(&self, new: Settings, rescan: bool) -> WsResult<Settings> {
         new.validate()?;
         let old = self.settings.get();
         // From the reader's window, only an installed model (checked and
@@ -465,8 +443,8 @@ impl Workstation {
             })?;
         }
         self.settings.replace(new.clone());
-        if old.sources != new.sources {
-            self.rescan()?;
+        if rescan && old.sources != new.sources {
+            self.sources_changed()?;
         }
         Ok(new)
     }

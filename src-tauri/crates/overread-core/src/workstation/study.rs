@@ -174,6 +174,8 @@ pub(crate) struct Study {
     pub arrived: SystemTime,
     pub ai: Ai,
     pub reading: Reading,
+    /// Its local source was removed: off the worklist until added again.
+    pub removed: bool,
 }
 
 /// A study to put on the worklist, or to fill in when it is there but not
@@ -215,6 +217,7 @@ impl Studies {
         self.table.write(|t| {
             if let Some(&id) = t.by_uid.get(&a.study_uid) {
                 let s = &mut t.studies[id.index()];
+                s.removed = false;
                 if !s.here.complete() {
                     s.ai = if a.here.complete() {
                         Ai::Queued
@@ -248,6 +251,7 @@ impl Studies {
                 files: a.files,
                 arrived: SystemTime::now(),
                 reading: a.reading,
+                removed: false,
             });
             Some(id)
         })
@@ -268,9 +272,30 @@ impl Studies {
         self.table.read(|t| t.by_uid.get(study_uid).copied())
     }
 
-    /// Maps every study (a snapshot for the worklist and its counts).
+    /// Maps every study on the worklist (a snapshot for the worklist and
+    /// its counts); studies of a removed source are left out.
     pub(crate) fn map<R>(&self, f: impl FnMut(&Study) -> R) -> Vec<R> {
-        self.table.read(|t| t.studies.iter().map(f).collect())
+        self.table
+            .read(|t| t.studies.iter().filter(|s| !s.removed).map(f).collect())
+    }
+
+    /// Takes local studies whose files are under none of `roots` off the
+    /// worklist (their source was removed); returns their ids.
+    pub(crate) fn remove_local_outside(&self, roots: &[PathBuf]) -> Vec<StudyId> {
+        self.table.write(|t| {
+            t.studies
+                .iter_mut()
+                .filter(|s| s.source == LOCAL && !s.removed)
+                .filter(|s| {
+                    let path = s.here.path();
+                    !roots.iter().any(|r| path.is_some_and(|p| p.starts_with(r)))
+                })
+                .map(|s| {
+                    s.removed = true;
+                    s.id
+                })
+                .collect()
+        })
     }
 
     /// Maps the studies with these ids (the rows of a change event).
@@ -287,7 +312,7 @@ impl Studies {
         self.table.read(|t| {
             t.studies
                 .iter()
-                .filter(|s| matches!(s.ai, Ai::Queued))
+                .filter(|s| matches!(s.ai, Ai::Queued) && !s.removed)
                 .filter_map(|s| s.here.path().map(|p| (s.id, p.clone())))
                 .collect()
         })
