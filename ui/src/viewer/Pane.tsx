@@ -7,7 +7,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ImageGeometry } from "../bindings";
 import { commands, fetchPixels, message } from "../api";
-import { Renderer } from "./renderer";
+import { imageData, Renderer } from "./renderer";
 import { fitView, type View } from "./transform";
 import { perf } from "./useStudy";
 import { drag, type Window as Voi } from "./window";
@@ -92,10 +92,9 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
         const g = await commands.openImage(id, image);
         const r = renderer.current;
         if (cancelled || !r) return;
-        const base = { width: g.width, height: g.height, offset: g.offset, scale: g.scale, invert: g.invert };
         const preview = await fetchPixels(id, true, image);
         if (cancelled) return;
-        r.setImage({ ...base, texWidth: g.preview_width, texHeight: g.preview_height, codes: preview });
+        r.setImage(imageData(g, preview, true));
         const [cw, ch] = r.resize();
         const dpr = window.devicePixelRatio || 1;
         setSize([cw / dpr, ch / dpr]);
@@ -104,7 +103,7 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
         setImg(g);
         const codes = await fetchPixels(id, false, image);
         if (cancelled) return;
-        r.setImage({ ...base, texWidth: g.width, texHeight: g.height, codes });
+        r.setImage(imageData(g, codes));
         setImg({ ...g });
         perf.pane = { id, image, at: performance.now() };
       } catch (e) {

@@ -6,14 +6,14 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preac
 import type { FindingView, WorklistRow } from "../bindings";
 import { fetchHeatmap, message } from "../api";
 import { Findings } from "../Findings";
-import { viewerAction } from "../keys";
+import { viewerAction, type ViewerAction } from "../keys";
 import { runAction, type Heat } from "./actions";
 import { Annotations, Corners } from "./Overlays";
 import { Pane } from "./Pane";
 import { Results } from "./Results";
 import { Thumbs } from "./Thumbs";
 import type { Window as Voi } from "./window";
-import { Renderer } from "./renderer";
+import { imageData, Renderer } from "./renderer";
 import { shaderCheck } from "./shaderCheck";
 import { fitView } from "./transform";
 import { useDecisions } from "./useDecisions";
@@ -89,8 +89,7 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
     perf.shaderCheck = (center: number, width: number) => {
       const g = img;
       if (!g || !full.current) return null;
-      const base = { width: g.width, height: g.height, texWidth: g.width, texHeight: g.height, offset: g.offset, scale: g.scale, invert: g.invert };
-      return shaderCheck({ ...base, codes: full.current }, center, width);
+      return shaderCheck(imageData(g, full.current), center, width);
     };
   }, [study, img]);
 
@@ -158,7 +157,7 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
   })();
 
   /** Runs one viewer action (from the key table); false if it did nothing. */
-  const run = (action: Parameters<typeof runAction>[1], key: string): boolean => {
+  const run = (action: ViewerAction, key: string): boolean => {
     if (!study || !img) return false;
     return runAction({
       study, img, finding, renderer: renderer.current, setImg: loaded.setImg, setView, setWin, setHeat, setSelected, pointer, calls, canSignOff, fit, onBack, onStep,

@@ -5,6 +5,7 @@
 // uniform change and never touches the pixels. Heatmaps are R8 textures on
 // the same pixel grid, so an overlay registers exactly.
 
+import type { ImageGeometry } from "../bindings";
 import type { View } from "./transform";
 import { clipMatrix } from "./transform";
 
@@ -85,6 +86,13 @@ export interface ImageData16 {
   offset: number;
   scale: number;
   invert: boolean;
+}
+
+/** A study image's geometry with its codes: the full image, or the reduced
+ * preview (`preview`), which has its own texture size. */
+export function imageData(g: ImageGeometry, codes: Uint16Array, preview = false): ImageData16 {
+  const [texWidth, texHeight] = preview ? [g.preview_width, g.preview_height] : [g.width, g.height];
+  return { width: g.width, height: g.height, texWidth, texHeight, offset: g.offset, scale: g.scale, invert: g.invert, codes };
 }
 
 export interface Overlay {

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ImageGeometry, StudyView } from "../bindings";
 import { commands, fetchPixels, message } from "../api";
-import type { Renderer } from "./renderer";
+import { imageData, type Renderer } from "./renderer";
 import { fitView, type View } from "./transform";
 import type { Window as Voi } from "./window";
 
@@ -92,10 +92,9 @@ export function useStudy(
         setSize([cw / dpr, ch / dpr]);
         const v = fitView(g.width, g.height, cw / dpr, ch / dpr);
         const w0 = g.windows[0] ?? { center: 0, width: 1 };
-        const base = { width: g.width, height: g.height, offset: g.offset, scale: g.scale, invert: g.invert };
         const preview = await fetchPixels(id, true);
         if (cancelled || !r) return;
-        r.setImage({ ...base, texWidth: g.preview_width, texHeight: g.preview_height, codes: preview });
+        r.setImage(imageData(g, preview, true));
         r.draw(v, w0.center, w0.width, { mode: 0, opacity: 0, threshold: 0.5 });
         record.preview = performance.now();
         shownAt.current = performance.now();
@@ -106,7 +105,7 @@ export function useStudy(
         const codes = await fetchPixels(id, false);
         if (cancelled) return;
         full.current = codes;
-        r.setImage({ ...base, texWidth: g.width, texHeight: g.height, codes });
+        r.setImage(imageData(g, codes));
         record.full = performance.now();
         setView((cur) => ({ ...(cur ?? v) })); // redraw with the full image
         setStatus(`Opened ${s.patient_name || s.patient_id} in ${Math.round(record.preview - requestedAt)} ms`);
@@ -128,12 +127,11 @@ export function useStudy(
         const g = image === 0 ? study.image : await commands.openImage(id, image);
         const r = renderer.current;
         if (cancelled || !r) return;
-        const base = { width: g.width, height: g.height, offset: g.offset, scale: g.scale, invert: g.invert };
         full.current = null;
         const codes = await fetchPixels(id, false, image);
         if (cancelled) return;
         full.current = codes;
-        r.setImage({ ...base, texWidth: g.width, texHeight: g.height, codes });
+        r.setImage(imageData(g, codes));
         const [cw, ch] = r.resize();
         const dpr = window.devicePixelRatio || 1;
         const w0 = g.windows[0] ?? { center: 0, width: 1 };

@@ -1,10 +1,11 @@
 //! models/NAME/manifest.toml: everything about a model that is not its
 //! weights. Nothing about a model is hard-coded elsewhere.
 
-use crate::model::StudyInfo;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::StudyInfo;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -156,10 +156,11 @@ impl Workstation {
     }
 
     /// Little-endian u16 pixels for `overread://localhost/pixels/{id}[/{index}]`.
-    /// A study's first image also starts decoding its newest prior.
+    /// A study's first reduced image (the worklist's prefetch, and the first
+    /// fetch of opening) also starts decoding its newest prior.
     pub fn pixels(&self, id: StudyId, index: u32, preview: bool) -> WsResult<Vec<u8>> {
         let image = self.image_at(id, index)?;
-        if index == 0 {
+        if index == 0 && preview {
             self.warm_newest_prior(id);
         }
         Ok(if preview {

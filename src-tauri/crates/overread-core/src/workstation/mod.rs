@@ -281,18 +281,15 @@ impl Workstation {
 
     fn study_view(&self, id: StudyId, image: &ViewerImage) -> WsResult<StudyView> {
         let (read_first, viewing) = self.settings.read(|s| (s.read_first, s.viewing.clone()));
-        let model = self.runner.model_view();
-        let intended = self.runner.intended_use();
+        let ctx = view::ViewContext {
+            model: self.runner.model_view(),
+            intended: self.runner.intended_use(),
+            read_first,
+            viewing,
+        };
         let view = self
             .studies
-            .get(id, |s| {
-                let hidden = reading::ai_hidden(read_first, s);
-                StudyView {
-                    images: hanging::image_refs(s, intended.as_ref(), hidden),
-                    hanging: hanging::hanging(s, &viewing),
-                    ..view::study_view(s, image, model, read_first)
-                }
-            })
+            .get(id, |s| view::study_view(s, image, ctx))
             .ok_or_else(|| unknown(id))?;
         Ok(self.with_priors(id, view))
     }

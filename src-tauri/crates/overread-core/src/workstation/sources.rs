@@ -34,9 +34,19 @@ impl Workstation {
     /// The sources in the settings changed: studies of a removed source
     /// leave the worklist, the others are read again.
     pub(super) fn sources_changed(&self) -> WsResult<()> {
-        let roots: Vec<PathBuf> = self
-            .settings
-            .read(|s| s.sources.iter().map(PathBuf::from).collect());
+        let sources = self.settings.read(|s| s.sources.clone());
+        // A file source (a DICOMDIR, or one image) covers its folder: a
+        // DICOMDIR's images lie beside it, not under it.
+        let roots: Vec<PathBuf> = sources
+            .iter()
+            .map(|s| {
+                let p = PathBuf::from(s);
+                match p.parent() {
+                    Some(folder) if p.is_file() => folder.to_path_buf(),
+                    _ => p,
+                }
+            })
+            .collect();
         let gone = self.studies.remove_local_outside(&roots);
         self.rescan()?;
         if !gone.is_empty() {
@@ -224,12 +234,49 @@ mod tests {
             .expect("added again");
         assert_eq!(ws.worklist().rows.len(), 5);
 
+        // A file source (here one image; a DICOMDIR alike) keeps its study
+        // when another source is removed.
+        let single = dir.path().join("single");
+        let file = crate::demo::generate(&single, 1, 64, 9).expect("one study");
+        ws.add_sources(&file).expect("a file added");
+        assert_eq!(ws.worklist().rows.len(), 6);
+        ws.remove_source(&more.display().to_string())
+            .expect("removed");
+        assert_eq!(ws.worklist().rows.len(), 3, "the file's study stays");
+        ws.add_sources(std::slice::from_ref(&more))
+            .expect("added again");
+
         let err = ws.remove_source("/not/a/source").expect_err("unknown");
         assert_eq!(err.code, ErrorCode::InvalidArgument);
         let err = ws
             .add_sources(&[dir.path().join("missing")])
             .expect_err("no such folder");
         assert_eq!(err.code, ErrorCode::Source);
-        assert_eq!(ws.worklist().rows.len(), 5, "nothing lost");
+        assert_eq!(ws.worklist().rows.len(), 6, "nothing lost");
+    }
+
+    /// A DICOMDIR on removable media is a source like a folder: its studies
+    /// join the worklist and stay through a change of the other sources
+    /// (the public DICOMDIR of the test corpus).
+    #[test]
+    fn a_dicomdir_source_keeps_its_studies_when_another_is_removed() {
+        let Some(corpus) = std::env::var_os("OVERREAD_CORPUS") else {
+            eprintln!("skipped: OVERREAD_CORPUS is not set");
+            return;
+        };
+        let dicomdir = Path::new(&corpus).join("pydicom/dicomdirtests/DICOMDIR");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (ws, _) = fresh(dir.path(), 1);
+        let added = ws
+            .add_sources(std::slice::from_ref(&dicomdir))
+            .expect("the DICOMDIR added");
+        assert!(added[0].studies > 0, "{added:?}");
+        let with_dicomdir = ws.worklist().rows.len();
+        let other = dir.path().join("other");
+        crate::demo::generate(&other, 1, 64, 8).expect("one study");
+        ws.add_sources(std::slice::from_ref(&other)).expect("added");
+        ws.remove_source(&other.display().to_string())
+            .expect("removed");
+        assert_eq!(ws.worklist().rows.len(), with_dicomdir);
     }
 }

@@ -8,11 +8,12 @@ use overread_infer::Model;
 use super::reading::{ai_hidden, reading_status};
 use super::study::Study;
 use crate::api::{
-    AiStatus, AuditEntry, FindingView, Hanging, ImageGeometry, ModelView, Rect, ResultsState,
-    ResultsView, StudyView, Threshold, WindowPreset, WorklistRow,
+    AiStatus, AuditEntry, FindingView, ImageGeometry, ModelView, Rect, ResultsState, ResultsView,
+    StudyView, Threshold, Viewing, WindowPreset, WorklistRow,
 };
 use crate::infer::Outcome;
 use crate::pixels::ViewerImage;
+use overread_infer::manifest::IntendedUse;
 
 /// PS3.5 DA → YYYY-MM-DD.
 pub(crate) fn date(d: Option<&str>) -> String {
@@ -118,15 +119,19 @@ pub(crate) fn worklist_row(
     }
 }
 
+/// What a study's view depends on besides the study: the loaded model and
+/// the settings that change what is shown.
+pub(crate) struct ViewContext {
+    pub model: Option<ModelView>,
+    pub intended: Option<IntendedUse>,
+    pub read_first: bool,
+    pub viewing: Viewing,
+}
+
 /// What the viewer shows of a study, the AI withheld when hidden.
-pub(crate) fn study_view(
-    s: &Study,
-    image: &ViewerImage,
-    model: Option<ModelView>,
-    read_first: bool,
-) -> StudyView {
+pub(crate) fn study_view(s: &Study, image: &ViewerImage, ctx: ViewContext) -> StudyView {
     let h = &s.header;
-    let hidden = ai_hidden(read_first, s);
+    let hidden = ai_hidden(ctx.read_first, s);
     StudyView {
         id: s.id,
         patient_name: person_name(h.patient_name.as_deref()),
@@ -147,18 +152,15 @@ pub(crate) fn study_view(
         ai: shown_status(s, hidden),
         ai_message: if hidden { None } else { s.ai.message() },
         ai_hidden: hidden,
-        model: if hidden { None } else { model },
+        model: if hidden { None } else { ctx.model },
         findings: if hidden { Vec::new() } else { findings(s) },
         decisions: s.reading.decisions.clone(),
         impression_recorded: s.reading.impression_recorded,
         can_sign_off: !hidden && super::reading::sign_off_refusal(s).is_none(),
         results: results_view(s),
         priors: Vec::new(),
-        images: Vec::new(),
-        hanging: Hanging {
-            beside: None,
-            prior_left: true,
-        },
+        images: super::hanging::image_refs(s, ctx.intended.as_ref(), hidden),
+        hanging: super::hanging::hanging(s, &ctx.viewing),
     }
 }
 
