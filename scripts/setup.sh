@@ -22,6 +22,9 @@ apt_packages=(
     # The PACS tests: a real Orthanc with its DICOMweb plugin (started by the
     # tests themselves on 127.0.0.1 ports of their own)
     orthanc orthanc-dicomweb
+    # The department store's tests: PostgreSQL 15 (a private cluster started
+    # by each test binary that needs one, as the postgres system user)
+    postgresql-15
 )
 # Installs the Debian packages named that are not installed yet.
 apt_install_missing() {

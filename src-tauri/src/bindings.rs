@@ -41,6 +41,8 @@ fn declarations() -> Vec<(String, Option<String>)> {
         DecisionView,
         StudyView,
         PriorView,
+        PriorLine,
+        StudyPriors,
         ImageRef,
         Hanging,
         ResultsState,
@@ -64,6 +66,9 @@ fn declarations() -> Vec<(String, Option<String>)> {
         PriorSide,
         ScanProgress,
         SourceAdded,
+        StoreState,
+        StoreAlert,
+        StoreStatus,
         ErrorCode,
         ApiError,
     ]

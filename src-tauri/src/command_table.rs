@@ -16,6 +16,13 @@ commands! {
     /// How to draw image `image` (in hanging order) of a study: a lateral
     /// beside the frontal, or a prior in comparison.
     open_image(id: String, image: u32) -> ImageGeometry;
+    /// Asks the PACS sources for the study's priors (once in five minutes)
+    /// and retrieves `prior` (by default the newest) when it is not here;
+    /// it is triaged in the background. Called when a study is selected.
+    find_priors(id: String, prior: Option<String>) -> StudyPriors;
+    /// The study's priors as they stand, without the network (asked again
+    /// when a `worklist-change` event says a prior changed).
+    study_priors(id: String) -> StudyPriors;
     /// Records a decision; resolves only after the audit row is committed.
     decide(id: String, request: DecisionRequest) -> DecisionView;
     /// Read-first mode: records the unaided impression and reveals the AI.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, EarlierAssessment, ErrorCode,
     ExportResult, ImageGeometry, ImpressionRequest, InstalledModel, ResultsView, Settings,
-    SourceAdded, StartupProblem, StatsView, StudyId, StudyView, Worklist,
+    SourceAdded, StartupProblem, StatsView, StudyId, StudyPriors, StudyView, Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -222,6 +222,32 @@ pub async fn open_folder<R: Runtime>(app: AppHandle<R>) -> CmdResult<Vec<SourceA
         .into_path()
         .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))?;
     sources_changed(&app, move |ws| ws.add_sources(&[folder])).await
+}
+
+#[tauri::command]
+pub async fn find_priors<R: Runtime>(
+    app: AppHandle<R>,
+    id: String,
+    prior: Option<String>,
+) -> CmdResult<StudyPriors> {
+    let id: StudyId = id.parse()?;
+    let prior = prior.map(|p| p.parse::<StudyId>()).transpose()?;
+    let found = blocking(&app, move |ws| ws.find_priors(id, prior)).await?;
+    // A prior retrieved now waits for triage.
+    if found
+        .priors
+        .iter()
+        .any(|p| p.ai == overread_core::api::AiStatus::Queued)
+    {
+        crate::start_triage(&app);
+    }
+    Ok(found)
+}
+
+#[tauri::command]
+pub async fn study_priors<R: Runtime>(app: AppHandle<R>, id: String) -> CmdResult<StudyPriors> {
+    let id: StudyId = id.parse()?;
+    blocking(&app, move |ws| ws.study_priors(id)).await
 }
 
 #[tauri::command]

@@ -126,6 +126,25 @@ fn start_outbox<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         .ok();
 }
 
+/// How often this workstation's new audit rows go to the department store.
+const STORE_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sends the log's new rows to the department store now and every
+/// [`STORE_SYNC_EVERY`] (nothing when none is configured); offline, it
+/// resumes by itself.
+fn start_store_sync<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let ws = app.state::<Arc<Workstation>>().inner().clone();
+    std::thread::Builder::new()
+        .name("store-sync".into())
+        .spawn(move || {
+            loop {
+                ws.sync_department();
+                std::thread::sleep(STORE_SYNC_EVERY);
+            }
+        })
+        .ok();
+}
+
 /// How often background audit events the log refused are tried again.
 const AUDIT_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -208,6 +227,7 @@ pub fn run() {
             start_polling(app.handle());
             start_audit_retry(app.handle());
             start_outbox(app.handle());
+            start_store_sync(app.handle());
             Ok(())
         })
         .build(context);

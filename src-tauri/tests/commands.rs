@@ -279,6 +279,26 @@ fn a_dropped_folder_joins_the_worklist_and_leaves_when_removed() {
         .iter()
         .find(|r| r.accession == "OVRPRI1013")
         .expect("the latest study");
+    // The priors of a local study: found on the worklist, no PACS asked.
+    let priors: overread_core::api::StudyPriors = ok(invoke(
+        &f,
+        "find_priors",
+        json!({"id": latest.id, "prior": null}),
+    ));
+    assert_eq!(priors.priors.len(), 2, "{priors:?}");
+    assert!(priors.problems.is_empty());
+    let again: overread_core::api::StudyPriors =
+        ok(invoke(&f, "study_priors", json!({"id": latest.id})));
+    assert_eq!(again.priors, priors.priors);
+    assert_eq!(
+        code(invoke(
+            &f,
+            "find_priors",
+            json!({"id": priors.priors[0].id, "prior": latest.id}),
+        )),
+        "invalid_argument",
+        "a later study is no prior"
+    );
     let lateral: overread_core::api::ImageGeometry = ok(invoke(
         &f,
         "open_image",

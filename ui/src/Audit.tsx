@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import type { AuditEntry, ChainStatus, StatsView } from "./bindings";
+import type { AuditEntry, ChainStatus, StatsView, StoreStatus } from "./bindings";
 import { commands, message } from "./api";
 import { label } from "./format";
 
@@ -30,7 +30,7 @@ export function DailyPlot({ stats, finding }: { stats: StatsView; finding: strin
   );
 }
 
-export function Audit({ active, setStatus }: { active: boolean; setStatus: (s: string) => void }) {
+export function Audit({ active, setStatus, store }: { active: boolean; setStatus: (s: string) => void; store?: StoreStatus | null }) {
   const [rows, setRows] = useState<AuditEntry[]>([]);
   const [chain, setChain] = useState<ChainStatus | null>(null);
   const [stats, setStats] = useState<StatsView | null>(null);
@@ -95,6 +95,18 @@ export function Audit({ active, setStatus }: { active: boolean; setStatus: (s: s
         <button onClick={() => exportCsv(true)}>Export de-identified <kbd>E</kbd></button>
         <button onClick={refresh}>Refresh <kbd>R</kbd></button>
       </div>
+      {store && store.alerts.length > 0 && (
+        <div class="banner error" id="store-alerts" role="alert">
+          <b>The department store refused rows that do not extend the chain it holds:</b>
+          <ul>
+            {store.alerts.map((a) => (
+              <li key={`${a.workstation}-${a.seq}-${a.received_at}`}>
+                {a.workstation} row {a.seq} ({a.received_at}): {a.reason}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {stats && (
         <div class="stats">
           <h2>Agreement ({stats.decisions} decisions)</h2>

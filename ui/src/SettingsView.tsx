@@ -47,6 +47,9 @@ export function SettingsView({ active, model, audit, setStatus, onSaved }: { act
           <label>PACS configuration file (TOML; sources, AE titles, cache), or empty for none
             <input id="pacs-config" placeholder="/etc/overread/pacs.toml" value={s.pacs_config ?? ""} onInput={(e) => setS({ ...s, pacs_config: (e.target as HTMLInputElement).value.trim() || null })} />
           </label>
+          <label>Department store (PostgreSQL connection string, no password: it comes from OVERREAD_STORE_PASSWORD or OVERREAD_STORE_PASSWORD_FILE), or empty for none
+            <input id="department-store" placeholder="host=store.example.nhs.uk dbname=overread user=ws01" value={s.department_store ?? ""} onInput={(e) => setS({ ...s, department_store: (e.target as HTMLInputElement).value.trim() || null })} />
+          </label>
           <label>Maximum wait before a study goes to the top (minutes)
             <input type="number" min={1} max={10080} value={s.max_wait_minutes} onInput={(e) => setS({ ...s, max_wait_minutes: Number((e.target as HTMLInputElement).value) })} />
           </label>

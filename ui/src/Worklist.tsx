@@ -2,7 +2,7 @@ import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
-import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, label, score, searchText, statusPill } from "./format";
+import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, label, score, searchText, statusPill, storeLine } from "./format";
 
 export type AiFilter = "all" | "unread" | AiStatus | Exclude<Availability, "available">;
 
@@ -166,6 +166,11 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
           <button id="refresh-sources" title="Ask the PACS for new studies now" onClick={() => commands.refreshSources().catch(() => undefined)}>
             Refresh
           </button>
+        </div>
+      )}
+      {data?.store && (
+        <div class={`sources store ${data.store.state}`} id="store-status" role={data.store.state === "alert" ? "alert" : undefined}>
+          {storeLine(data.store)}
         </div>
       )}
       {auditWarning(data?.audit) && (

@@ -28,9 +28,13 @@ export async function fetchPixels(id: string, preview: boolean, image = 0): Prom
 }
 
 /** Decodes a study ahead of opening it (the worklist's selection), so the
- * viewer's first pixels come from memory. Errors are left to the open. */
+ * viewer's first pixels come from memory, and asks the PACS for its priors,
+ * retrieving the newest in the background. Errors are left to the open. */
 export function prefetch(id: string): void {
-  fetch(schemeUrl(`pixels/${id}?level=preview`)).then((r) => r.arrayBuffer(), () => undefined);
+  // The priors after the pixels, so that they never delay the first image.
+  fetch(schemeUrl(`pixels/${id}?level=preview`))
+    .then((r) => r.arrayBuffer(), () => undefined)
+    .finally(() => commands.findPriors(id, null).catch(() => undefined));
 }
 
 /** One finding's heatmap on the image grid, one byte per pixel. */
@@ -59,6 +63,7 @@ export function applyChange(w: Worklist, c: WorklistChange): Worklist {
     model: c.model ? c.model.model : w.model,
     model_error: c.model ? c.model.error : w.model_error,
     audit: c.audit ?? w.audit,
+    store: c.store ?? w.store,
   };
 }
 

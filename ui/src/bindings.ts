@@ -123,7 +123,11 @@ sources: Array<SourceStatus>,
 /**
  * Background audit events not recorded yet.
  */
-audit: AuditHealth, };
+audit: AuditHealth, 
+/**
+ * The department store, when one is configured.
+ */
+store: StoreStatus | null, };
 
 /**
  * Background triage progress.
@@ -159,7 +163,16 @@ audit: AuditHealth | null,
 /**
  * Set while a local source is scanned, and when it has been.
  */
-scan: ScanProgress | null, };
+scan: ScanProgress | null, 
+/**
+ * Set when a study here only as a prior changed (found, retrieved or
+ * triaged): an open study's comparison may have changed.
+ */
+priors: boolean, 
+/**
+ * Set when the department store's state changed.
+ */
+store: StoreStatus | null, };
 
 /**
  * The loaded model, or why there is none.
@@ -245,6 +258,29 @@ export type PriorView = { id: StudyId,
  * YYYY-MM-DD.
  */
 study_date: string, accession: string, availability: Availability, ai: AiStatus, };
+
+/**
+ * One finding's comparison with the newest prior.
+ */
+export type PriorLine = { finding: string, 
+/**
+ * "nodule 0.82 now; 0.79 on 2025-03-01, dismissed as stable".
+ */
+line: string, };
+
+/**
+ * The open study's priors as they stand (the PACS's among them once
+ * asked), and each finding's comparison with the newest prior.
+ */
+export type StudyPriors = { priors: Array<PriorView>, 
+/**
+ * The findings panel's comparison line of each finding shown.
+ */
+lines: Array<PriorLine>, 
+/**
+ * Sources that could not be asked or retrieved from, one line each.
+ */
+problems: Array<string>, };
 
 /**
  * One image of the open study, in hanging order (index 0 is shown first).
@@ -480,7 +516,14 @@ pacs_config: string | null,
  * Where local studies' results objects are written; null: the
  * `results` folder beside the audit log.
  */
-results_folder: string | null, viewing: Viewing, };
+results_folder: string | null, viewing: Viewing, 
+/**
+ * The department store: a PostgreSQL connection string (libpq
+ * `host=… dbname=…` or a `postgresql://` URL) without a password (it
+ * comes from `OVERREAD_STORE_PASSWORD` or `OVERREAD_STORE_PASSWORD_FILE`),
+ * or null.
+ */
+department_store: string | null, };
 
 /**
  * The hanging protocol's settings.
@@ -527,6 +570,38 @@ files: number,
 problems: Array<string>, };
 
 /**
+ * Where this workstation's log stands in the department store.
+ */
+export type StoreState = "checking" | "in_sync" | "behind" | "offline" | "alert";
+
+/**
+ * A row the store refused: a workstation's log that no longer extends
+ * what the store holds.
+ */
+export type StoreAlert = { workstation: string, seq: number, reason: string, received_at: string, };
+
+/**
+ * The department store's state for this workstation.
+ */
+export type StoreStatus = { state: StoreState, 
+/**
+ * Why it is offline, or what was refused.
+ */
+message: string | null, 
+/**
+ * Rows of the local log the store does not hold yet.
+ */
+behind: number, 
+/**
+ * When the store last answered (RFC 3339).
+ */
+last_answer: string | null, 
+/**
+ * The newest refusals the store holds, every workstation's.
+ */
+alerts: Array<StoreAlert>, };
+
+/**
  * What went wrong, as a stable code the UI branches on.
  */
 export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "internal";
@@ -549,6 +624,10 @@ export const commands = {
   openStudy: (id: string): Promise<StudyView> => invoke("open_study", { id }),
   /** How to draw image `image` (in hanging order) of a study: a lateral beside the frontal, or a prior in comparison. */
   openImage: (id: string, image: number): Promise<ImageGeometry> => invoke("open_image", { id, image }),
+  /** Asks the PACS sources for the study's priors (once in five minutes) and retrieves `prior` (by default the newest) when it is not here; it is triaged in the background. Called when a study is selected. */
+  findPriors: (id: string, prior: string | null): Promise<StudyPriors> => invoke("find_priors", { id, prior }),
+  /** The study's priors as they stand, without the network (asked again when a `worklist-change` event says a prior changed). */
+  studyPriors: (id: string): Promise<StudyPriors> => invoke("study_priors", { id }),
   /** Records a decision; resolves only after the audit row is committed. */
   decide: (id: string, request: DecisionRequest): Promise<DecisionView> => invoke("decide", { id, request }),
   /** Read-first mode: records the unaided impression and reveals the AI. */

@@ -1,5 +1,5 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, AuditHealth, Availability, ReadingStatus, ResultsState, SourceState, WorklistRow } from "./bindings";
+import type { AiStatus, AuditHealth, Availability, ReadingStatus, ResultsState, SourceState, StoreStatus, WorklistRow } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
   waiting: "Waiting",
@@ -74,4 +74,20 @@ export function auditWarning(a: AuditHealth | undefined): string | null {
   if (!a || (a.unrecorded === 0 && a.lost === 0)) return null;
   const lost = a.lost > 0 ? `; ${a.lost} could not be kept` : "";
   return `Audit log: ${a.unrecorded} event${a.unrecorded === 1 ? "" : "s"} not recorded yet, retrying${lost}. ${a.error ?? ""}`.trim();
+}
+
+/** The department store's state in one line, for the sources strip. */
+export function storeLine(s: StoreStatus): string {
+  switch (s.state) {
+    case "checking":
+      return "Department store: connecting…";
+    case "in_sync":
+      return "Department store: in sync";
+    case "behind":
+      return `Department store: ${s.behind} row${s.behind === 1 ? "" : "s"} to send`;
+    case "offline":
+      return `Department store offline, decisions kept here and sent when it answers: ${s.message ?? ""}`.trim();
+    case "alert":
+      return `Department store ALERT: ${s.message ?? ""}`.trim();
+  }
 }

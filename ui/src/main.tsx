@@ -139,7 +139,7 @@ function App() {
           )}
         </div>
         <div hidden={screen !== "audit"} class="screen">
-          <Audit active={screen === "audit"} setStatus={setStatus} />
+          <Audit active={screen === "audit"} setStatus={setStatus} store={data?.store} />
         </div>
         <div hidden={screen !== "settings"} class="screen">
           <SettingsView active={screen === "settings"} model={data?.model ?? null} audit={data?.audit} setStatus={setStatus} onSaved={refresh} />

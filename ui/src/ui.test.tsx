@@ -4,11 +4,12 @@ import { invoke } from "@tauri-apps/api/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { StudyView, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { applyChange } from "./api";
-import { auditWarning } from "./format";
+import { auditWarning, storeLine } from "./format";
 import { Findings, latest } from "./Findings";
 import { KEYS, viewerAction } from "./keys";
 import { Worklist, filterRows } from "./Worklist";
 import { Results } from "./viewer/Results";
+import { withPriors } from "./viewer/usePriors";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
@@ -32,6 +33,7 @@ const data: WorklistData = {
   model_error: null,
   sources: [],
   audit: { unrecorded: 0, lost: 0, error: null },
+  store: null,
 };
 
 const mounted: HTMLElement[] = [];
@@ -87,6 +89,21 @@ describe("worklist", () => {
     expect(el.querySelector("tr[data-id=s4] .pill.partial")?.textContent).toBe("Partial");
     expect(filterRows(offline.rows, "", "partial").map((r) => r.id)).toEqual(["s4"]);
   });
+
+  it("shows the department store's alert as an alert", () => {
+    const alerted: WorklistData = {
+      ...data,
+      store: {
+        state: "alert", message: "the store refused row 4 of workstation ws-2: the local log was changed after it was synced",
+        behind: 0, last_answer: null, alerts: [],
+      },
+    };
+    const el = mount(<Worklist data={alerted} selected={null} onSelect={() => {}} onOpen={() => {}} active={false} />);
+    const strip = el.querySelector("#store-status");
+    expect(strip?.getAttribute("role")).toBe("alert");
+    expect(strip?.textContent).toContain("ALERT: the store refused row 4 of workstation ws-2");
+    expect(mount(<Worklist data={data} selected={null} onSelect={() => {}} onOpen={() => {}} active={false} />).querySelector("#store-status")).toBeNull();
+  });
 });
 
 describe("findings panel", () => {
@@ -123,6 +140,30 @@ describe("findings panel", () => {
     expect(latest(study.decisions, "opacity")?.seq).toBe(7);
     expect(el.querySelector(".prior[data-label=opacity]")?.textContent).toContain("dismissed as stable");
     expect(el.querySelector("#priors .prior-link")?.getAttribute("data-id")).toBe("s7");
+  });
+
+  it("priors found on the PACS later join the view, each finding's line replaced by label", () => {
+    const found = withPriors(study, {
+      priors: [...study.priors, { id: "s3", study_date: "2024-11-20", accession: "A3", availability: "retrieving", ai: "waiting" }],
+      lines: [{ finding: "opacity", line: "opacity 0.80 now; 0.41 on 2025-11-20, flagged, not decided" }],
+      problems: [],
+    });
+    expect(found.priors.map((p) => p.id)).toEqual(["s7", "s3"]);
+    expect(found.findings[0].prior).toBe("opacity 0.80 now; 0.41 on 2025-11-20, flagged, not decided");
+    expect(found.decisions).toBe(study.decisions);
+    expect(withPriors(study, null)).toBe(study);
+  });
+
+  it("says where the department store stands in one line", () => {
+    const base = { message: null, behind: 0, last_answer: null, alerts: [] };
+    expect(storeLine({ ...base, state: "in_sync" })).toBe("Department store: in sync");
+    expect(storeLine({ ...base, state: "behind", behind: 3 })).toBe("Department store: 3 rows to send");
+    expect(storeLine({ ...base, state: "offline", message: "department store unreachable: connection refused" })).toContain(
+      "decisions kept here and sent when it answers: department store unreachable",
+    );
+    expect(storeLine({ ...base, state: "alert", message: "the store refused row 4 of this log" })).toBe(
+      "Department store ALERT: the store refused row 4 of this log",
+    );
   });
 
   it("read-first mode hides the AI and asks for an impression", () => {
@@ -168,14 +209,14 @@ describe("worklist changes", () => {
   it("replace changed rows where they are, append new ones, and keep the server's order", () => {
     const changed = row("s2", { ai: "flagged", top_finding: "opacity", top_score: 0.7 });
     const added = row("s9", { availability: "retrieving", ai: "waiting" });
-    const next = applyChange(data, { rows: [changed, added], triage: { done: 3, total: 3, running: false }, sources: null, model: null, audit: null, scan: null });
+    const next = applyChange(data, { rows: [changed, added], triage: { done: 3, total: 3, running: false }, sources: null, model: null, audit: null, scan: null, priors: false, store: null });
     expect(next.rows.map((r) => r.id)).toEqual(["s1", "s2", "s3", "s9"]);
     expect(next.rows[1].ai).toBe("flagged");
     expect(next.triage.running).toBe(false);
     expect(next.model).toBe(data.model);
-    const failed = applyChange(next, { rows: [], triage: null, sources: null, model: { model: null, error: "no runtime" }, audit: null, scan: null });
+    const failed = applyChange(next, { rows: [], triage: null, sources: null, model: { model: null, error: "no runtime" }, audit: null, scan: null, priors: false, store: null });
     expect([failed.model, failed.model_error]).toEqual([null, "no runtime"]);
-    const refused = applyChange(failed, { rows: [], triage: null, sources: null, model: null, audit: { unrecorded: 2, lost: 0, error: "database or disk is full" }, scan: null });
+    const refused = applyChange(failed, { rows: [], triage: null, sources: null, model: null, audit: { unrecorded: 2, lost: 0, error: "database or disk is full" }, scan: null, priors: false, store: null });
     expect(auditWarning(refused.audit)).toBe("Audit log: 2 events not recorded yet, retrying. database or disk is full");
     expect(auditWarning(data.audit)).toBeNull();
   });

@@ -5,7 +5,7 @@
 // animation frame while the main window is dragged.
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { ImageGeometry } from "../bindings";
+import type { Availability, ImageGeometry } from "../bindings";
 import { commands, fetchPixels, message } from "../api";
 import { imageData, Renderer } from "./renderer";
 import { fitView, type View } from "./transform";
@@ -34,6 +34,8 @@ interface Props {
   /** A window dragged on this pane while synchronised: the main's too. */
   onWindow: (w: Voi) => void;
   kind: "beside" | "prior";
+  /** Whether its images are here; a prior still on the PACS is drawn once retrieved. */
+  availability: Availability;
 }
 
 const still = { mode: 0, opacity: 0, threshold: 0.5 } as const;
@@ -50,7 +52,7 @@ export function followView(main: Main, img: ImageGeometry, size: [number, number
   return { ...view, zoom: view.zoom * k, panX: view.panX * sx, panY: view.panY * sy };
 }
 
-export function Pane({ id, image, title, note, sync, main, live, onWindow, kind }: Props) {
+export function Pane({ id, image, title, note, sync, main, live, onWindow, kind, availability }: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<Renderer | null>(null);
   const [img, setImg] = useState<ImageGeometry | null>(null);
@@ -83,10 +85,12 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
   }, []);
 
   // Loads the image: geometry, the preview, then the full pixels.
+  const here = availability !== "retrieving" && availability !== "evicted";
   useEffect(() => {
     let cancelled = false;
     setImg(null);
     setError(null);
+    if (!here) return;
     (async () => {
       try {
         const g = await commands.openImage(id, image);
@@ -95,6 +99,7 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
         const preview = await fetchPixels(id, true, image);
         if (cancelled) return;
         r.setImage(imageData(g, preview, true));
+        perf.pane = { id, image, preview: performance.now(), at: 0 };
         const [cw, ch] = r.resize();
         const dpr = window.devicePixelRatio || 1;
         setSize([cw / dpr, ch / dpr]);
@@ -105,7 +110,7 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
         if (cancelled) return;
         r.setImage(imageData(g, codes));
         setImg({ ...g });
-        perf.pane = { id, image, at: performance.now() };
+        perf.pane = { id, image, preview: perf.pane?.preview ?? 0, at: performance.now() };
       } catch (e) {
         if (!cancelled) setError(message(e));
       }
@@ -113,7 +118,7 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
     return () => {
       cancelled = true;
     };
-  }, [id, image]);
+  }, [id, image, here]);
 
   // What was shown while synchronised: unsynchronising keeps it rather
   // than jumping back to the pane's own earlier view.
@@ -165,6 +170,7 @@ export function Pane({ id, image, title, note, sync, main, live, onWindow, kind 
         </div>
       )}
       {note && <div class="no-ai banner">{note}</div>}
+      {!here && <div class="loading">Retrieving from the PACS…</div>}
       {error && <div class="banner error stage-error" role="alert">{error}</div>}
     </div>
   );

@@ -18,6 +18,7 @@ import { shaderCheck } from "./shaderCheck";
 import { fitView } from "./transform";
 import { useDecisions } from "./useDecisions";
 import { usePointer } from "./usePointer";
+import { usePriors } from "./usePriors";
 import { perf, useStudy } from "./useStudy";
 
 interface Props {
@@ -42,12 +43,13 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
   const probe = useRef<HTMLDivElement>(null);
   const readout = useRef<HTMLDivElement>(null);
   const [shown, setShown] = useState(0);
-  const loaded = useStudy(id, requestedAt, renderer, setStatus, shown);
-  const { study, setStudy, img, view, setView, win, setWin, size, setSize, full } = loaded;
-  const [selected, setSelected] = useState(0);
-  const [heat, setHeat] = useState<Heat>({ label: null, mode: 1, opacity: 0.5 });
   // The prior compared with (an index into study.priors), and whether the two panes move together.
   const [prior, setPrior] = useState<number | null>(null);
+  const loaded = useStudy(id, requestedAt, renderer, setStatus, shown);
+  const { setStudy, img, view, setView, win, setWin, size, setSize, full } = loaded;
+  const study = usePriors(id, loaded.study, prior, setStatus);
+  const [selected, setSelected] = useState(0);
+  const [heat, setHeat] = useState<Heat>({ label: null, mode: 1, opacity: 0.5 });
   const [sync, setSync] = useState(true);
   const live = useRef<((w: Voi) => void) | null>(null);
   const finding: FindingView | undefined = study?.findings[selected];
@@ -79,10 +81,11 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
     setPrior(null);
   }, [id]);
 
-  // The newest prior hangs beside the current study without asking.
+  // The newest prior hangs beside the current study without asking (also
+  // when it is found on a PACS after the study opened).
   useEffect(() => {
-    if (study?.id === id) setPrior(study.priors.length ? 0 : null);
-  }, [study?.id]);
+    if (study?.id === id) setPrior((p) => (study.priors.length ? p ?? 0 : null));
+  }, [study?.id, study?.priors.length]);
 
   // The end-to-end test's check of the shader against the CPU reference.
   useEffect(() => {
@@ -147,11 +150,11 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
   const companion = (() => {
     if (!study || study.id !== id) return null;
     const p = prior === null ? undefined : study.priors[prior];
-    if (p) return { kind: "prior" as const, id: p.id, image: 0, title: `Prior · ${p.study_date} · ${p.accession}`, note: null };
+    if (p) return { kind: "prior" as const, id: p.id, image: 0, title: `Prior · ${p.study_date} · ${p.accession}`, note: null, availability: p.availability };
     const b = study.hanging.beside;
     if (b !== null && shown === 0) {
       const ref = study.images[b];
-      return { kind: "beside" as const, id, image: b, title: ref.view, note: ref.no_ai };
+      return { kind: "beside" as const, id, image: b, title: ref.view, note: ref.no_ai, availability: "available" as const };
     }
     return null;
   })();

@@ -23,8 +23,9 @@ declare global {
       frames: number;
       lastFrame: number;
       shaderCheck?: (center: number, width: number) => unknown;
-      /** The second pane's image, once its full pixels are drawn. */
-      pane?: { id: string; image: number; at: number };
+      /** The second pane's image: when its reduced preview was drawn, and
+       * when its full pixels were (0 until then). */
+      pane?: { id: string; image: number; preview: number; at: number };
     };
   }
 }

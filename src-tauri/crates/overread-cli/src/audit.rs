@@ -56,6 +56,18 @@ pub enum AuditCommand {
         #[command(flatten)]
         by: Admin,
     },
+    /// Send the rows the department store does not hold yet (PostgreSQL;
+    /// password from OVERREAD_STORE_PASSWORD or OVERREAD_STORE_PASSWORD_FILE).
+    /// Exit 0 when the store holds the whole log, 3 when it refused a row.
+    Sync {
+        #[command(flatten)]
+        db: Db,
+        /// libpq connection string or postgresql:// URL.
+        #[arg(long, env = "OVERREAD_STORE")]
+        store: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Agreement statistics per finding and per reader.
     Stats {
         #[command(flatten)]
@@ -256,6 +268,7 @@ pub fn run(command: AuditCommand) -> Result<u8, String> {
             );
             Ok(0)
         }
+        AuditCommand::Sync { db, store, json } => sync(&db, &store, json),
         AuditCommand::Acknowledge { db, reason, by } => {
             let log = audit::open_acknowledging(&db.path(), by.reader(), &reason)
                 .map_err(|e| e.to_string())?;
@@ -356,5 +369,45 @@ pub fn run(command: AuditCommand) -> Result<u8, String> {
             }
             Ok(0)
         }
+    }
+}
+
+/// `audit sync`: the log's new rows into the department store.
+fn sync(db: &Db, store: &str, json: bool) -> Result<u8, String> {
+    let log = db.open()?;
+    let (local_head, _) = log.head().map_err(|e| e.to_string())?;
+    let mut read = |from: i64, n: usize| log.rows(from, n as i64).map_err(|e| e.to_string());
+    let report =
+        overread_core::department::sync(store, &audit::workstation_id(), local_head, &mut read)
+            .map_err(|e| e.to_string())?;
+    if json {
+        let out = serde_json::json!({
+            "sent": report.sent,
+            "store_head": report.store_head,
+            "local_head": report.local_head,
+            "refused": report.refused.as_ref().map(|(seq, reason)| serde_json::json!({"seq": seq, "reason": reason})),
+            "alerts": report.alerts.iter().map(|a| serde_json::json!({
+                "workstation": a.workstation, "seq": a.seq, "reason": a.reason, "received_at": a.received_at,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "sent {} rows; the store holds rows 1–{} of {} here",
+            report.sent, report.store_head, report.local_head
+        );
+        for a in &report.alerts {
+            println!(
+                "alert: {} row {}: {} ({})",
+                a.workstation, a.seq, a.reason, a.received_at
+            );
+        }
+    }
+    match &report.refused {
+        Some((seq, reason)) => {
+            eprintln!("overread: the department store refused row {seq}: {reason}");
+            Ok(EXIT_BROKEN)
+        }
+        None => Ok(0),
     }
 }

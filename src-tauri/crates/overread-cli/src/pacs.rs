@@ -352,6 +352,7 @@ fn worklist(
         pacs_config: Some(absolute(config)?.display().to_string()),
         results_folder: None,
         viewing: Default::default(),
+        department_store: None,
     };
     let ws = Workstation::open(settings, audit, None).map_err(|e| e.to_string())?;
     let quiet = json || !std::io::stderr().is_terminal();

@@ -1087,10 +1087,15 @@ fn dimse_over_tls_with_a_test_ca() {
 /// The results' configuration: "web" (DICOMweb, every study on the
 /// worklist) and "dimse" (the same Orthanc over DIMSE, no worklist).
 fn results_config(dir: &Path, web: u16, dimse: u16) -> PathBuf {
+    worklist_days_config(dir, web, dimse, 36500)
+}
+
+/// As [`results_config`], the worklist being the last `days` days' studies.
+fn worklist_days_config(dir: &Path, web: u16, dimse: u16, days: u32) -> PathBuf {
     let text = format!(
         "[cache]\ndir = {:?}\n\
          [[source]]\nname = \"web\"\nkind = \"dicomweb\"\nurl = \"http://127.0.0.1:{web}/dicom-web\"\n\
-         [source.timeouts]\nconnect_s = 2\nidle_s = 2\noverall_s = 20\n[source.worklist]\ndays = 36500\n\
+         [source.timeouts]\nconnect_s = 2\nidle_s = 2\noverall_s = 20\n[source.worklist]\ndays = {days}\n\
          [[source]]\nname = \"dimse\"\nkind = \"dimse\"\nhost = \"127.0.0.1\"\nport = {dimse}\ncalled_ae = \"ORTHANC\"\n\
          [source.timeouts]\nidle_s = 5\n[source.worklist]\nenabled = false\n",
         dir.join("cache")
@@ -1139,6 +1144,7 @@ fn reader_settings(config: &Path, reader: &str) -> overread_core::api::Settings 
         pacs_config: Some(config.display().to_string()),
         results_folder: None,
         viewing: overread_core::api::Viewing::default(),
+        department_store: None,
     }
 }
 
@@ -1341,6 +1347,173 @@ fn signed_off_results_reach_orthanc_and_a_second_reader() {
     names.sort();
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.contains(&"sr.dcm".to_string()), "{names:?}");
+
+    priors_come_from_the_pacs_with_what_was_decided_then(&orthanc, work.path());
+}
+
+/// A patient's earlier radiographs are only on the PACS. Reader Pat reads
+/// the middle one (every finding dismissed as stable) and signs it off to
+/// the PACS. Reader Cleo's worklist is today's studies: the latest is on it,
+/// the priors are not. Selecting it finds both priors on the PACS, retrieves
+/// the newest into the cache off the worklist, triages it, and reads Pat's
+/// assessment back, so the comparison line says "dismissed as stable"
+/// though Cleo's own log never saw the prior. After a restart the prior is
+/// still here and still off the worklist; the older one comes when asked.
+fn priors_come_from_the_pacs_with_what_was_decided_then(orthanc: &Orthanc, work: &Path) {
+    use overread_core::api::{AiStatus, Availability, DecisionRequest};
+    use overread_core::workstation::Workstation;
+    let today = overread_core::pacs::query::today();
+    let series = overread_core::phantom::patient_with_priors(900, 77, 256, 256, 3, &today);
+    let files = work.join("priors");
+    std::fs::create_dir_all(&files).expect("mkdir");
+    let uids: Vec<String> = series
+        .studies
+        .iter()
+        .map(|study| {
+            orthanc.upload(&study.write(&files).expect("write"));
+            study.study_instance_uid.clone()
+        })
+        .collect();
+    let (oldest_uid, middle_uid, latest_uid) = (&uids[0], &uids[1], &uids[2]);
+
+    // Pat reads the middle study and signs it off to the PACS.
+    let pat_dir = work.join("reader-pat");
+    let pat_config = results_config(&pat_dir, orthanc.http, orthanc.dicom);
+    let pat = Workstation::open(
+        reader_settings(&pat_config, "Pat"),
+        &pat_dir.join("audit.sqlite"),
+        None,
+    )
+    .expect("open");
+    pat.sync_pacs();
+    pat.run_triage(1);
+    let middle = pat
+        .find_study(middle_uid)
+        .expect("the middle study on Pat's worklist");
+    let findings = pat.open_study(middle).expect("open").findings;
+    assert!(!findings.is_empty(), "the demo model reports every label");
+    for f in &findings {
+        pat.decide(
+            middle,
+            &DecisionRequest {
+                finding: f.label.clone(),
+                decision: "dismiss".into(),
+                region: None,
+                reason: Some("stable".into()),
+                display_ms: Some(900.0),
+            },
+        )
+        .expect("dismissed");
+    }
+    pat.sign_off(middle).expect("signed off");
+    pat.send_signed_off(middle, "web").expect("sent");
+    pat.close();
+    drop(pat);
+
+    // Cleo's worklist: today's studies.
+    let cleo_dir = work.join("reader-cleo");
+    let cleo_config = worklist_days_config(&cleo_dir, orthanc.http, orthanc.dicom, 1);
+    let open_cleo = || {
+        Workstation::open(
+            reader_settings(&cleo_config, "Cleo"),
+            &cleo_dir.join("audit.sqlite"),
+            None,
+        )
+        .expect("open")
+    };
+    let cleo = open_cleo();
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heard = events.clone();
+    cleo.set_listener(Arc::new(move |c| heard.lock().expect("events").push(c)));
+    cleo.sync_pacs();
+    cleo.run_triage(1);
+    let on_worklist = |ws: &Workstation| -> Vec<String> {
+        ws.worklist()
+            .rows
+            .iter()
+            .filter_map(|r| ws.study_uid(r.id))
+            .collect()
+    };
+    let rows = on_worklist(&cleo);
+    assert!(rows.contains(latest_uid), "today's study: {rows:?}");
+    assert!(!rows.contains(middle_uid) && !rows.contains(oldest_uid));
+    let latest = cleo.find_study(latest_uid).expect("latest");
+    assert!(cleo.study_priors(latest).expect("priors").priors.is_empty());
+
+    let found = cleo.find_priors(latest, None).expect("priors found");
+    assert!(found.problems.is_empty(), "{:?}", found.problems);
+    let dates: Vec<&str> = found.priors.iter().map(|p| p.study_date.as_str()).collect();
+    assert_eq!(
+        dates.len(),
+        2,
+        "both priors listed, newest first: {dates:?}"
+    );
+    assert!(dates[0] > dates[1], "{dates:?}");
+    assert_eq!(found.priors[0].availability, Availability::Available);
+    assert_eq!(found.priors[1].availability, Availability::Retrieving);
+    let (middle, oldest) = (found.priors[0].id, found.priors[1].id);
+    assert_eq!(cleo.study_uid(middle).as_ref(), Some(middle_uid));
+    // Off the worklist, in the full list and in the change events alike.
+    assert_eq!(on_worklist(&cleo), rows);
+    {
+        let events = events.lock().expect("events");
+        assert!(events.iter().any(|c| c.priors), "a priors event");
+        assert!(
+            events
+                .iter()
+                .flat_map(|c| &c.rows)
+                .all(|r| r.id != middle && r.id != oldest),
+            "no worklist row for a prior"
+        );
+    }
+    // Triaged like any study, then compared with Pat's decision.
+    cleo.run_triage(1);
+    let now = cleo.study_priors(latest).expect("priors");
+    assert!(
+        matches!(now.priors[0].ai, AiStatus::Flagged | AiStatus::NoFlags),
+        "{:?}",
+        now.priors[0]
+    );
+    assert!(!now.lines.is_empty());
+    for line in &now.lines {
+        assert!(
+            line.line.ends_with("dismissed as stable"),
+            "Pat's assessment read back from the PACS: {line:?}"
+        );
+    }
+    let view = cleo.open_study(latest).expect("open");
+    assert_eq!(view.findings[0].prior.as_ref(), Some(&now.lines[0].line));
+    // Selected again within five minutes, the PACS is not asked again (a
+    // stalled PACS would be a problem otherwise).
+    orthanc.signal("-STOP");
+    let again = cleo.find_priors(latest, None).expect("again");
+    orthanc.signal("-CONT");
+    assert!(again.problems.is_empty(), "{:?}", again.problems);
+    assert_eq!(again.priors, now.priors);
+    cleo.close();
+    drop(cleo);
+
+    // After a restart, with no network asked: the prior is in the cache,
+    // still off the worklist, still compared.
+    let cleo = open_cleo();
+    assert_eq!(on_worklist(&cleo), rows);
+    let latest = cleo.find_study(latest_uid).expect("latest");
+    let after = cleo.study_priors(latest).expect("priors");
+    assert_eq!(after.priors.len(), 1, "the retrieved prior only");
+    assert_eq!(after.priors[0].availability, Availability::Available);
+    // The older prior comes when stepped to.
+    cleo.find_priors(latest, None).expect("listed again");
+    let oldest = cleo.find_study(oldest_uid).expect("listed");
+    let got = cleo.find_priors(latest, Some(oldest)).expect("retrieved");
+    assert!(got.problems.is_empty(), "{:?}", got.problems);
+    assert_eq!(got.priors[1].id, oldest);
+    assert_eq!(got.priors[1].availability, Availability::Available);
+    assert_eq!(on_worklist(&cleo), rows);
+    // A study that is not a prior is refused with a clear error.
+    let err = cleo
+        .find_priors(oldest, Some(latest))
+        .expect_err("not a prior");
+    assert!(err.message.contains("is not a prior"), "{err:?}");
 }
 
 /// The SOP classes of a study's latest sign-off's objects (a Parametric

@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod deadline;
 pub mod demo;
+pub mod department;
 mod error;
 pub mod hanging;
 pub mod infer;

@@ -42,6 +42,10 @@ pub struct StudyRecord {
     pub problems: BTreeMap<String, String>,
     /// Seconds since the epoch.
     pub last_used: u64,
+    /// Retrieved only to compare with (the prior of a study on the
+    /// worklist): kept off the worklist until a worklist query lists it.
+    #[serde(default)]
+    pub prior: bool,
 }
 
 impl StudyRecord {
@@ -53,6 +57,7 @@ impl StudyRecord {
             instances: BTreeMap::new(),
             problems: BTreeMap::new(),
             last_used: now(),
+            prior: false,
         }
     }
 

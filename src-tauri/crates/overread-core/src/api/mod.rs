@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod department;
 mod error;
 mod id;
 mod images;
@@ -17,10 +18,11 @@ mod results;
 mod settings;
 mod sources;
 
+pub use department::{StoreAlert, StoreState, StoreStatus};
 pub use error::{ApiError, ErrorCode};
 pub use id::StudyId;
 pub use images::{Hanging, ImageRef, PriorSide, Viewing};
-pub use priors::PriorView;
+pub use priors::{PriorLine, PriorView, StudyPriors};
 pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
 pub use settings::{ReaderIdentity, Settings};
 pub use sources::{ScanProgress, SourceAdded};
@@ -121,6 +123,9 @@ pub struct Worklist {
     pub sources: Vec<SourceStatus>,
     /// Background audit events not recorded yet.
     pub audit: AuditHealth,
+    /// The department store, when one is configured.
+    #[serde(default)]
+    pub store: Option<StoreStatus>,
 }
 
 /// How a PACS source stands, as the worklist shows it.
@@ -180,6 +185,13 @@ pub struct WorklistChange {
     pub audit: Option<AuditHealth>,
     /// Set while a local source is scanned, and when it has been.
     pub scan: Option<ScanProgress>,
+    /// Set when a study here only as a prior changed (found, retrieved or
+    /// triaged): an open study's comparison may have changed.
+    #[serde(default)]
+    pub priors: bool,
+    /// Set when the department store's state changed.
+    #[serde(default)]
+    pub store: Option<StoreStatus>,
 }
 
 /// Background audit events the log has not recorded yet (it refused the

@@ -37,4 +37,10 @@ pub struct Settings {
     pub results_folder: Option<String>,
     #[serde(default)]
     pub viewing: Viewing,
+    /// The department store: a PostgreSQL connection string (libpq
+    /// `host=… dbname=…` or a `postgresql://` URL) without a password (it
+    /// comes from `OVERREAD_STORE_PASSWORD` or `OVERREAD_STORE_PASSWORD_FILE`),
+    /// or null.
+    #[serde(default)]
+    pub department_store: Option<String>,
 }

@@ -47,6 +47,10 @@ pub(crate) struct Change {
     pub(crate) model: Option<ModelStatus>,
     pub(crate) audit: Option<AuditHealth>,
     pub(crate) scan: Option<ScanProgress>,
+    /// A study here only as a prior changed.
+    pub(crate) priors: bool,
+    /// The department store's state changed.
+    pub(crate) store: Option<crate::api::StoreStatus>,
 }
 
 impl Change {

@@ -280,6 +280,21 @@ impl Journal {
         })
     }
 
+    /// The log's last row.
+    pub(crate) fn head(&self) -> Result<i64, ApiError> {
+        Ok(self.log.with(|st| st.log.head())?.0)
+    }
+
+    /// Rows with `from <= seq`, in order, at most `n` (for the department
+    /// store; the lock is held for this read only).
+    pub(crate) fn rows(
+        &self,
+        from: i64,
+        n: usize,
+    ) -> Result<Vec<overread_audit::row::Row>, ApiError> {
+        Ok(self.log.with(|st| st.log.rows(from, n as i64))?)
+    }
+
     /// The newest rows, newest first.
     pub(crate) fn recent(&self, limit: u32) -> Result<Vec<AuditEntry>, ApiError> {
         let limit = i64::from(limit.clamp(1, 1000));

@@ -22,6 +22,7 @@
 //! lock: they call one module at a time. Each module holds its own lock
 //! only inside its methods and calls nothing from there ([`owned`]).
 
+mod department;
 mod earlier;
 mod events;
 mod hanging;
@@ -33,6 +34,8 @@ mod order;
 mod outbox;
 mod owned;
 mod pacs;
+mod pacs_cache;
+mod pacs_priors;
 mod priors;
 mod reading;
 mod recording;
@@ -78,6 +81,7 @@ pub struct Workstation {
     runner: runner::Runner,
     images: images::Images,
     pacs: pacs::Pacs,
+    department: department::Department,
     events: events::Events,
     limits: Limits,
     /// How long reading and decoding one file may take.
@@ -155,6 +159,7 @@ impl Workstation {
             runner: runner::Runner::default(),
             images: images::Images::new(limits, deadline),
             pacs: pacs::Pacs::new(audit_db.parent().unwrap_or(Path::new(".")).to_path_buf()),
+            department: department::Department::new(),
             events: events::Events::new(),
             limits,
             deadline,
@@ -183,15 +188,19 @@ impl Workstation {
         self.settings.read(Settings::audit_reader)
     }
 
-    /// The rows of `ids` as the worklist shows them now.
-    fn rows(&self, ids: &[StudyId]) -> Vec<WorklistRow> {
+    /// The rows of `ids` as the worklist shows them now (studies here only
+    /// as priors have none), and whether any of them is here as a prior.
+    fn rows(&self, ids: &[StudyId]) -> (Vec<WorklistRow>, bool) {
         if ids.is_empty() {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let (cap, read_first) = self.row_settings();
         let now = SystemTime::now();
-        self.studies
-            .map_ids(ids, |s| view::worklist_row(s, now, cap, read_first))
+        let rows = self.studies.map_ids(ids, |s| {
+            (!s.prior_only).then(|| view::worklist_row(s, now, cap, read_first))
+        });
+        let priors = rows.iter().any(Option::is_none);
+        (rows.into_iter().flatten().collect(), priors)
     }
 
     /// What a worklist row depends on in the settings: the maximum wait
@@ -206,7 +215,7 @@ impl Workstation {
     }
 
     fn emit(&self, change: Change) {
-        let rows = self.rows(&change.ids);
+        let (rows, priors) = self.rows(&change.ids);
         let sources = change.sources.then(|| self.source_statuses());
         self.events.emit(WorklistChange {
             rows,
@@ -215,6 +224,8 @@ impl Workstation {
             model: change.model,
             audit: change.audit,
             scan: change.scan,
+            priors: priors || change.priors,
+            store: change.store,
         });
     }
 
@@ -238,6 +249,7 @@ impl Workstation {
             model_error: model.error,
             sources: self.source_statuses(),
             audit: self.journal.health(),
+            store: self.store_status(),
         }
     }
 

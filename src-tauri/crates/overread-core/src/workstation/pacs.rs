@@ -9,7 +9,6 @@
 //! reason, and the studies already in the cache stay fully usable: they are
 //! put on the worklist at start without any network.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,10 +16,9 @@ use overread_dicom::Header;
 use overread_pacs::{self as pacs, Cache, CancellationToken, Client, PacsConfig, StudyRecord};
 
 use super::owned::Owned;
-use super::reading::reading_status;
-use super::study::{Arrival, Here, LOCAL, Reading};
+use super::study::{Arrival, Here, Reading};
 use super::{Change, Workstation};
-use crate::api::{Availability, ReadingStatus, SourceState, SourceStatus, StudyId};
+use crate::api::{Availability, SourceState, SourceStatus, StudyId};
 
 /// This module's state: the sources as the worklist shows them, and the
 /// PACS cache once opened.
@@ -33,10 +31,12 @@ pub(crate) struct Pacs {
     /// The audit log's folder, whose disk keeps the free-space reserve.
     audit_dir: PathBuf,
     syncing: AtomicBool,
+    /// Priors asked for and being retrieved.
+    pub(super) priors: super::pacs_priors::PriorRequests,
 }
 
 /// A one-line reason for a partial study.
-fn partial_message(rec: &StudyRecord) -> String {
+pub(super) fn partial_message(rec: &StudyRecord) -> String {
     let mut m = if rec.expected.is_empty() {
         format!(
             "{} instances retrieved; the PACS's list of the study did not arrive",
@@ -79,6 +79,7 @@ impl Pacs {
             default_dir: audit_dir.join("pacs-cache"),
             audit_dir,
             syncing: AtomicBool::new(false),
+            priors: super::pacs_priors::PriorRequests::new(),
         }
     }
 
@@ -117,14 +118,14 @@ impl Pacs {
     }
 
     /// The configuration cannot be used: one offline entry that says why.
-    fn config_failed(&self, message: String) {
+    pub(super) fn config_failed(&self, message: String) {
         let mut status = source_status("PACS configuration", "", SourceState::Offline);
         status.message = Some(message);
         self.sources.write(|s| *s = vec![status]);
     }
 
     /// The configured sources, keeping the state of those already known.
-    fn init_sources(&self, config: &PacsConfig) {
+    pub(super) fn init_sources(&self, config: &PacsConfig) {
         self.sources.write(|statuses| {
             let old = std::mem::take(statuses);
             for src in config.sources.iter().filter(|s| s.worklist.enabled) {
@@ -204,67 +205,8 @@ impl Workstation {
         statuses
     }
 
-    /// Puts the PACS studies already in the cache on the worklist, without
-    /// the network, so that a reader can work with the PACS down.
-    pub(super) fn load_cached_pacs(&self) {
-        let (config, cache) = match self.pacs_setup() {
-            None => return,
-            Some(Err(message)) => return self.pacs.config_failed(message),
-            Some(Ok(v)) => v,
-        };
-        self.pacs.init_sources(&config);
-        let Ok(records) = cache.studies() else { return };
-        let readings = self.journal.readings().unwrap_or_default();
-        let configured: HashSet<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
-        for rec in records
-            .iter()
-            .filter(|r| configured.contains(r.source.as_str()))
-        {
-            self.add_cached(&cache, rec, &readings);
-        }
-    }
-
-    /// Puts a study from the cache on the worklist: queued for triage when
-    /// complete, partial otherwise. None when no instance of it is cached.
-    fn add_cached(
-        &self,
-        cache: &Cache,
-        rec: &StudyRecord,
-        readings: &HashMap<String, Reading>,
-    ) -> Option<StudyId> {
-        let files = cache.instance_paths(rec);
-        let found = crate::library::scan(&files, Vec::new(), &self.limits, &|| {})
-            .studies()
-            .into_iter()
-            .find(|s| s.study_uid == rec.study_uid)?;
-        let (path, header, images, files) =
-            (found.path, found.header, found.instances, found.images);
-        let here = if rec.is_complete() {
-            Here::Available { path }
-        } else {
-            Here::Partial {
-                path: Some(path),
-                reason: partial_message(rec),
-            }
-        };
-        let reading = header
-            .sop_instance_uid
-            .as_ref()
-            .and_then(|sop| readings.get(sop).cloned())
-            .unwrap_or_default();
-        self.studies.put(Arrival {
-            source: rec.source.clone(),
-            study_uid: rec.study_uid.clone(),
-            here,
-            header,
-            images,
-            files,
-            reading,
-        })
-    }
-
     /// Whether the study is on the worklist and complete.
-    fn has_complete(&self, study_uid: &str) -> bool {
+    pub(super) fn has_complete(&self, study_uid: &str) -> bool {
         self.studies.by_uid(study_uid).is_some_and(|id| {
             self.studies
                 .get(id, |s| s.here.availability() == Availability::Available)
@@ -272,8 +214,20 @@ impl Workstation {
         })
     }
 
-    /// Shows a study the PACS listed as retrieving, from its query match.
-    fn put_retrieving(&self, source: &str, m: &pacs::StudyMatch) -> Option<StudyId> {
+    /// Shows a study the PACS listed as retrieving, from its query match
+    /// (`prior_only`: listed as a prior, not for the worklist).
+    pub(super) fn put_retrieving(
+        &self,
+        source: &str,
+        m: &pacs::StudyMatch,
+        prior_only: bool,
+    ) -> Option<StudyId> {
+        // A radiograph study may hold reports and presentation states too.
+        let modality = m
+            .modalities
+            .iter()
+            .find(|m| matches!(m.as_str(), "CR" | "DX"))
+            .or(m.modalities.first());
         let header = Header {
             study_instance_uid: Some(m.study_uid.clone()),
             patient_id: m.patient_id.clone(),
@@ -281,7 +235,7 @@ impl Workstation {
             study_date: m.study_date.clone(),
             accession_number: m.accession_number.clone(),
             study_description: m.description.clone(),
-            modality: m.modalities.first().cloned(),
+            modality: modality.cloned(),
             ..Header::default()
         };
         self.studies.put(Arrival {
@@ -292,11 +246,12 @@ impl Workstation {
             images: m.instances.unwrap_or(0),
             files: Vec::new(),
             reading: Reading::default(),
+            prior_only,
         })
     }
 
     /// Marks a study that did not arrive whole.
-    fn put_partial(&self, study_uid: &str, reason: String) -> Option<StudyId> {
+    pub(super) fn put_partial(&self, study_uid: &str, reason: String) -> Option<StudyId> {
         let id = self.studies.by_uid(study_uid)?;
         self.studies.update(id, |s| {
             let path = s.here.path().cloned();
@@ -380,14 +335,16 @@ impl Workstation {
                 s.message = None;
                 s.last_answer = Some(overread_audit::now_rfc3339());
             });
+            // Studies here as priors until now join the worklist.
+            let mut shown = self.claim_priors(&cache, &matches);
             let todo: Vec<_> = matches
                 .iter()
                 .filter(|m| !self.has_complete(&m.study_uid))
                 .collect();
-            let shown: Vec<StudyId> = todo
-                .iter()
-                .filter_map(|m| self.put_retrieving(name, m))
-                .collect();
+            shown.extend(
+                todo.iter()
+                    .filter_map(|m| self.put_retrieving(name, m, false)),
+            );
             self.emit(Change::sources(shown));
             for m in todo {
                 let mut progress = |p: &pacs::Progress| {
@@ -459,35 +416,6 @@ impl Workstation {
         self.evict(&cache);
         self.emit(Change::sources(Vec::new()));
         queued
-    }
-
-    /// Keeps the cache within its size; studies still to be read on the
-    /// worklist are pinned. Evicted studies leave the viewer until a sync
-    /// retrieves them again.
-    fn evict(&self, cache: &Cache) {
-        let pinned: HashSet<String> = self
-            .studies
-            .map(|s| {
-                (s.source != LOCAL && reading_status(s) != ReadingStatus::Read)
-                    .then(|| s.header.study_instance_uid.clone())
-                    .flatten()
-            })
-            .into_iter()
-            .flatten()
-            .collect();
-        let evicted = match cache.evict(&|uid| pinned.contains(uid)) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("overread: PACS cache eviction: {e}");
-                return;
-            }
-        };
-        if evicted.studies.is_empty() {
-            return;
-        }
-        self.images.clear();
-        let ids = self.studies.evicted(&evicted.studies);
-        self.emit(Change::rows(ids));
     }
 }
 

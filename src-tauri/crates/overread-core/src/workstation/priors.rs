@@ -2,14 +2,16 @@
 //! finding compared with the newest one (its AI score and flag then, and what
 //! the reader decided).
 
-use super::Workstation;
+use super::reading::ai_hidden;
 use super::view::{date, findings};
-use crate::api::{PriorView, StudyId, StudyView};
+use super::{Workstation, WsResult, unknown};
+use crate::api::{FindingView, PriorLine, PriorView, StudyId, StudyPriors, StudyView};
 use crate::infer::Outcome;
 use crate::priors::{PriorFinding, comparison, priors_of};
 
 impl Workstation {
-    /// The study's priors on the worklist, newest first.
+    /// The study's priors here (on the worklist, or here only as priors),
+    /// newest first.
     pub(super) fn priors(&self, id: StudyId) -> Vec<StudyId> {
         let Some(current) = self.studies.get(id, |s| s.header.clone()) else {
             return Vec::new();
@@ -17,7 +19,7 @@ impl Workstation {
         if current.patient_id.is_none() {
             return Vec::new();
         }
-        let candidates = self.studies.map(|s| {
+        let candidates = self.studies.map_with_priors(|s| {
             crate::priors::is_prior(&current, &s.header).then(|| (s.id, s.header.clone()))
         });
         let found = candidates.into_iter().flatten().collect::<Vec<_>>();
@@ -38,11 +40,50 @@ impl Workstation {
     }
 
     /// `view` with the study's priors and, per finding, the comparison with
-    /// the newest prior. One short read of the worklist per step; nothing
-    /// is held between them.
+    /// the newest prior.
     pub(super) fn with_priors(&self, id: StudyId, mut view: StudyView) -> StudyView {
+        view.priors = self.compare(id, &mut view.findings);
+        view
+    }
+
+    /// The study's priors as they stand and each finding's comparison line
+    /// (none while read-first mode withholds the AI), without the network:
+    /// what the viewer asks again when a prior changed.
+    pub fn study_priors(&self, id: StudyId) -> WsResult<StudyPriors> {
+        let read_first = self.settings.read(|s| s.read_first);
+        let mut shown = self
+            .studies
+            .get(id, |s| {
+                if ai_hidden(read_first, s) {
+                    Vec::new()
+                } else {
+                    findings(s)
+                }
+            })
+            .ok_or_else(|| unknown(id))?;
+        let priors = self.compare(id, &mut shown);
+        let lines = shown
+            .into_iter()
+            .filter_map(|f| {
+                Some(PriorLine {
+                    line: f.prior?,
+                    finding: f.label,
+                })
+            })
+            .collect();
+        Ok(StudyPriors {
+            priors,
+            lines,
+            problems: Vec::new(),
+        })
+    }
+
+    /// The study's priors, and each of `shown`'s comparison with the newest
+    /// one. One short read of the studies per step; nothing is held between
+    /// them.
+    fn compare(&self, id: StudyId, shown: &mut [FindingView]) -> Vec<PriorView> {
         let ids = self.priors(id);
-        view.priors = self.studies.map_ids(&ids, |s| PriorView {
+        let priors = self.studies.map_ids(&ids, |s| PriorView {
             id: s.id,
             study_date: date(s.header.study_date.as_deref()),
             accession: s.header.accession_number.clone().unwrap_or_default(),
@@ -50,7 +91,7 @@ impl Workstation {
             ai: s.ai.status(),
         });
         let Some(&newest) = ids.first() else {
-            return view;
+            return priors;
         };
         let Some((when, prior_findings, decisions)) = self.studies.get(newest, |s| {
             let has_result = matches!(
@@ -60,12 +101,12 @@ impl Workstation {
             (
                 date(s.header.study_date.as_deref()),
                 has_result.then(|| findings(s)),
-                s.reading.decisions.clone(),
+                decided(s),
             )
         }) else {
-            return view;
+            return priors;
         };
-        for f in &mut view.findings {
+        for f in shown.iter_mut() {
             let ai = prior_findings
                 .as_ref()
                 .map(|list| list.iter().find(|p| p.label == f.label));
@@ -76,8 +117,8 @@ impl Workstation {
             let decision = decisions
                 .iter()
                 .rev()
-                .find(|d| d.finding == f.label)
-                .map(|d| (d.decision.as_str(), d.reason.as_deref()));
+                .find(|(finding, _, _)| *finding == f.label)
+                .map(|(_, decision, reason)| (decision.as_str(), reason.as_deref()));
             f.prior = Some(comparison(
                 &f.label,
                 f.score,
@@ -88,8 +129,24 @@ impl Workstation {
                 },
             ));
         }
-        view
+        priors
     }
+}
+
+/// What readers decided on a study, finding by finding, oldest first: the
+/// decisions read back from the PACS, then this workstation's own (so that
+/// its own come last and win).
+fn decided(s: &super::study::Study) -> Vec<(String, String, Option<String>)> {
+    let earlier = s
+        .earlier
+        .iter()
+        .map(|d| (d.finding.clone(), d.decision.clone(), d.reason.clone()));
+    let own = s
+        .reading
+        .decisions
+        .iter()
+        .map(|d| (d.finding.clone(), d.decision.clone(), d.reason.clone()));
+    earlier.chain(own).collect()
 }
 
 #[cfg(test)]

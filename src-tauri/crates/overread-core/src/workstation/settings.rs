@@ -22,6 +22,7 @@ impl Settings {
             pacs_config: None,
             results_folder: None,
             viewing: Viewing::default(),
+            department_store: None,
         }
     }
 
@@ -36,6 +37,7 @@ impl Settings {
             "max_wait_minutes": self.max_wait_minutes,
             "pacs_config": self.pacs_config,
             "results_folder": self.results_folder,
+            "department_store": self.department_store,
         })
     }
 
@@ -93,6 +95,14 @@ impl Settings {
             return Err(ApiError::invalid(
                 "the PACS configuration must be an absolute path",
             ));
+        }
+        if let Some(c) = &self.department_store {
+            if c.len() > 4096 {
+                return Err(ApiError::invalid(
+                    "the department store's connection string is too long",
+                ));
+            }
+            crate::department::check_conninfo(c).map_err(|e| ApiError::invalid(e.to_string()))?;
         }
         if let Some(p) = &self.results_folder
             && (p.len() > 4096 || !Path::new(p).is_absolute())

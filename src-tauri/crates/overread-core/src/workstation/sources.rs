@@ -175,6 +175,7 @@ impl Workstation {
                 images: study.instances,
                 files: study.images,
                 reading,
+                prior_only: false,
             }));
         }
         Ok(ids)

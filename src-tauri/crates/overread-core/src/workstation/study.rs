@@ -176,6 +176,22 @@ pub(crate) struct Study {
     pub reading: Reading,
     /// Its local source was removed: off the worklist until added again.
     pub removed: bool,
+    /// Here only as a prior of a study on the worklist (found on a PACS for
+    /// comparison): triaged like any study, never a worklist row.
+    pub prior_only: bool,
+    /// Earlier readers' decisions read back from where the study came from
+    /// (the PACS's structured reports), oldest first; the audit log's own
+    /// decisions are in `reading`.
+    pub earlier: Vec<EarlierDecision>,
+}
+
+/// One finding's assessment by an earlier reader, from a stored report.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EarlierDecision {
+    pub finding: String,
+    /// confirm, dismiss or add_missed, as the audit log names them.
+    pub decision: String,
+    pub reason: Option<String>,
 }
 
 /// A study to put on the worklist, or to fill in when it is there but not
@@ -189,6 +205,8 @@ pub(crate) struct Arrival {
     pub images: u32,
     pub files: Vec<StudyImage>,
     pub reading: Reading,
+    /// Retrieved only to compare with: see [`Study::prior_only`].
+    pub prior_only: bool,
 }
 
 #[derive(Debug, Default)]
@@ -212,12 +230,14 @@ impl Studies {
 
     /// Adds a study, or fills in one that is there but not complete (a PACS
     /// study being retrieved, partial or evicted). A complete study keeps
-    /// its state. None when the table is full.
+    /// its state. A study put for the worklist is on it from then on, even
+    /// if it came as a prior. None when the table is full.
     pub(crate) fn put(&self, a: Arrival) -> Option<StudyId> {
         self.table.write(|t| {
             if let Some(&id) = t.by_uid.get(&a.study_uid) {
                 let s = &mut t.studies[id.index()];
                 s.removed = false;
+                s.prior_only &= a.prior_only;
                 if !s.here.complete() {
                     s.ai = if a.here.complete() {
                         Ai::Queued
@@ -252,6 +272,8 @@ impl Studies {
                 arrived: SystemTime::now(),
                 reading: a.reading,
                 removed: false,
+                prior_only: a.prior_only,
+                earlier: Vec::new(),
             });
             Some(id)
         })
@@ -273,10 +295,32 @@ impl Studies {
     }
 
     /// Maps every study on the worklist (a snapshot for the worklist and
-    /// its counts); studies of a removed source are left out.
+    /// its counts); studies of a removed source, and those here only as
+    /// priors, are left out.
     pub(crate) fn map<R>(&self, f: impl FnMut(&Study) -> R) -> Vec<R> {
+        self.table.read(|t| {
+            t.studies
+                .iter()
+                .filter(|s| !s.removed && !s.prior_only)
+                .map(f)
+                .collect()
+        })
+    }
+
+    /// As [`Studies::map`], with the studies here only as priors.
+    pub(crate) fn map_with_priors<R>(&self, f: impl FnMut(&Study) -> R) -> Vec<R> {
         self.table
             .read(|t| t.studies.iter().filter(|s| !s.removed).map(f).collect())
+    }
+
+    /// Puts a study that came as a prior on the worklist (a worklist query
+    /// listed it); returns its id when it was a prior until now.
+    pub(crate) fn claim(&self, study_uid: &str) -> Option<StudyId> {
+        self.table.write(|t| {
+            let id = *t.by_uid.get(study_uid)?;
+            let s = &mut t.studies[id.index()];
+            std::mem::replace(&mut s.prior_only, false).then_some(id)
+        })
     }
 
     /// Takes local studies whose files are under none of `roots` off the
