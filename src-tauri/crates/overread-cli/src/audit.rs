@@ -89,11 +89,11 @@ pub struct Db {
 }
 
 impl Db {
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(audit::default_path)
     }
 
-    fn open(&self) -> Result<AuditLog, String> {
+    pub(crate) fn open(&self) -> Result<AuditLog, String> {
         audit::open(&self.path()).map_err(|e| e.to_string())
     }
 }

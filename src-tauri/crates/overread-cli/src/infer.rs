@@ -88,6 +88,7 @@ pub fn run(args: InferArgs) -> Result<(), String> {
                 inference,
                 decode_ms,
                 heatmap,
+                ..
             }) => {
                 let m = &model.manifest;
                 let line = Line {

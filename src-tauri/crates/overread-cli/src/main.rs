@@ -4,6 +4,7 @@
 //! 101 is a panic, which is always a bug.
 
 mod audit;
+mod governance;
 mod infer;
 mod pacs;
 mod results;
@@ -72,6 +73,9 @@ enum Command {
     },
     /// Query and retrieve studies from a PACS (DICOMweb or DIMSE).
     Pacs(pacs::PacsArgs),
+    /// The AI governance group's report: agreement, flag rates and drift,
+    /// per model version.
+    Governance(governance::GovernanceArgs),
     /// A study's signed-off results: sign off, write, send, read back.
     Results(Box<results::ResultsArgs>),
     /// The model store: the models Settings may pick.
@@ -218,6 +222,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Governance(args) = cli.command {
+        return match governance::run(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(message) => {
+                eprintln!("overread: {}", message.replace('\n', " "));
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Pacs(args) = cli.command {
         return match pacs::run(args) {
             Ok(code) => ExitCode::from(code),
@@ -231,6 +244,7 @@ fn main() -> ExitCode {
         Command::Audit { .. }
         | Command::Infer(_)
         | Command::Pacs(_)
+        | Command::Governance(_)
         | Command::Results(_)
         | Command::Model { .. } => Ok(()),
         Command::Scan { path, json } => scan(&path, json, &limits),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use overread_core::audit_log::row::{COLUMNS, GENESIS, Row, Value, row_hash};
 use overread_core::audit_log::{Decision, DecisionEvent, ModelRef, Reader, StudyRef};
 use overread_store::Store;
 use overread_store::testing::Postgres;
@@ -293,4 +294,215 @@ fn five_workstations_sync_at_once_through_a_kill_and_a_database_restart() {
         names[1].as_str(),
         "{report}"
     );
+
+    governance(&dir, &store, &names, &rt);
+}
+
+/// A month of a workstation's history, written straight into the store as
+/// a valid chain (the store checks every hash): October as the baseline,
+/// November with the nodule scores shifted up.
+fn history() -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut prev = GENESIS.to_string();
+    let mut push = |cells: &[(&str, Value)]| {
+        let seq = rows.len() as i64 + 1;
+        let values: Vec<Value> = COLUMNS
+            .iter()
+            .map(|c| {
+                cells
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map_or(Value::Null, |(_, v)| v.clone())
+            })
+            .collect();
+        let hash = row_hash(&prev, seq, &values);
+        rows.push(Row {
+            seq,
+            values,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            row_hash: hash,
+        });
+    };
+    let text = |s: &str| Value::Text(s.to_string());
+    for i in 0..600usize {
+        let month = if i < 300 { "10" } else { "11" };
+        let day = format!("2026-{month}-{:02}T09:00:00.000Z", 1 + i % 28);
+        // Baseline nodule scores spread over 0–0.6, the period's over 0.3–0.9.
+        let spread = (i * 37 % 100) as f64 / 100.0;
+        let nodule = if i < 300 {
+            spread * 0.6
+        } else {
+            0.3 + spread * 0.6
+        };
+        let base = [
+            ("recorded_at", text(&day)),
+            ("reader_id", text("ann")),
+            ("reader_role", text("radiologist")),
+            ("workstation_id", text("ws-history")),
+            ("patient_id", text(&format!("OVR-PH-H{i}"))),
+            ("study_uid", text(&format!("2.25.9{i}"))),
+            ("sop_uid", text(&format!("2.25.9{i}3"))),
+            ("model_name", text("cxr")),
+            ("model_version", text("1.0")),
+            ("model_sha256", text(&"cd".repeat(32))),
+            ("app_version", text("test")),
+        ];
+        let detail = serde_json::json!({
+            "findings": [{"label": "nodule", "score": nodule, "flagged": nodule >= 0.5}],
+            "acquisition": {"manufacturer": "ACME", "modality": "DX", "view": "PA"},
+            "image": {"mean": 0.45, "sd": 0.2},
+        });
+        let mut cells = base.to_vec();
+        cells.push(("kind", text("inference_run")));
+        cells.push(("detail", text(&detail.to_string())));
+        push(&cells);
+        if i >= 300 && nodule >= 0.5 {
+            let mut cells = base.to_vec();
+            cells.extend([
+                ("kind", text("decision")),
+                ("finding", text("nodule")),
+                ("ai_score", Value::Real(nodule)),
+                ("threshold", Value::Real(0.5)),
+                ("ai_flagged", Value::Int(1)),
+                (
+                    "decision",
+                    text(if i % 3 == 0 { "dismiss" } else { "confirm" }),
+                ),
+                ("display_to_decision_ms", Value::Int(3000)),
+            ]);
+            push(&cells);
+        }
+    }
+    rows
+}
+
+/// The governance report over the store: the history's drift, the chain
+/// alert raised above, every workstation; and over one local log.
+fn governance(dir: &Path, store: &str, names: &[String], rt: &tokio::runtime::Runtime) {
+    let rows = history();
+    let decisions = rows
+        .iter()
+        .filter(|r| r.get("kind") == &Value::Text("decision".into()))
+        .count();
+    rt.block_on(async {
+        let s = Store::connect(store, None, Duration::from_secs(10))
+            .await
+            .expect("connect");
+        for batch in rows.chunks(overread_store::BATCH_ROWS) {
+            let got = s.ingest("ws-history", batch).await.expect("ingest");
+            assert_eq!(got.refused, None);
+        }
+    });
+    let html = dir.join("report.html");
+    let csv = dir.join("registry.csv");
+    let out = overread(
+        "ws-0",
+        &[
+            "governance",
+            "report",
+            "--store",
+            store,
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-28",
+            "--baseline-from",
+            "2026-10-01",
+            "--baseline-to",
+            "2026-10-28",
+            "-o",
+            html.to_str().expect("utf8"),
+            "--csv",
+            csv.to_str().expect("utf8"),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["scope"],
+        format!("the department store ({} workstations)", names.len() + 1)
+    );
+    let models = report["models"].as_array().expect("models");
+    assert_eq!(
+        models.len(),
+        1,
+        "only the history lies in November: {report}"
+    );
+    assert_eq!(models[0]["decisions"], decisions);
+    assert_eq!(
+        report["drift_alerts"][0]["what"], "score: nodule",
+        "{report}"
+    );
+    let chain = report["chain_alerts"][0].as_str().expect("a chain alert");
+    assert!(chain.starts_with(&format!("{}: row", names[1])), "{chain}");
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains("class=\"chain-alert\"") && page.contains("data-what=\"score: nodule\""));
+    let mut reader = csv::Reader::from_path(&csv).expect("registry csv");
+    assert_eq!(
+        reader.headers().expect("header").iter().collect::<Vec<_>>(),
+        overread_core::governance::registry::HEADER
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(records.len(), decisions);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.len() == 11 && r[3] == "cd".repeat(32))
+    );
+    let all = std::fs::read_to_string(&csv).expect("csv");
+    assert!(!all.contains("OVR-PH") && !all.contains("2.25.") && !all.contains("ann"));
+
+    // Over one workstation's own log (today's rows), no store needed.
+    let today = overread_core::audit_log::now_rfc3339()[..10].to_string();
+    let db = db(dir, &names[2]);
+    let out = overread(
+        &names[2],
+        &[
+            "governance",
+            "report",
+            "--db",
+            db.to_str().expect("utf8"),
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "-o",
+            dir.join("local.html").to_str().expect("utf8"),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        report["scope"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("this workstation's audit log"))
+    );
+    assert_eq!(
+        report["models"][0]["model"]["name"], "demo-opacity",
+        "{report}"
+    );
+    assert!(
+        report["models"][0]["decisions"]
+            .as_u64()
+            .is_some_and(|n| n > 0)
+    );
+    let bad = overread(
+        &names[2],
+        &[
+            "governance",
+            "report",
+            "--db",
+            db.to_str().expect("utf8"),
+            "--from",
+            "2026-11-30",
+            "--to",
+            "2026-11-01",
+            "-o",
+            "x.html",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("after it ends"));
 }

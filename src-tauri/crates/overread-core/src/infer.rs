@@ -6,11 +6,15 @@ use std::time::{Duration, Instant};
 
 use overread_dicom::{Header, Limits};
 use overread_infer::{GrayImage, Inference, Model, StudyInfo};
+use serde::Serialize;
 use snafu::ResultExt;
 
 use crate::error::{DicomSnafu, Error, Result};
 
 /// The outcome for one file.
+// Outcomes live behind an `Arc` in the triage cache and the worklist; a
+// refusal's smaller size saves nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Outcome {
     Inferred {
@@ -18,9 +22,40 @@ pub enum Outcome {
         inference: Inference,
         decode_ms: f64,
         heatmap: Option<PathBuf>,
+        /// The display image the model saw, summarised (drift monitoring).
+        image: ImageStats,
     },
     /// Outside the model's intended use; never inferred.
     Refused { reason: String },
+}
+
+/// Mean and standard deviation of a display image's values, scaled to
+/// [0, 1]: a shift in them (a new detector, new processing) is one of the
+/// things governance watches.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ImageStats {
+    pub mean: f64,
+    pub sd: f64,
+}
+
+impl ImageStats {
+    pub fn of(pixels: &[u16]) -> ImageStats {
+        if pixels.is_empty() {
+            return ImageStats { mean: 0.0, sd: 0.0 };
+        }
+        let (mut sum, mut sq) = (0u64, 0u128);
+        for &p in pixels {
+            sum += u64::from(p);
+            sq += u128::from(p) * u128::from(p);
+        }
+        let n = pixels.len() as f64;
+        let mean = sum as f64 / n;
+        let var = (sq as f64 / n - mean * mean).max(0.0);
+        ImageStats {
+            mean: mean / 65535.0,
+            sd: var.sqrt() / 65535.0,
+        }
+    }
 }
 
 /// What the intended-use check needs, from the header (age from Patient's
@@ -107,6 +142,7 @@ pub fn infer_file(
         height: image.height as usize,
         pixels: &image.data,
     };
+    let stats = ImageStats::of(&image.data);
     let inference = model.infer(gray).map_err(|e| Error::Output {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -127,6 +163,7 @@ pub fn infer_file(
         inference,
         decode_ms,
         heatmap,
+        image: stats,
     })
 }
 

@@ -55,6 +55,10 @@ pub struct Header {
     pub view_position: Option<String>,
     pub image_laterality: Option<String>,
     pub manufacturer: Option<String>,
+    /// KVP (0018,0060): the peak kilovoltage.
+    pub kvp: Option<f64>,
+    /// Exposure (0018,1152) in mAs, or Exposure in µAs (0018,1153) / 1000.
+    pub exposure_mas: Option<f64>,
     pub study_id: Option<String>,
     pub referring_physician_name: Option<String>,
     /// Frame of Reference UID: results registered to this image share it.
@@ -111,6 +115,9 @@ impl Header {
             series_description: s(tags::SERIES_DESCRIPTION),
             image_laterality: s(tags::IMAGE_LATERALITY).or_else(|| s(tags::LATERALITY)),
             manufacturer: s(tags::MANUFACTURER),
+            kvp: attrs::float(obj, tags::KVP),
+            exposure_mas: attrs::float(obj, tags::EXPOSURE)
+                .or_else(|| attrs::float(obj, tags::EXPOSURE_INU_AS).map(|uas| uas / 1000.0)),
             study_id: s(tags::STUDY_ID),
             referring_physician_name: s(tags::REFERRING_PHYSICIAN_NAME),
             frame_of_reference_uid: s(tags::FRAME_OF_REFERENCE_UID),

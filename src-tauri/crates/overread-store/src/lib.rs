@@ -85,6 +85,19 @@ pub fn check_conninfo(conninfo: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs a call to PostgreSQL, waiting at most `timeout`.
+async fn within<T>(
+    timeout: Duration,
+    call: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T> {
+    tokio::time::timeout(timeout, call)
+        .await
+        .map_err(|_| Error::Timeout {
+            seconds: timeout.as_secs(),
+        })?
+        .map_err(|e| from_pg(&e))
+}
+
 /// A connection to the department store.
 #[derive(Debug)]
 pub struct Store {
@@ -121,12 +134,7 @@ impl Store {
         config.connect_timeout(timeout);
         config.application_name("overread");
         let connect = config.connect(tokio_postgres::NoTls);
-        let (client, connection) = tokio::time::timeout(timeout, connect)
-            .await
-            .map_err(|_| Error::Timeout {
-                seconds: timeout.as_secs(),
-            })?
-            .map_err(|e| from_pg(&e))?;
+        let (client, connection) = within(timeout, connect).await?;
         let connection = tokio::spawn(async move {
             // The error reaches the caller through the client's next call.
             let _ = connection.await;
@@ -143,12 +151,7 @@ impl Store {
         &self,
         call: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T> {
-        tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| Error::Timeout {
-                seconds: self.timeout.as_secs(),
-            })?
-            .map_err(|e| from_pg(&e))
+        within(self.timeout, call).await
     }
 
     /// Brings the store's schema up to this version's (each migration once,
@@ -250,6 +253,44 @@ impl Store {
             ))
             .await?;
         Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Calls `f` with each stored row of the given kinds recorded on the
+    /// days `from..=to` (YYYY-MM-DD, UTC), with its workstation, streaming
+    /// in batches through a cursor (the store may hold millions of rows);
+    /// each batch waits at most the store's timeout. Returns the rows read.
+    pub async fn for_each_row(
+        &mut self,
+        from: &str,
+        to: &str,
+        kinds: &[&str],
+        mut f: impl FnMut(&str, Row),
+    ) -> Result<u64> {
+        const FETCH_ROWS: i32 = 5000;
+        let timeout = self.timeout;
+        let sql = format!(
+            "SELECT workstation, seq, {}, prev_hash, row_hash FROM overread.audit_rows \
+             WHERE left(recorded_at, 10) COLLATE \"C\" BETWEEN $1 AND $2 AND kind = ANY($3) \
+             ORDER BY workstation, seq",
+            overread_audit::row::COLUMNS.join(", ")
+        );
+        let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+        let tx = within(timeout, self.client.transaction()).await?;
+        let portal = within(timeout, tx.bind(sql.as_str(), &[&from, &to, &kinds])).await?;
+        let mut read = 0;
+        loop {
+            let batch = within(timeout, tx.query_portal(&portal, FETCH_ROWS)).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for r in &batch {
+                let (workstation, row) = wire::row_out(r);
+                f(&workstation, row);
+                read += 1;
+            }
+        }
+        within(timeout, tx.commit()).await?;
+        Ok(read)
     }
 
     /// Rows the store holds for a workstation.

@@ -100,3 +100,36 @@ impl From<&Row> for RowIn {
         }
     }
 }
+
+/// A stored row read back: `workstation, seq, <COLUMNS>, prev_hash,
+/// row_hash`, in that order, typed as the local log types them.
+pub(crate) fn row_out(r: &tokio_postgres::Row) -> (String, Row) {
+    let values = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let at = i + 2;
+            match *column {
+                "ai_score" | "threshold" => {
+                    r.get::<_, Option<f64>>(at).map_or(Value::Null, Value::Real)
+                }
+                "ai_flagged" | "display_to_decision_ms" | "supersedes" => {
+                    r.get::<_, Option<i64>>(at).map_or(Value::Null, Value::Int)
+                }
+                _ => r
+                    .get::<_, Option<String>>(at)
+                    .map_or(Value::Null, Value::Text),
+            }
+        })
+        .collect();
+    let n = COLUMNS.len() + 2;
+    (
+        r.get(0),
+        Row {
+            seq: r.get(1),
+            values,
+            prev_hash: r.get(n),
+            row_hash: r.get(n + 1),
+        },
+    )
+}

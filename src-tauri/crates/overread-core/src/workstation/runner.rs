@@ -236,13 +236,24 @@ impl Workstation {
         let recorded = self.studies.update(id, |s| match result {
             TriageResult::Done(o) | TriageResult::Cached(o) => {
                 let event = match o.as_ref() {
-                    Outcome::Inferred { inference, .. } => (
+                    Outcome::Inferred {
+                        inference, image, ..
+                    } => (
                         EventKind::InferenceRun,
                         Some(inference.execution_provider.clone()),
                         serde_json::json!({
                             "findings": inference.findings.iter().map(|f| {
                                 serde_json::json!({"label": f.label, "score": f.score, "flagged": f.flagged})
                             }).collect::<Vec<_>>(),
+                            // What governance watches for drift.
+                            "acquisition": {
+                                "manufacturer": s.header.manufacturer,
+                                "modality": s.header.modality,
+                                "view": s.header.view_position,
+                                "kvp": s.header.kvp,
+                                "exposure_mas": s.header.exposure_mas,
+                            },
+                            "image": image,
                         }),
                     ),
                     Outcome::Refused { reason } => (
