@@ -69,6 +69,12 @@ fn declarations() -> Vec<(String, Option<String>)> {
         StoreState,
         StoreAlert,
         StoreStatus,
+        GovernanceScope,
+        GovernanceRequest,
+        GovernanceGroup,
+        GovernanceFinding,
+        GovernanceModel,
+        GovernanceView,
         ErrorCode,
         ApiError,
     ]

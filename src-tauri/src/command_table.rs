@@ -42,6 +42,13 @@ commands! {
     export_audit(deidentify: bool) -> Option<ExportResult>;
     /// Agreement statistics per finding and reader.
     agreement_stats() -> StatsView;
+    /// The governance view of a period, over this workstation's log or the
+    /// department store: per model version, flags, agreement and drift.
+    governance(request: GovernanceRequest) -> GovernanceView;
+    /// Saves the whole governance report as one self-contained HTML file
+    /// where the reader picks in a save dialog the app runs; the path, or
+    /// null when the reader cancels.
+    save_governance_report(request: GovernanceRequest) -> Option<String>;
     /// The models in the model store, which Settings picks among.
     installed_models() -> Vec<InstalledModel>;
     /// The current settings.

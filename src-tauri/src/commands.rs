@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, EarlierAssessment, ErrorCode,
-    ExportResult, ImageGeometry, ImpressionRequest, InstalledModel, ResultsView, Settings,
-    SourceAdded, StartupProblem, StatsView, StudyId, StudyPriors, StudyView, Worklist,
+    ExportResult, GovernanceRequest, GovernanceView, ImageGeometry, ImpressionRequest,
+    InstalledModel, ResultsView, Settings, SourceAdded, StartupProblem, StatsView, StudyId,
+    StudyPriors, StudyView, Worklist,
 };
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
@@ -132,28 +133,40 @@ async fn export_destination<R: Runtime>(
     app: &AppHandle<R>,
     deidentify: bool,
 ) -> CmdResult<Option<PathBuf>> {
+    let (title, name) = if deidentify {
+        (
+            "Export de-identified audit log",
+            "overread-audit-deidentified.csv",
+        )
+    } else {
+        ("Export audit log", "overread-audit.csv")
+    };
+    save_destination(app, title, name, ("CSV", "csv")).await
+}
+
+/// A file the reader picks in a save dialog the app runs; with
+/// `OVERREAD_EXPORT_TO` set ([`ExportTo`]), that path with this file's
+/// extension instead.
+async fn save_destination<R: Runtime>(
+    app: &AppHandle<R>,
+    title: &str,
+    name: &str,
+    (kind, extension): (&str, &str),
+) -> CmdResult<Option<PathBuf>> {
     let to = app
         .try_state::<ExportTo>()
         .map(|s| s.inner().clone())
         .unwrap_or(ExportTo::Ask);
     if let ExportTo::File(path) = to {
-        return Ok(Some(path));
+        return Ok(Some(path.with_extension(extension)));
     }
     use tauri_plugin_dialog::DialogExt;
     let dialog = app
         .dialog()
         .file()
-        .set_title(if deidentify {
-            "Export de-identified audit log"
-        } else {
-            "Export audit log"
-        })
-        .set_file_name(if deidentify {
-            "overread-audit-deidentified.csv"
-        } else {
-            "overread-audit.csv"
-        })
-        .add_filter("CSV", &["csv"]);
+        .set_title(title)
+        .set_file_name(name)
+        .add_filter(kind, &[extension]);
     let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
@@ -163,6 +176,33 @@ async fn export_destination<R: Runtime>(
                 .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
         })
         .transpose()
+}
+
+#[tauri::command]
+pub async fn governance<R: Runtime>(
+    app: AppHandle<R>,
+    request: GovernanceRequest,
+) -> CmdResult<GovernanceView> {
+    blocking(&app, move |ws| ws.governance(&request)).await
+}
+
+#[tauri::command]
+pub async fn save_governance_report<R: Runtime>(
+    app: AppHandle<R>,
+    request: GovernanceRequest,
+) -> CmdResult<Option<String>> {
+    let name = format!(
+        "overread-governance-{}-to-{}.html",
+        request.from, request.to
+    );
+    let Some(path) =
+        save_destination(&app, "Save governance report", &name, ("HTML", "html")).await?
+    else {
+        return Ok(None);
+    };
+    blocking(&app, move |ws| ws.save_governance(&request, &path))
+        .await
+        .map(Some)
 }
 
 #[tauri::command]

@@ -300,6 +300,30 @@ def main():
         if app_export.is_file():
             check(oct(app_export.stat().st_mode & 0o777) == "0o600", "the export is owner-only")
 
+        print("governance on the audit screen, and its saved report in the window's own engine")
+        s.click("#governance-show")
+        shown = s.wait("const v = document.getElementById('governance-view'); return v ? v.innerText : null",
+                       60, "the governance view")
+        check("overread-demo-opacity" in shown, f"the governance view names the model: {shown[:160]!r}")
+        cells = s.execute("return Array.from(document.querySelectorAll("
+                          "'.governance-model tr[data-finding=\"opacity\"] td')).map(t => t.innerText.trim())")
+        check(cells[2:4] == ["1", "1"], f"one opacity flag accepted and one rejected: {cells}")
+        s.click("#governance-save")
+        saved = s.wait("const t = document.getElementById('status').innerText; "
+                       "return t.startsWith('Governance report') ? t : null", 60, "the report saved")
+        report = work / "app-export.html"
+        check(report.is_file() and str(report) in saved, f"governance report saved: {saved}")
+        if report.is_file():
+            check(oct(report.stat().st_mode & 0o777) == "0o600", "the governance report is owner-only")
+            # Last in this session: the window leaves the app for the report.
+            s.cmd("POST", "/url", {"url": report.as_uri()})
+            drawn = s.wait("return document.querySelector('section.model[data-model]') ? "
+                           "document.querySelector('section.model').dataset.model : null", 30, "the report drawn")
+            check(drawn.startswith("overread-demo-opacity"), f"the report's model section: {drawn}")
+            svgs = s.execute("return document.querySelectorAll('svg.histogram, svg.agreement-plot').length")
+            check(svgs >= 2, f"the report's plots are drawn ({svgs} SVG plots)")
+            (out / "7-governance-report.png").write_bytes(s.screenshot())
+
     print("audit log through the CLI")
     verify = subprocess.run([str(cli), "audit", "verify", "--db", str(audit_db)], capture_output=True, text=True)
     check(verify.returncode == 0, f"overread audit verify: {verify.stdout.strip() or verify.stderr.strip()}")

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { AuditEntry, ChainStatus, StatsView, StoreStatus } from "./bindings";
 import { commands, message } from "./api";
 import { label } from "./format";
+import { Governance } from "./Governance";
 
 /** Confirmed and dismissed per day for one finding, as stacked bars. */
 export function DailyPlot({ stats, finding }: { stats: StatsView; finding: string }) {
@@ -131,6 +132,7 @@ export function Audit({ active, setStatus, store }: { active: boolean; setStatus
           </table>
         </div>
       )}
+      <Governance department={store != null} setStatus={setStatus} />
       <h2>Recent events</h2>
       <table class="rows" id="audit-rows">
         <thead>

@@ -602,9 +602,65 @@ last_answer: string | null,
 alerts: Array<StoreAlert>, };
 
 /**
+ * Whose rows the view reads.
+ */
+export type GovernanceScope = "workstation" | "department";
+
+/**
+ * A governance view of a period; the baseline is the window of the same
+ * length just before it.
+ */
+export type GovernanceRequest = { scope: GovernanceScope, 
+/**
+ * First day, YYYY-MM-DD (UTC).
+ */
+from: string, 
+/**
+ * Last day, YYYY-MM-DD (UTC).
+ */
+to: string, };
+
+/**
+ * Reader agreement for one reader.
+ */
+export type GovernanceGroup = { key: string, accepted: number, rejected: number, added: number, ppv: number | null, };
+
+/**
+ * One finding of one model version: flags, agreement and drift.
+ */
+export type GovernanceFinding = { finding: string, images: number, flagged: number, flag_rate: number | null, accepted: number, rejected: number, added: number, ppv: number | null, median_ms: number | null, psi: number | null, ks_p: number | null, drift_alert: boolean, 
+/**
+ * Why drift was not judged (too few scores), when it was not.
+ */
+drift_note: string | null, 
+/**
+ * Shares of ten equal score bins, period and baseline.
+ */
+period_shares: Array<number>, baseline_shares: Array<number>, };
+
+/**
+ * One model version (never pooled with another).
+ */
+export type GovernanceModel = { name: string, version: string, sha256: string, images: number, decisions: number, ppv: number | null, findings: Array<GovernanceFinding>, readers: Array<GovernanceGroup>, 
+/**
+ * Acquisition attributes whose mix shifted against the baseline.
+ */
+mix_alerts: Array<string>, };
+
+export type GovernanceView = { 
+/**
+ * What was read: this workstation's log or the department store.
+ */
+scope: string, from: string, to: string, baseline_from: string, baseline_to: string, 
+/**
+ * Drift alerts and rows the store refused, one line each.
+ */
+alerts: Array<string>, models: Array<GovernanceModel>, };
+
+/**
  * What went wrong, as a stable code the UI branches on.
  */
-export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "internal";
+export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "store" | "internal";
 
 /**
  * An error with its code and a one-line message for the reader.
@@ -644,6 +700,10 @@ export const commands = {
   exportAudit: (deidentify: boolean): Promise<ExportResult | null> => invoke("export_audit", { deidentify }),
   /** Agreement statistics per finding and reader. */
   agreementStats: (): Promise<StatsView> => invoke("agreement_stats"),
+  /** The governance view of a period, over this workstation's log or the department store: per model version, flags, agreement and drift. */
+  governance: (request: GovernanceRequest): Promise<GovernanceView> => invoke("governance", { request }),
+  /** Saves the whole governance report as one self-contained HTML file where the reader picks in a save dialog the app runs; the path, or null when the reader cancels. */
+  saveGovernanceReport: (request: GovernanceRequest): Promise<string | null> => invoke("save_governance_report", { request }),
   /** The models in the model store, which Settings picks among. */
   installedModels: (): Promise<Array<InstalledModel>> => invoke("installed_models"),
   /** The current settings. */

@@ -14,6 +14,8 @@ use overread_store::{Alert, BATCH_ROWS, Store};
 
 pub use overread_store::Error as StoreError;
 pub use overread_store::check_conninfo;
+/// A private PostgreSQL cluster for tests and benchmarks.
+pub use overread_store::testing;
 
 /// How long any one call to the store may take.
 pub const STORE_TIMEOUT: Duration = Duration::from_secs(10);

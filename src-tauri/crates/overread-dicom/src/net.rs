@@ -297,12 +297,15 @@ fn check_lengths(bytes: &[u8], explicit: bool) -> Result<()> {
     Ok(())
 }
 
-/// The size of one value of a fixed-size binary VR; 1 otherwise.
+/// The size of one value of a fixed-size binary VR, as the parser reads
+/// it (OF, OL, OD, OV and OW too: a 18-byte OF read as four floats left
+/// the parser two bytes short, reading a string's length from the middle of
+/// a value; found by the `pdus` fuzz target); 1 otherwise.
 fn fixed_size(vr: &[u8; 2]) -> usize {
     match vr {
-        b"FD" | b"SV" | b"UV" => 8,
-        b"FL" | b"SL" | b"UL" | b"AT" => 4,
-        b"SS" | b"US" => 2,
+        b"FD" | b"SV" | b"UV" | b"OD" | b"OV" => 8,
+        b"FL" | b"SL" | b"UL" | b"AT" | b"OF" | b"OL" => 4,
+        b"SS" | b"US" | b"OW" => 2,
         _ => 1,
     }
 }
@@ -396,6 +399,25 @@ pub fn is_valid_uid(uid: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An implicit-VR OF element of 18 bytes (the dictionary's U Value
+    /// Data, read as four floats) is refused: the parser would resume two
+    /// bytes short and read a private string's length from inside a value
+    /// (the `pdus` fuzz target's find: 3 GB for a 68-byte command set).
+    #[test]
+    fn a_binary_value_that_is_not_whole_floats_is_refused() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&[0x80, 0x00, 0x10, 0x00]);
+        bytes.extend_from_slice(&18u32.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 18]);
+        let err = decode(&bytes, IMPLICIT_VR_LE).expect_err("refused");
+        assert!(err.to_string().contains("not whole values of 4"), "{err}");
+        let mut whole = Vec::new();
+        whole.extend_from_slice(&[0x80, 0x00, 0x10, 0x00]);
+        whole.extend_from_slice(&16u32.to_le_bytes());
+        whole.extend_from_slice(&[0u8; 16]);
+        assert!(decode(&whole, IMPLICIT_VR_LE).is_ok());
+    }
 
     /// A 90-byte command set that declares a 1.7 GB element (the `pdus`
     /// fuzz target's find) is refused at once, without allocating it.

@@ -35,6 +35,8 @@ pub enum ErrorCode {
     Source,
     /// The study's results could not be signed off, queued or read back.
     Results,
+    /// The department store could not be reached or read.
+    Store,
     /// A fault inside Overread (a bug).
     Internal,
 }

@@ -11,6 +11,7 @@ use ts_rs::TS;
 
 mod department;
 mod error;
+mod governance;
 mod id;
 mod images;
 mod priors;
@@ -20,6 +21,10 @@ mod sources;
 
 pub use department::{StoreAlert, StoreState, StoreStatus};
 pub use error::{ApiError, ErrorCode};
+pub use governance::{
+    GovernanceFinding, GovernanceGroup, GovernanceModel, GovernanceRequest, GovernanceScope,
+    GovernanceView,
+};
 pub use id::StudyId;
 pub use images::{Hanging, ImageRef, PriorSide, Viewing};
 pub use priors::{PriorLine, PriorView, StudyPriors};

@@ -15,8 +15,8 @@ use super::reading::decision_view;
 use super::study::Reading;
 use super::view::audit_entry;
 use crate::api::{
-    AgreementView, ApiError, AuditEntry, AuditHealth, ChainStatus, DailyAgreement, ExportResult,
-    StatsView, StudyId,
+    AgreementView, ApiError, AuditEntry, AuditHealth, ChainStatus, DailyAgreement, ErrorCode,
+    ExportResult, StatsView, StudyId,
 };
 
 /// Background events kept in memory while the log refuses writes. At 150
@@ -380,5 +380,16 @@ impl Journal {
                 })
                 .collect(),
         })
+    }
+
+    /// This log's rows for a governance report (read under the log's lock,
+    /// like the agreement statistics: a workstation's log is small).
+    pub(crate) fn governance(
+        &self,
+        options: crate::governance::Options,
+    ) -> Result<crate::governance::Collected, ApiError> {
+        self.log
+            .with(|st| crate::governance::from_log(&st.log, options))
+            .map_err(|e| ApiError::new(ErrorCode::Audit, e.to_string()))
     }
 }

@@ -25,6 +25,7 @@
 mod department;
 mod earlier;
 mod events;
+mod governance;
 mod hanging;
 #[cfg(test)]
 mod hardening_tests;

@@ -6,6 +6,9 @@
 //!     overread-bench triage MODEL [N]       background triage of N phantom studies, 2 workers
 //!     overread-bench overhead MODEL FILE [N] end-to-end medians on one file, 1 thread (JSON)
 //!     overread-bench evaluate MODEL [N]     sensitivity and false positives on N phantoms
+//!     overread-bench store [ROWS] [WS]      department store: sync, COPY, latency, governance
+
+mod bench_store;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -46,6 +49,9 @@ fn main() -> std::process::ExitCode {
         Some("evaluate") => return finish(evaluate(&model_arg(1), number(2, 100) as u32)),
         Some("triage") => return finish(triage(&model_arg(1), number(2, 150) as u32)),
         Some("audit") => return finish(audit(number(1, 1_000_000))),
+        Some("store") => {
+            return finish(bench_store::run(number(1, 1_000_000), number(2, 5).max(1)));
+        }
         _ => {}
     }
     let repeat = match args.iter().position(|a| a == "--repeat") {
