@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use overread_app::config::{ExportTo, SettingsPath};
 use overread_core::api::{
-    AuditEntry, ChainStatus, DecisionView, EarlierAssessment, ExportResult, ResultsView, Settings,
-    StudyView, Worklist,
+    AuditEntry, ChainStatus, DecisionView, EarlierAssessment, ExportResult, GovernanceView,
+    ResultsView, Settings, StudyView, Worklist,
 };
 use overread_core::workstation::Workstation;
 use serde_json::{Value, json};
@@ -250,6 +250,35 @@ fn open_decide_verify_export_through_ipc() {
         !csv.contains(&top.patient_id),
         "de-identified export has no patient id"
     );
+
+    // Governance over this workstation's log: the decision just made, under
+    // the model that flagged it; the department needs a store; dates are
+    // checked; the report is saved where the app's dialog (here the
+    // kiosk path) says.
+    let today = overread_core::audit_log::now_rfc3339()[..10].to_string();
+    let request = json!({"request": {"scope": "workstation", "from": today, "to": today}});
+    let g: GovernanceView = ok(invoke(&f, "governance", request.clone()));
+    assert_eq!(g.models.len(), 1, "{g:?}");
+    assert_eq!(g.models[0].decisions, 1.0, "{g:?}");
+    assert_eq!(
+        code(invoke(
+            &f,
+            "governance",
+            json!({"request": {"scope": "department", "from": today, "to": today}})
+        )),
+        "invalid_argument"
+    );
+    assert_eq!(
+        code(invoke(
+            &f,
+            "governance",
+            json!({"request": {"scope": "workstation", "from": "2026-12-31", "to": "2026-01-01"}})
+        )),
+        "invalid_argument"
+    );
+    let saved: Option<String> = ok(invoke(&f, "save_governance_report", request));
+    let html = std::fs::read_to_string(saved.expect("saved")).expect("report written");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("section class=\"model\""));
 
     // Heatmap bytes come through the scheme, not JSON: the core serves them
     // registered to the image grid.
