@@ -65,15 +65,23 @@ impl Window {
     /// The window of the same length that ends the day before this one:
     /// the default baseline.
     pub fn preceding(&self) -> Window {
+        // The fields are checked by `new`; a window built by hand that is
+        // not a date gives the earliest date, never a panic.
         let day = |s: &str| {
-            let m = time::Month::try_from(s[5..7].parse::<u8>().unwrap_or(1))
-                .unwrap_or(time::Month::January);
-            time::Date::from_calendar_date(
-                s[..4].parse().unwrap_or(2000),
-                m,
-                s[8..10].parse().unwrap_or(1),
-            )
-            .unwrap_or(time::Date::MIN)
+            let part = |r: std::ops::Range<usize>| s.get(r).and_then(|p| p.parse::<i32>().ok());
+            let month = part(5..7)
+                .and_then(|m| u8::try_from(m).ok())
+                .and_then(|m| time::Month::try_from(m).ok());
+            match (
+                part(0..4),
+                month,
+                part(8..10).and_then(|d| u8::try_from(d).ok()),
+            ) {
+                (Some(y), Some(m), Some(d)) => {
+                    time::Date::from_calendar_date(y, m, d).unwrap_or(time::Date::MIN)
+                }
+                _ => time::Date::MIN,
+            }
         };
         let (from, to) = (day(&self.from), day(&self.to));
         let length = to - from;

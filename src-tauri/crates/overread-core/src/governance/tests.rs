@@ -395,4 +395,9 @@ fn the_default_baseline_is_the_window_before() {
     assert!(Window::new("2026-11-28", "2026-11-01").is_err());
     assert!(Window::new("2026-13-01", "2026-11-01").is_err());
     assert!(Window::new("yesterday", "2026-11-01").is_err());
+    let by_hand = Window {
+        from: "x".into(),
+        to: "2026-1".into(),
+    };
+    assert_eq!(by_hand.preceding().to, time::Date::MIN.to_string());
 }
