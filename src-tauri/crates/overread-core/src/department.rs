@@ -59,6 +59,17 @@ pub fn password() -> Result<Option<String>, StoreError> {
     Ok(Some(text.lines().next().unwrap_or_default().to_string()))
 }
 
+/// A runtime for one blocking conversation with the store (the connection
+/// is a task on it).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::Config {
+            message: format!("cannot start the network runtime: {e}"),
+        })
+}
+
 fn local(message: String) -> StoreError {
     StoreError::Config {
         message: format!("the local audit log: {message}"),
@@ -77,13 +88,7 @@ pub fn sync(
     read: &mut dyn FnMut(i64, usize) -> Result<Vec<Row>, String>,
 ) -> Result<SyncReport, StoreError> {
     let password = password()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| StoreError::Config {
-            message: format!("cannot start the network runtime: {e}"),
-        })?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let mut store = Store::connect(conninfo, password.as_deref(), STORE_TIMEOUT).await?;
         store.migrate().await?;
         let mut head = store.head(workstation).await?;

@@ -6,7 +6,7 @@ use snafu::Snafu;
 
 use super::collect::Collector;
 use super::{Options, Report};
-use crate::department::{STORE_TIMEOUT, StoreError, password};
+use crate::department::{STORE_TIMEOUT, StoreError, password, runtime};
 
 /// The kinds of rows a report reads.
 const KINDS: [EventKind; 3] = [
@@ -97,14 +97,7 @@ pub fn from_log(log: &AuditLog, options: Options) -> Result<Collected, Governanc
 pub fn from_store(conninfo: &str, options: Options) -> Result<Collected, GovernanceError> {
     let store = |source| GovernanceError::Store { source };
     let password = password().map_err(store)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| GovernanceError::Store {
-            source: StoreError::Config {
-                message: format!("cannot start the network runtime: {e}"),
-            },
-        })?;
+    let runtime = runtime().map_err(store)?;
     let (from, to) = (
         options
             .baseline
