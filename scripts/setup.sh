@@ -20,8 +20,9 @@ apt_packages=(
     # Its end-to-end test: a virtual display and WebKit's WebDriver
     xvfb xauth webkit2gtk-driver
     # The PACS tests: a real Orthanc with its DICOMweb plugin (started by the
-    # tests themselves on 127.0.0.1 ports of their own)
-    orthanc orthanc-dicomweb
+    # tests themselves on 127.0.0.1 ports of their own), and its PostgreSQL
+    # index for the department's shared PACS
+    orthanc orthanc-dicomweb orthanc-postgresql
     # The department store's tests: PostgreSQL 15 (a private cluster started
     # by each test binary that needs one, as the postgres system user)
     postgresql-15

@@ -69,6 +69,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         StoreState,
         StoreAlert,
         StoreStatus,
+        ClaimView,
         GovernanceScope,
         GovernanceRequest,
         GovernanceGroup,

@@ -23,6 +23,9 @@ commands! {
     /// The study's priors as they stand, without the network (asked again
     /// when a `worklist-change` event says a prior changed).
     study_priors(id: String) -> StudyPriors;
+    /// Takes over a study another reader is reading (a department store's
+    /// claim): recorded in the audit log, then claimed for this reader.
+    take_over(id: String) -> StudyView;
     /// Records a decision; resolves only after the audit row is committed.
     decide(id: String, request: DecisionRequest) -> DecisionView;
     /// Read-first mode: records the unaided impression and reveals the AI.

@@ -87,6 +87,12 @@ pub async fn record_impression<R: Runtime>(
 }
 
 #[tauri::command]
+pub async fn take_over<R: Runtime>(app: AppHandle<R>, id: String) -> CmdResult<StudyView> {
+    let id: StudyId = id.parse()?;
+    blocking(&app, move |ws| ws.take_over(id)).await
+}
+
+#[tauri::command]
 pub async fn sign_off<R: Runtime>(app: AppHandle<R>, id: String) -> CmdResult<ResultsView> {
     let id: StudyId = id.parse()?;
     let view = blocking(&app, move |ws| ws.sign_off(id)).await?;

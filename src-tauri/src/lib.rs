@@ -145,6 +145,26 @@ fn start_store_sync<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
         .ok();
 }
 
+/// How often this workstation's claim on the open study is renewed and
+/// the other readers' claims are read (well inside the lease's 30 s).
+const CLAIMS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Claims the study the reader opens (at once), renews the claim and reads
+/// who is reading what, every [`CLAIMS_EVERY`] (nothing when no store is
+/// configured).
+fn start_claims<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    let ws = app.state::<Arc<Workstation>>().inner().clone();
+    std::thread::Builder::new()
+        .name("store-claims".into())
+        .spawn(move || {
+            loop {
+                ws.sync_claims();
+                ws.wait_for_claims(CLAIMS_EVERY);
+            }
+        })
+        .ok();
+}
+
 /// How often background audit events the log refused are tried again.
 const AUDIT_RETRY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -228,12 +248,14 @@ pub fn run() {
             start_audit_retry(app.handle());
             start_outbox(app.handle());
             start_store_sync(app.handle());
+            start_claims(app.handle());
             Ok(())
         })
         .build(context);
     match app {
         Ok(app) => app.run(move |_, event| {
             if let tauri::RunEvent::Exit = event {
+                ws.release_claims();
                 ws.close();
             }
         }),

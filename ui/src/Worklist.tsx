@@ -2,7 +2,7 @@ import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
-import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, label, score, searchText, statusPill, storeLine } from "./format";
+import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, claimLine, label, score, searchText, statusPill, storeLine } from "./format";
 
 export type AiFilter = "all" | "unread" | AiStatus | Exclude<Availability, "available">;
 
@@ -12,7 +12,7 @@ const BY_AVAILABILITY: string[] = ["retrieving", "partial", "evicted"];
 export function filterRows(rows: WorklistRow[], query: string, filter: AiFilter): WorklistRow[] {
   const q = query.trim().toLowerCase();
   return rows.filter((r) => {
-    if (filter === "unread" && r.reading === "read") return false;
+    if (filter === "unread" && (r.reading === "read" || (r.claim && !r.claim.mine && r.claim.done))) return false;
     if (BY_AVAILABILITY.includes(filter)) {
       if (r.availability !== filter) return false;
     } else if (filter !== "all" && filter !== "unread" && (r.ai !== filter || r.availability !== "available")) return false;
@@ -35,7 +35,7 @@ type Handlers = { current: { onSelect: (id: string) => void; onOpen: (id: string
  * rendered again (a busy worklist changes a few rows at a time). */
 const SHOWN: (keyof WorklistRow)[] = [
   "patient_name", "patient_id", "accession", "study_date", "modality", "body_part",
-  "availability", "availability_message", "ai", "ai_message", "overdue", "top_finding", "top_score", "reading", "results",
+  "availability", "availability_message", "ai", "ai_message", "overdue", "top_finding", "top_score", "reading", "results", "claim",
 ];
 
 const Row = memo(
@@ -62,7 +62,10 @@ const Row = memo(
         </td>
         <td>{r.top_finding ? label(r.top_finding) : ""}</td>
         <td class="num">{score(r.top_score)}</td>
-        <td>{READING_LABEL[r.reading]}</td>
+        <td>
+          {READING_LABEL[r.reading]}
+          {claimLine(r.claim) && <span class={`claim${r.claim?.done ? " done" : ""}`} data-claim={r.claim?.reader}>{claimLine(r.claim)}</span>}
+        </td>
         <td class={`results ${r.results.state}`} data-results={r.results.state} title={r.results.message ?? ""}>
           {RESULTS_LABEL[r.results.state]}
         </td>

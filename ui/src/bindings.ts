@@ -106,7 +106,11 @@ waited_minutes: number,
 /**
  * Waited longer than the cap: moved to the top whatever the AI says.
  */
-overdue: boolean, };
+overdue: boolean, 
+/**
+ * Who is reading it, when a department store says (see [`ClaimView`]).
+ */
+claim: ClaimView | null, };
 
 /**
  * The worklist in reading order, with the triage progress.
@@ -602,6 +606,31 @@ last_answer: string | null,
 alerts: Array<StoreAlert>, };
 
 /**
+ * Who is reading a study: a lease in the department store, renewed while
+ * the study is open at that workstation. None when nobody is, or when no
+ * store is configured or it cannot be reached (claims are unknown then,
+ * and reading goes on locally).
+ */
+export type ClaimView = { 
+/**
+ * The reader's name.
+ */
+reader: string, workstation: string, 
+/**
+ * This workstation holds it; otherwise the study is read-only here
+ * until it is taken over.
+ */
+mine: boolean, 
+/**
+ * When it was claimed (RFC 3339, UTC).
+ */
+since: string, 
+/**
+ * The reader finished it and moved on: it is read.
+ */
+done: boolean, };
+
+/**
  * Whose rows the view reads.
  */
 export type GovernanceScope = "workstation" | "department";
@@ -660,7 +689,7 @@ alerts: Array<string>, models: Array<GovernanceModel>, };
 /**
  * What went wrong, as a stable code the UI branches on.
  */
-export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "store" | "internal";
+export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "store" | "claimed" | "internal";
 
 /**
  * An error with its code and a one-line message for the reader.
@@ -684,6 +713,8 @@ export const commands = {
   findPriors: (id: string, prior: string | null): Promise<StudyPriors> => invoke("find_priors", { id, prior }),
   /** The study's priors as they stand, without the network (asked again when a `worklist-change` event says a prior changed). */
   studyPriors: (id: string): Promise<StudyPriors> => invoke("study_priors", { id }),
+  /** Takes over a study another reader is reading (a department store's claim): recorded in the audit log, then claimed for this reader. */
+  takeOver: (id: string): Promise<StudyView> => invoke("take_over", { id }),
   /** Records a decision; resolves only after the audit row is committed. */
   decide: (id: string, request: DecisionRequest): Promise<DecisionView> => invoke("decide", { id, request }),
   /** Read-first mode: records the unaided impression and reveals the AI. */

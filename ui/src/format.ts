@@ -1,5 +1,5 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, AuditHealth, Availability, ReadingStatus, ResultsState, SourceState, StoreStatus, WorklistRow } from "./bindings";
+import type { AiStatus, AuditHealth, Availability, ClaimView, ReadingStatus, ResultsState, SourceState, StoreStatus, WorklistRow } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
   waiting: "Waiting",
@@ -77,6 +77,13 @@ export function auditWarning(a: AuditHealth | undefined): string | null {
 }
 
 /** The department store's state in one line, for the sources strip. */
+/** Who else is reading a study, as the department store says; empty when
+ * nobody else is (or the store is not configured or cannot be reached). */
+export function claimLine(c: ClaimView | null | undefined): string {
+  if (!c || c.mine) return "";
+  return `${c.done ? "Read" : "Being read"} by ${c.reader} at ${c.workstation}`;
+}
+
 export function storeLine(s: StoreStatus): string {
   switch (s.state) {
     case "checking":

@@ -77,7 +77,9 @@ function App() {
   const openStudy = useCallback(
     (id: string, order?: string[]) => {
       setSelected(id);
-      setOpen({ id, at: performance.now(), order: order ?? (data?.rows ?? []).map((r) => r.id) });
+      // "Next" skips the studies other readers are reading or have read.
+      const free = (data?.rows ?? []).filter((r) => !r.claim || r.claim.mine || r.id === id);
+      setOpen({ id, at: performance.now(), order: order ?? free.map((r) => r.id) });
       setScreen("viewer");
     },
     [data],

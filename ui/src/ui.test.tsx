@@ -2,7 +2,7 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { invoke } from "@tauri-apps/api/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { StudyView, Worklist as WorklistData, WorklistRow } from "./bindings";
+import type { StudyView, Worklist as WorklistData } from "./bindings";
 import { applyChange } from "./api";
 import { auditWarning, storeLine } from "./format";
 import { Findings, latest } from "./Findings";
@@ -10,17 +10,9 @@ import { KEYS, viewerAction } from "./keys";
 import { Worklist, filterRows } from "./Worklist";
 import { Results } from "./viewer/Results";
 import { withPriors } from "./viewer/usePriors";
+import { row } from "./fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
-
-function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {
-  return {
-    id, patient_name: `PATIENT, ${id}`, patient_id: `P-${id}`, accession: `A${id}`, study_date: "2026-11-29",
-    modality: "CR", body_part: "CHEST", view: "PA", images: 1, availability: "available", availability_message: null,
-    ai: "flagged", ai_message: null, ai_hidden: false, top_finding: "opacity", top_score: 0.9, reading: "unread", source: "local", waited_minutes: 1, overdue: false,
-    results: { state: "none", message: null, signed_off: 0 }, can_sign_off: false, ...over,
-  };
-}
 
 const data: WorklistData = {
   rows: [row("s1"), row("s2", { ai: "no_flags", top_finding: null, top_score: null }), row("s3", { reading: "read" })],

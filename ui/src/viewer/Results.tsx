@@ -3,9 +3,9 @@
 // (what a second reader needs to see).
 
 import { useEffect, useState } from "preact/hooks";
-import type { EarlierAssessment, ResultsView, StudyView } from "../bindings";
+import type { ClaimView, EarlierAssessment, ResultsView, StudyView } from "../bindings";
 import { commands, message } from "../api";
-import { ASSESSMENT_LABEL, RESULTS_LABEL, label, score } from "../format";
+import { ASSESSMENT_LABEL, RESULTS_LABEL, claimLine, label, score } from "../format";
 
 /** Assessments already stored for a study, fetched when it opens and
  * again when its own results have been stored. */
@@ -36,15 +36,34 @@ interface Props {
   results: ResultsView;
   signing: boolean;
   onSignOff: () => void;
+  /** Who holds the study in the department store (from the worklist row). */
+  claim?: ClaimView | null;
 }
 
-export function Results({ study, canSignOff, results, signing, onSignOff }: Props) {
+/** Another reader holds the study: it is read-only here until taken over
+ * (the take-over is recorded in the audit log). */
+function Claimed({ id, claim }: { id: string; claim: ClaimView }) {
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <div class="banner warn claimed" id="claimed" role="status">
+      {claimLine(claim)} since {claim.since}: read-only here.{" "}
+      <button id="take-over" onClick={() => commands.takeOver(id).then(() => setError(null), (e) => setError(message(e)))}>
+        Take over
+      </button>
+      {error && <div class="error">{error}</div>}
+    </div>
+  );
+}
+
+export function Results({ study, canSignOff, results, signing, onSignOff, claim }: Props) {
   const state = results.state;
   const { earlier, error: earlierError } = useEarlier(study.id, state);
+  const other = claim && !claim.mine ? claim : null;
   return (
     <section class="results-panel" aria-label="Results">
+      {other && <Claimed id={study.id} claim={other} />}
       <div class="row">
-        <button id="sign-off" disabled={!canSignOff || signing} onClick={onSignOff}>
+        <button id="sign-off" disabled={!canSignOff || signing || other !== null} onClick={onSignOff}>
           {results.signed_off > 0 ? "Sign off again" : "Sign off"} <kbd>e</kbd>
         </button>
         {state !== "none" && (

@@ -227,7 +227,7 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
         onSelect={setSelected}
         heat={heat}
         onHeat={setHeat}
-        pending={calls.pending}
+        pending={row?.claim && !row.claim.mine ? "read-only" : calls.pending}
         reason={calls.reason}
         onReason={calls.setReason}
         onDecide={(f, d) => calls.decide(f, d)}
@@ -241,7 +241,7 @@ export function Viewer({ id, requestedAt, active, row, onBack, onStep, onOpen, o
         onOpenPrior={onOpen}
       >
         {study && (
-          <Results study={study} canSignOff={canSignOff} results={results ?? study.results} signing={calls.signing} onSignOff={calls.signOff} />
+          <Results study={study} canSignOff={canSignOff} results={results ?? study.results} signing={calls.signing} onSignOff={calls.signOff} claim={row?.claim} />
         )}
       </Findings>
     </section>

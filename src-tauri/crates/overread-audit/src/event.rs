@@ -157,6 +157,9 @@ pub enum EventKind {
     /// PS3.15 A.5.3.4 DICOM Instances Transferred: results objects stored
     /// on the PACS (or written to the results folder).
     ResultsStored,
+    /// The reader took a study over from another reader who held it in the
+    /// department store (whom, since when).
+    StudyTakenOver,
 }
 
 impl EventKind {
@@ -177,11 +180,12 @@ impl EventKind {
             EventKind::ModelInstalled => "model_installed",
             EventKind::ResultsSignedOff => "results_signed_off",
             EventKind::ResultsStored => "results_stored",
+            EventKind::StudyTakenOver => "study_taken_over",
         }
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 15] = [
+        const ALL: [EventKind; 16] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -197,6 +201,7 @@ impl EventKind {
             EventKind::ModelInstalled,
             EventKind::ResultsSignedOff,
             EventKind::ResultsStored,
+            EventKind::StudyTakenOver,
         ];
         ALL.into_iter()
             .find(|k| k.as_str() == s)

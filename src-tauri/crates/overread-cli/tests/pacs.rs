@@ -8,10 +8,13 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use overread_pacs::testing::{Orthanc, free_port};
+use overread_store::testing::test_ca;
 
 fn overread(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_overread"))
@@ -25,114 +28,6 @@ fn pacs(cfg: &str, source: &str, args: &[&str]) -> Output {
     let mut all = vec!["pacs", "--config", cfg, "--source", source];
     all.extend_from_slice(args);
     overread(&all)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-struct Orthanc {
-    child: Child,
-    http: u16,
-    dicom: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Orthanc {
-    /// Starts Orthanc; `move_to` is our storage SCP's port, known to it as
-    /// the modality OVERREAD on 127.0.0.1.
-    fn start(move_to: u16) -> Orthanc {
-        Orthanc::start_with(move_to, serde_json::json!({}))
-    }
-
-    /// Starts Orthanc with `extra` merged into its configuration.
-    fn start_with(move_to: u16, extra: serde_json::Value) -> Orthanc {
-        let binary = ["/usr/sbin/Orthanc", "/usr/bin/Orthanc"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("Orthanc is not installed: run scripts/setup.sh");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (http, dicom) = (free_port(), free_port());
-        let config = serde_json::json!({
-            "Name": "OverreadTest",
-            "StorageDirectory": dir.path().join("storage"),
-            "IndexDirectory": dir.path().join("index"),
-            "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
-            "HttpPort": http,
-            "DicomPort": dicom,
-            "DicomAet": "ORTHANC",
-            "DicomCheckCalledAet": true,
-            "DicomAlwaysAllowEcho": true,
-            "DicomAlwaysAllowFind": true,
-            "DicomAlwaysAllowGet": true,
-            "DicomAlwaysAllowMove": true,
-            "DicomModalities": {"overread": ["OVERREAD", "127.0.0.1", move_to]},
-            "RemoteAccessAllowed": false,
-            "AuthenticationEnabled": false,
-            "SaveJobs": false,
-            "DicomWeb": {"Enable": true, "Root": "/dicom-web/"},
-        });
-        let mut config = config;
-        if let (Some(c), Some(e)) = (config.as_object_mut(), extra.as_object()) {
-            c.extend(e.clone());
-        }
-        let path = dir.path().join("orthanc.json");
-        std::fs::write(&path, config.to_string()).expect("config");
-        let log = std::fs::File::create(dir.path().join("orthanc.log")).expect("log");
-        let child = Command::new(binary)
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start Orthanc");
-        let orthanc = Orthanc {
-            child,
-            http,
-            dicom,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !orthanc.get("/system").starts_with(b"{") {
-            assert!(Instant::now() < deadline, "Orthanc did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        orthanc
-    }
-
-    fn get(&self, path: &str) -> Vec<u8> {
-        Command::new("curl")
-            .args(["-sf", &format!("http://127.0.0.1:{}{path}", self.http)])
-            .output()
-            .map(|o| o.stdout)
-            .unwrap_or_default()
-    }
-
-    fn upload(&self, file: &Path) {
-        let out = Command::new("curl")
-            .args(["-sf", "-X", "POST", "--data-binary"])
-            .arg(format!("@{}", file.display()))
-            .arg(format!("http://127.0.0.1:{}/instances", self.http))
-            .output()
-            .expect("curl");
-        assert!(out.status.success(), "upload {}", file.display());
-    }
-
-    fn signal(&self, sig: &str) {
-        Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-    }
-}
-
-impl Drop for Orthanc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A loopback proxy in front of Orthanc that answers the first `fail`
@@ -903,79 +798,6 @@ fn readers_during_a_real_sync_never_deadlock(dir: &Path, port: u16, n_studies: u
         w.rows
     );
     assert!(ws.verify().expect("verify").ok);
-}
-
-/// A test CA and a certificate it signs for localhost, made with openssl
-/// at test time; returns (ca.pem, server.pem, server.key).
-fn test_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
-    let (cert, key, csr) = (
-        format!("{name}-server.pem"),
-        format!("{name}-server.key"),
-        format!("{name}.csr"),
-    );
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        &format!("/CN={name} test CA"),
-        "-keyout",
-        &ca_key,
-        "-out",
-        &ca,
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        &key,
-        "-out",
-        &csr,
-    ]);
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        &csr,
-        "-CA",
-        &ca,
-        "-CAkey",
-        &ca_key,
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        &cert,
-    ]);
-    (dir.join(ca), dir.join(cert), dir.join(key))
 }
 
 /// DICOM TLS (#12): against an Orthanc that speaks only TLS on its DICOM

@@ -9,8 +9,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use overread_audit::Reader;
 use overread_audit::row::Row;
-use overread_store::{Alert, BATCH_ROWS, Store};
+use overread_store::{Alert, BATCH_ROWS, ClaimRequest, Store};
 
 pub use overread_store::Error as StoreError;
 pub use overread_store::check_conninfo;
@@ -59,6 +60,21 @@ pub fn password() -> Result<Option<String>, StoreError> {
     Ok(Some(text.lines().next().unwrap_or_default().to_string()))
 }
 
+/// Connects to the store with the password (see [`password`]) and, when
+/// `OVERREAD_STORE_CA_FILE` names one, the CA bundle its TLS certificate
+/// chains to (TLS is used whenever the server offers it, and verified).
+pub(crate) async fn connect(conninfo: &str) -> Result<Store, StoreError> {
+    let password = password()?;
+    let ca_file = std::env::var_os("OVERREAD_STORE_CA_FILE").map(std::path::PathBuf::from);
+    Store::connect_tls(
+        conninfo,
+        password.as_deref(),
+        ca_file.as_deref(),
+        STORE_TIMEOUT,
+    )
+    .await
+}
+
 /// A runtime for one blocking conversation with the store (the connection
 /// is a task on it).
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
@@ -87,9 +103,8 @@ pub fn sync(
     local_head: i64,
     read: &mut dyn FnMut(i64, usize) -> Result<Vec<Row>, String>,
 ) -> Result<SyncReport, StoreError> {
-    let password = password()?;
     runtime()?.block_on(async {
-        let mut store = Store::connect(conninfo, password.as_deref(), STORE_TIMEOUT).await?;
+        let mut store = connect(conninfo).await?;
         store.migrate().await?;
         let mut head = store.head(workstation).await?;
         let mut report = SyncReport {
@@ -140,5 +155,67 @@ pub fn sync(
         report.store_head = head.seq;
         report.alerts = store.alerts(20).await?;
         Ok(report)
+    })
+}
+
+pub use overread_store::{Claim, Claimed};
+
+/// How long a claim lasts unless its workstation renews it: a workstation
+/// that dies frees its study after this.
+pub const CLAIM_TTL: Duration = Duration::from_secs(30);
+
+/// What one round of claims asks of the store.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimsAsk<'a> {
+    pub workstation: &'a str,
+    pub reader: &'a Reader,
+    /// A study this workstation no longer has open (Study Instance UID), and
+    /// whether its reader finished it (the claim then stays as the mark that
+    /// it is read).
+    pub release: Option<(&'a str, bool)>,
+    /// The study open now: claimed, or the claim renewed.
+    pub claim: Option<&'a str>,
+    /// Take the open study over from whoever holds it.
+    pub take_over: bool,
+    pub ttl: Duration,
+    /// The studies whose claims to read (the worklist's).
+    pub studies: &'a [String],
+}
+
+/// What the store answered: the open study's claim, and the worklist's
+/// live or finished claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimsAnswer {
+    pub claimed: Option<Claimed>,
+    pub live: Vec<Claim>,
+}
+
+/// One round of claims: release what was left, claim or renew what is
+/// open, and read the worklist's claims. Blocks; each call waits at most
+/// [`STORE_TIMEOUT`].
+pub fn claims_round(conninfo: &str, ask: ClaimsAsk<'_>) -> Result<ClaimsAnswer, StoreError> {
+    runtime()?.block_on(async {
+        let mut store = connect(conninfo).await?;
+        store.migrate().await?;
+        if let Some((study, done)) = ask.release {
+            store.release(study, ask.workstation, done).await?;
+        }
+        let claimed = match ask.claim {
+            Some(study) => Some(
+                store
+                    .claim(ClaimRequest {
+                        study_uid: study,
+                        workstation: ask.workstation,
+                        reader_id: &ask.reader.id,
+                        reader_name: &ask.reader.display_name,
+                        ttl: ask.ttl.as_secs_f64(),
+                        take_over: ask.take_over,
+                    })
+                    .await?,
+            ),
+            None => None,
+        };
+        let live = store.claims(ask.studies).await?;
+        Ok(ClaimsAnswer { claimed, live })
     })
 }

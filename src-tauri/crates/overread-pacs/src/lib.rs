@@ -22,6 +22,7 @@ pub mod multipart;
 pub mod query;
 pub mod retry;
 mod scp;
+pub mod testing;
 
 pub use cache::{Cache, StudyLimits, StudyRecord};
 pub use config::{DimseRetrieve, PacsConfig, Source, SourceKind};

@@ -13,15 +13,20 @@
 //!
 //! This is the only crate that knows PostgreSQL.
 
+mod claims;
 mod error;
 mod migrate;
 pub mod testing;
+mod tls;
 mod wire;
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use overread_audit::row::Row;
 
+pub use claims::{Claim, ClaimRequest, Claimed};
 pub use error::{Error, Result};
 pub use migrate::SCHEMA_VERSION;
 
@@ -115,11 +120,27 @@ impl Drop for Store {
 impl Store {
     /// Connects with a libpq connection string (`host=… port=… user=…
     /// dbname=…`, or a `postgresql://` URL); `password`, when given,
-    /// overrides any in the string. Every call waits at most `timeout`.
-    /// Must run inside a tokio runtime (the connection is a task on it).
+    /// overrides any in the string. TLS is used when the server offers it
+    /// (see [`Store::connect_tls`]), verified against the system's roots.
+    /// Every call waits at most `timeout`. Must run inside a tokio runtime
+    /// (the connection is a task on it).
     pub async fn connect(
         conninfo: &str,
         password: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Store> {
+        Store::connect_tls(conninfo, password, None, timeout).await
+    }
+
+    /// As [`Store::connect`], trusting also the CA bundle at `ca_file`
+    /// (PEM). TLS is used whenever the server offers it (`sslmode=prefer`,
+    /// the default; `require` refuses a server without it; `disable` never
+    /// asks), and the server's certificate must verify: an untrusted one is
+    /// a configuration error, never a silent fallback.
+    pub async fn connect_tls(
+        conninfo: &str,
+        password: Option<&str>,
+        ca_file: Option<&Path>,
         timeout: Duration,
     ) -> Result<Store> {
         let mut config: tokio_postgres::Config =
@@ -133,8 +154,10 @@ impl Store {
         }
         config.connect_timeout(timeout);
         config.application_name("overread");
-        let connect = config.connect(tokio_postgres::NoTls);
-        let (client, connection) = within(timeout, connect).await?;
+        let tls = tls::MakeTls(Arc::new(tls::config(ca_file)?));
+        let (client, connection) = within(timeout, config.connect(tls))
+            .await
+            .map_err(tls::explain)?;
         let connection = tokio::spawn(async move {
             // The error reaches the caller through the client's next call.
             let _ = connection.await;
@@ -291,6 +314,17 @@ impl Store {
         }
         within(timeout, tx.commit()).await?;
         Ok(read)
+    }
+
+    /// Whether this connection is encrypted (PostgreSQL's `pg_stat_ssl`).
+    pub async fn is_tls(&self) -> Result<bool> {
+        let r = self
+            .timed(self.client.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            ))
+            .await?;
+        Ok(r.get(0))
     }
 
     /// Rows the store holds for a workstation.

@@ -15,10 +15,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../migrations/0001_audit_rows.sql"),
     ),
     (2, "verify", include_str!("../migrations/0002_verify.sql")),
+    (3, "claims", include_str!("../migrations/0003_claims.sql")),
 ];
 
 /// The schema version this Overread writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Any number: the lock's key among the store's advisory locks.
 const LOCK: i64 = 0x4f56_5244_0001;

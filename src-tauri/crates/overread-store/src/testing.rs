@@ -122,6 +122,61 @@ impl Postgres {
         );
     }
 
+    /// Turns TLS on with this certificate and key (PEM), at once (a reload).
+    pub fn enable_tls(&self, cert: &Path, key: &Path) {
+        let data = self.dir.path().join("data");
+        std::fs::copy(cert, data.join("server.crt")).expect("copy the certificate");
+        std::fs::copy(key, data.join("server.key")).expect("copy the key");
+        let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).expect("conf");
+        conf.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(data.join("postgresql.conf"), conf).expect("conf");
+        let key = data.join("server.key");
+        let ok = Command::new("chmod")
+            .arg("600")
+            .arg(&key)
+            .status()
+            .expect("chmod");
+        assert!(ok.success());
+        if is_root() {
+            let ok = Command::new("chown")
+                .arg("postgres")
+                .arg(data.join("server.crt"))
+                .arg(&key)
+                .status()
+                .expect("chown");
+            assert!(ok.success());
+        }
+        self.run(
+            "pg_ctl",
+            &["-D".as_ref(), data.as_os_str(), "reload".as_ref()],
+        );
+        // The reload is asynchronous: wait until the server has it.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Creates another database in the cluster (owned by `overread`), for
+    /// another server that shares it (Orthanc's index).
+    pub fn create_database(&self, name: &str) {
+        let port = self.port.to_string();
+        self.run(
+            "createdb",
+            &[
+                "-h".as_ref(),
+                "127.0.0.1".as_ref(),
+                "-p".as_ref(),
+                port.as_ref(),
+                "-U".as_ref(),
+                "overread".as_ref(),
+                name.as_ref(),
+            ],
+        );
+    }
+
     pub fn conninfo(&self) -> String {
         format!(
             "host=127.0.0.1 port={} user=overread dbname=postgres",
@@ -145,4 +200,77 @@ impl Drop for Postgres {
             .args(["-m", "immediate", "stop"])
             .output();
     }
+}
+
+/// A test CA and a certificate it signs for localhost, made with openssl
+/// at test time (TLS tests of the PACS and of the store); returns (ca.pem, server.pem, server.key).
+pub fn test_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
+    let (cert, key, csr) = (
+        format!("{name}-server.pem"),
+        format!("{name}-server.key"),
+        format!("{name}.csr"),
+    );
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN={name} test CA"),
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ]);
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        &cert,
+    ]);
+    (dir.join(ca), dir.join(cert), dir.join(key))
 }

@@ -12,7 +12,7 @@ use overread_audit::{
     StudyRef,
 };
 use overread_store::testing::Postgres;
-use overread_store::{Error, Store};
+use overread_store::{Claim, ClaimRequest, Claimed, Error, SCHEMA_VERSION, Store};
 
 fn decision(n: u64) -> DecisionEvent {
     DecisionEvent {
@@ -117,9 +117,12 @@ fn each_row_is_stored_once_and_a_log_changed_after_sync_is_refused() {
         let mut store = Store::connect(&pg.conninfo(), None, timeout)
             .await
             .expect("connect");
-        assert_eq!(store.migrate().await.expect("migrate"), 2);
+        assert_eq!(store.migrate().await.expect("migrate"), SCHEMA_VERSION);
         // Twice (another workstation starting): nothing runs again.
-        assert_eq!(store.migrate().await.expect("migrate again"), 2);
+        assert_eq!(
+            store.migrate().await.expect("migrate again"),
+            SCHEMA_VERSION
+        );
 
         let mut log = local_log(&work.path().join("a.sqlite"), 40);
         let rows = log.rows(1, 10_000).expect("rows");
@@ -273,6 +276,9 @@ fn each_row_is_stored_once_and_a_log_changed_after_sync_is_refused() {
         assert_eq!((got.inserted, got.head.seq), (3, 5));
     });
 
+    rt.block_on(claims(&pg, timeout));
+    rt.block_on(tls(&pg, work.path(), timeout));
+
     // A connection string that cannot be read is a configuration error.
     let e = rt
         .block_on(Store::connect(
@@ -282,4 +288,239 @@ fn each_row_is_stored_once_and_a_log_changed_after_sync_is_refused() {
         ))
         .expect_err("bad");
     assert!(matches!(e, Error::Config { .. }), "{e}");
+}
+
+fn ask<'a>(
+    study: &'a str,
+    ws: &'a str,
+    name: &'a str,
+    ttl: f64,
+    take_over: bool,
+) -> ClaimRequest<'a> {
+    ClaimRequest {
+        study_uid: study,
+        workstation: ws,
+        reader_id: name,
+        reader_name: name,
+        ttl,
+        take_over,
+    }
+}
+
+/// Leases on studies: one holder at a time, renewed by its holder, taken
+/// over only when asked (naming whom), expired by the server's clock, and
+/// released; many workstations asking at once get one winner.
+async fn claims(pg: &Postgres, timeout: Duration) {
+    let a = Store::connect(&pg.conninfo(), None, timeout)
+        .await
+        .expect("connect a");
+    let b = Store::connect(&pg.conninfo(), None, timeout)
+        .await
+        .expect("connect b");
+    let Claimed::Granted { claim, taken_from } = a
+        .claim(ask("1.2.3", "ws-a", "Dr A", 30.0, false))
+        .await
+        .expect("a")
+    else {
+        panic!("nobody held 1.2.3");
+    };
+    assert_eq!((claim.workstation.as_str(), taken_from), ("ws-a", None));
+    assert!(
+        claim.expires_in > 29.0 && claim.expires_in <= 30.0,
+        "{claim:?}"
+    );
+    let held = b
+        .claim(ask("1.2.3", "ws-b", "Dr B", 30.0, false))
+        .await
+        .expect("b");
+    let Claimed::HeldBy(holder) = held else {
+        panic!("a holds it: {held:?}");
+    };
+    assert_eq!(
+        (holder.workstation.as_str(), holder.reader_name.as_str()),
+        ("ws-a", "Dr A")
+    );
+    // Renewing keeps the first claim's time.
+    let Claimed::Granted { claim: renewed, .. } = a
+        .claim(ask("1.2.3", "ws-a", "Dr A", 30.0, false))
+        .await
+        .expect("renew")
+    else {
+        panic!("a renews its own");
+    };
+    assert_eq!(renewed.claimed_at, claim.claimed_at);
+    // An explicit take-over names whom it displaced.
+    let took = b
+        .claim(ask("1.2.3", "ws-b", "Dr B", 30.0, true))
+        .await
+        .expect("take over");
+    assert!(
+        matches!(&took, Claimed::Granted { taken_from: Some((ws, who)), .. } if ws == "ws-a" && who == "Dr A"),
+        "{took:?}"
+    );
+    assert!(matches!(
+        a.claim(ask("1.2.3", "ws-a", "Dr A", 30.0, false))
+            .await
+            .expect("a again"),
+        Claimed::HeldBy(_)
+    ));
+    // Released: free for the next; a release of what one does not hold is false.
+    let uids = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert!(!a.release("1.2.3", "ws-a", false).await.expect("not a's"));
+    assert!(b.release("1.2.3", "ws-b", false).await.expect("b's"));
+    assert!(
+        b.claims(&uids(&["1.2.3"]))
+            .await
+            .expect("claims")
+            .is_empty()
+    );
+
+    // Finished: the claim stays as the mark that the study is read; another
+    // reader is refused it (read-only) unless they take it over, and its
+    // reader may open it again.
+    a.claim(ask("2.2.2", "ws-a", "Dr A", 30.0, false))
+        .await
+        .expect("a");
+    assert!(a.release("2.2.2", "ws-a", true).await.expect("done"));
+    let read = b.claims(&uids(&["2.2.2", "1.2.3"])).await.expect("claims");
+    assert_eq!(read.len(), 1);
+    assert!(read[0].done && read[0].workstation == "ws-a", "{read:?}");
+    assert!(matches!(
+        b.claim(ask("2.2.2", "ws-b", "Dr B", 30.0, false))
+            .await
+            .expect("b"),
+        Claimed::HeldBy(Claim { done: true, .. })
+    ));
+    let again = a
+        .claim(ask("2.2.2", "ws-a", "Dr A", 30.0, false))
+        .await
+        .expect("reopen");
+    assert!(
+        matches!(
+            again,
+            Claimed::Granted {
+                claim: Claim { done: false, .. },
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+
+    // A lease nobody renews expires by the server's clock.
+    a.claim(ask("4.5.6", "ws-a", "Dr A", 0.5, false))
+        .await
+        .expect("short");
+    assert_eq!(b.claims(&uids(&["4.5.6"])).await.expect("claims").len(), 1);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        b.claims(&uids(&["4.5.6"]))
+            .await
+            .expect("claims")
+            .is_empty()
+    );
+    let Claimed::Granted { taken_from, .. } = b
+        .claim(ask("4.5.6", "ws-b", "Dr B", 30.0, false))
+        .await
+        .expect("expired")
+    else {
+        panic!("an expired lease is free");
+    };
+    assert_eq!(taken_from, None, "an expired lease is not a take-over");
+
+    // Ten workstations asking for one study at once: exactly one wins.
+    let mut stores = Vec::new();
+    for _ in 0..10 {
+        stores.push(
+            Store::connect(&pg.conninfo(), None, timeout)
+                .await
+                .expect("connect"),
+        );
+    }
+    let asks: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            tokio::spawn(async move {
+                let n = format!("ws-{i}");
+                s.claim(ask("7.8.9", &n, &n, 30.0, false)).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for a in asks {
+        answers.push(a.await.expect("task"));
+    }
+    let granted = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(Claimed::Granted { .. })))
+        .count();
+    assert_eq!(granted, 1, "{answers:?}");
+
+    // Bad input is the server's one-line error, not a lease.
+    let e = a
+        .claim(ask("", "ws-a", "Dr A", 30.0, false))
+        .await
+        .expect_err("empty uid");
+    assert!(matches!(e, Error::Server { .. }), "{e}");
+    let e = a
+        .claim(ask("1.2", "ws-a", "Dr A", -1.0, false))
+        .await
+        .expect_err("ttl");
+    assert!(e.to_string().contains("between 0 and 3600"), "{e}");
+}
+
+/// Whether this connection is encrypted, as the server sees it.
+async fn encrypted(store: &Store) -> bool {
+    store.is_tls().await.expect("pg_stat_ssl")
+}
+
+/// TLS when the server offers it, always verified: a server whose
+/// certificate does not chain to a trusted CA is refused with the fix.
+async fn tls(pg: &Postgres, dir: &Path, timeout: Duration) {
+    let plain = Store::connect(&pg.conninfo(), None, timeout)
+        .await
+        .expect("plain");
+    assert!(!encrypted(&plain).await, "the server offers no TLS yet");
+    let (ca, cert, key) = overread_store::testing::test_ca(dir, "store");
+    let (other, _, _) = overread_store::testing::test_ca(dir, "other");
+    pg.enable_tls(&cert, &key);
+
+    let e = Store::connect(&pg.conninfo(), None, timeout)
+        .await
+        .expect_err("untrusted");
+    assert!(matches!(e, Error::Config { .. }), "{e}");
+    assert!(e.to_string().contains("OVERREAD_STORE_CA_FILE"), "{e}");
+    let e = Store::connect_tls(&pg.conninfo(), None, Some(&other), timeout)
+        .await
+        .expect_err("another CA");
+    assert!(e.to_string().contains("not trusted"), "{e}");
+    let store = Store::connect_tls(&pg.conninfo(), None, Some(&ca), timeout)
+        .await
+        .expect("trusted");
+    assert!(encrypted(&store).await, "TLS when the server offers it");
+    let required = format!("{} sslmode=require", pg.conninfo());
+    let store = Store::connect_tls(&required, None, Some(&ca), timeout)
+        .await
+        .expect("require");
+    assert!(encrypted(&store).await);
+    let disabled = format!("{} sslmode=disable", pg.conninfo());
+    let store = Store::connect(&disabled, None, timeout)
+        .await
+        .expect("disable");
+    assert!(!encrypted(&store).await, "sslmode=disable never asks");
+
+    let e = Store::connect_tls(
+        &pg.conninfo(),
+        None,
+        Some(&dir.join("missing.pem")),
+        timeout,
+    )
+    .await
+    .expect_err("no bundle");
+    assert!(e.to_string().contains("missing.pem"), "{e}");
+    std::fs::write(dir.join("empty.pem"), "not a certificate").expect("write");
+    let e = Store::connect_tls(&pg.conninfo(), None, Some(&dir.join("empty.pem")), timeout)
+        .await
+        .expect_err("empty bundle");
+    assert!(e.to_string().contains("holds no certificate"), "{e}");
 }

@@ -44,3 +44,21 @@ pub struct StoreStatus {
     /// The newest refusals the store holds, every workstation's.
     pub alerts: Vec<StoreAlert>,
 }
+
+/// Who is reading a study: a lease in the department store, renewed while
+/// the study is open at that workstation. None when nobody is, or when no
+/// store is configured or it cannot be reached (claims are unknown then,
+/// and reading goes on locally).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ClaimView {
+    /// The reader's name.
+    pub reader: String,
+    pub workstation: String,
+    /// This workstation holds it; otherwise the study is read-only here
+    /// until it is taken over.
+    pub mine: bool,
+    /// When it was claimed (RFC 3339, UTC).
+    pub since: String,
+    /// The reader finished it and moved on: it is read.
+    pub done: bool,
+}

@@ -37,6 +37,9 @@ pub enum ErrorCode {
     Results,
     /// The department store could not be reached or read.
     Store,
+    /// Another reader is reading the study (a department store's claim):
+    /// it is read-only here until taken over.
+    Claimed,
     /// A fault inside Overread (a bug).
     Internal,
 }

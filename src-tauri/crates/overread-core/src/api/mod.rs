@@ -19,7 +19,7 @@ mod results;
 mod settings;
 mod sources;
 
-pub use department::{StoreAlert, StoreState, StoreStatus};
+pub use department::{ClaimView, StoreAlert, StoreState, StoreStatus};
 pub use error::{ApiError, ErrorCode};
 pub use governance::{
     GovernanceFinding, GovernanceGroup, GovernanceModel, GovernanceRequest, GovernanceScope,
@@ -114,6 +114,8 @@ pub struct WorklistRow {
     pub waited_minutes: f64,
     /// Waited longer than the cap: moved to the top whatever the AI says.
     pub overdue: bool,
+    /// Who is reading it, when a department store says (see [`ClaimView`]).
+    pub claim: Option<ClaimView>,
 }
 
 /// The worklist in reading order, with the triage progress.

@@ -6,7 +6,7 @@ use snafu::Snafu;
 
 use super::collect::Collector;
 use super::{Options, Report};
-use crate::department::{STORE_TIMEOUT, StoreError, password, runtime};
+use crate::department::{StoreError, connect, runtime};
 
 /// The kinds of rows a report reads.
 const KINDS: [EventKind; 3] = [
@@ -93,10 +93,9 @@ pub fn from_log(log: &AuditLog, options: Options) -> Result<Collected, Governanc
 
 /// Reads the department store: every workstation's rows, and the rows the
 /// store refused. Blocks; each call to the store waits at most
-/// [`STORE_TIMEOUT`].
+/// [`STORE_TIMEOUT`](crate::department::STORE_TIMEOUT).
 pub fn from_store(conninfo: &str, options: Options) -> Result<Collected, GovernanceError> {
     let store = |source| GovernanceError::Store { source };
-    let password = password().map_err(store)?;
     let runtime = runtime().map_err(store)?;
     let (from, to) = (
         options
@@ -109,9 +108,7 @@ pub fn from_store(conninfo: &str, options: Options) -> Result<Collected, Governa
     let mut c = Collector::new(options);
     let mut bad: Option<String> = None;
     let (workstations, alerts) = runtime.block_on(async {
-        let mut s = overread_store::Store::connect(conninfo, password.as_deref(), STORE_TIMEOUT)
-            .await
-            .map_err(store)?;
+        let mut s = connect(conninfo).await.map_err(store)?;
         let kinds: Vec<&str> = KINDS.iter().map(|k| k.as_str()).collect();
         s.for_each_row(&from, &to, &kinds, |workstation, row| match row.record() {
             Ok(record) => c.add(workstation, &record),

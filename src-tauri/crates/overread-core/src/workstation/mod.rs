@@ -22,6 +22,7 @@
 //! lock: they call one module at a time. Each module holds its own lock
 //! only inside its methods and calls nothing from there ([`owned`]).
 
+mod claims;
 mod department;
 mod earlier;
 mod events;
@@ -83,6 +84,7 @@ pub struct Workstation {
     images: images::Images,
     pacs: pacs::Pacs,
     department: department::Department,
+    claims: claims::Claims,
     events: events::Events,
     limits: Limits,
     /// How long reading and decoding one file may take.
@@ -161,6 +163,7 @@ impl Workstation {
             images: images::Images::new(limits, deadline),
             pacs: pacs::Pacs::new(audit_db.parent().unwrap_or(Path::new(".")).to_path_buf()),
             department: department::Department::new(),
+            claims: claims::Claims::new(),
             events: events::Events::new(),
             limits,
             deadline,
@@ -201,7 +204,9 @@ impl Workstation {
             (!s.prior_only).then(|| view::worklist_row(s, now, cap, read_first))
         });
         let priors = rows.iter().any(Option::is_none);
-        (rows.into_iter().flatten().collect(), priors)
+        let mut rows: Vec<WorklistRow> = rows.into_iter().flatten().collect();
+        self.with_claims(&mut rows);
+        (rows, priors)
     }
 
     /// What a worklist row depends on in the settings: the maximum wait
@@ -241,6 +246,7 @@ impl Workstation {
         if let Some(hook) = self.between_reads.read(Option::clone) {
             hook();
         }
+        self.with_claims(&mut rows);
         order(&mut rows);
         let model = self.runner.model();
         Worklist {
@@ -284,6 +290,7 @@ impl Workstation {
             if from_pacs {
                 self.pacs.touch(&study.study_uid);
             }
+            self.opened(study.study_uid.clone());
             self.journal.record(Event {
                 study: Some(study),
                 ..Event::new(EventKind::StudyOpened, Some(self.reader()))
@@ -339,6 +346,7 @@ impl Workstation {
 
     /// Records the reader's decision; returns it as recorded (after COMMIT).
     pub fn decide(&self, id: StudyId, request: &DecisionRequest) -> WsResult<DecisionView> {
+        self.check_claim(id)?;
         let (reader, read_first) = self.settings.read(|s| (s.audit_reader(), s.read_first));
         let workstation_id = self.journal.workstation_id();
         let event = self
@@ -364,6 +372,7 @@ impl Workstation {
         request: &ImpressionRequest,
     ) -> WsResult<StudyView> {
         reading::check_impression(&request.impression, &request.findings)?;
+        self.check_claim(id)?;
         let study = self
             .studies
             .get(id, |s| reading::study_ref(&s.header))

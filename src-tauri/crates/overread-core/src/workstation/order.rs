@@ -6,9 +6,17 @@ use crate::api::{AiStatus, Availability, ReadingStatus, WorklistRow};
 /// maximum wait first (oldest first), then AI-flagged by score, then those
 /// the AI could not help with (a human must look at what it could not), then
 /// the rest in arrival order. Priority never hides a study for ever.
+/// Unread studies another reader is reading (a department store's claim)
+/// come after every unread study this reader may take next; those another
+/// reader finished count as read.
 pub fn order(rows: &mut [WorklistRow]) {
     fn rank(r: &WorklistRow) -> (u8, u8) {
-        let done = u8::from(r.reading == ReadingStatus::Read);
+        let other = r.claim.as_ref().filter(|c| !c.mine);
+        let done = if r.reading == ReadingStatus::Read || other.is_some_and(|c| c.done) {
+            2
+        } else {
+            u8::from(other.is_some())
+        };
         let bucket = if r.overdue {
             0
         } else if r.ai == AiStatus::Flagged {
@@ -72,6 +80,7 @@ mod tests {
             can_sign_off: false,
             waited_minutes: waited,
             overdue: waited >= cap,
+            claim: None,
         }
     }
 
@@ -90,5 +99,23 @@ mod tests {
         let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
         // Overdue (oldest first), flagged by score, refused, the rest, read last.
         assert_eq!(ids, ["s6", "s1", "s3", "s2", "s5", "s4"]);
+
+        // Another reader's study leaves "next" (before the read ones);
+        // one this workstation holds stays where it was.
+        let claim = |mine, done| {
+            Some(crate::api::ClaimView {
+                reader: "Dr B".into(),
+                workstation: "ws-b".into(),
+                mine,
+                since: "2026-12-04T10:00:00Z".into(),
+                done,
+            })
+        };
+        rows[0].claim = claim(false, false);
+        rows[2].claim = claim(true, false);
+        rows[3].claim = claim(false, true);
+        order(&mut rows);
+        let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+        assert_eq!(ids, ["s1", "s3", "s5", "s6", "s2", "s4"]);
     }
 }

@@ -23,6 +23,7 @@ impl Workstation {
     /// the objects for the study's source. A second sign-off corrects the
     /// first: new objects that name the earlier report.
     pub fn sign_off(&self, id: StudyId) -> WsResult<ResultsView> {
+        self.check_claim(id)?;
         let (signer, read_first) = self.settings.read(|s| (s.audit_reader(), s.read_first));
         let workstation_id = self.journal.workstation_id();
         let gathered = self

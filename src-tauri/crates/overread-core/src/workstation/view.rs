@@ -116,6 +116,7 @@ pub(crate) fn worklist_row(
         can_sign_off: !hidden && super::reading::sign_off_refusal(s).is_none(),
         waited_minutes: waited.as_secs_f64() / 60.0,
         overdue: waited >= cap,
+        claim: None,
     }
 }
 
