@@ -1,29 +1,17 @@
 // One worklist for several readers: who else is reading a study, "next"
 // and the unread filter without it, and the read-only viewer's take-over.
-import { render } from "preact";
 import { act } from "preact/test-utils";
 import { invoke } from "@tauri-apps/api/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ClaimView, StudyView, Worklist as WorklistData } from "./bindings";
 import { claimLine } from "./format";
-import { row } from "./fixtures";
+import { mount, row, unmountAll } from "./fixtures";
 import { Worklist, filterRows } from "./Worklist";
 import { Results } from "./viewer/Results";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
-const mounted: HTMLElement[] = [];
-afterEach(() => {
-  for (const el of mounted.splice(0)) act(() => render(null, el));
-});
-
-function mount(node: any): HTMLElement {
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  mounted.push(el);
-  act(() => render(node, el));
-  return el;
-}
+afterEach(unmountAll);
 
 const claim = (over: Partial<ClaimView> = {}): ClaimView => ({
   reader: "Dr B", workstation: "ws-b", mine: false, since: "2026-12-04T10:00:00Z", done: false, ...over,

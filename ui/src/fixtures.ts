@@ -1,5 +1,25 @@
 // Test fixtures shared by the UI's tests (never imported by the app).
+import { render, type ComponentChild } from "preact";
+import { act } from "preact/test-utils";
 import type { WorklistRow } from "./bindings";
+
+const mounted: HTMLElement[] = [];
+
+/** Renders a component into the document (its effects, key listeners
+ * among them, run too). */
+export function mount(node: ComponentChild): HTMLElement {
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  mounted.push(el);
+  act(() => render(node, el));
+  return el;
+}
+
+/** Unmounts what was mounted, running the effects' cleanups (a pending
+ * prefetch timer among them): each test file's `afterEach`. */
+export function unmountAll() {
+  for (const el of mounted.splice(0)) act(() => render(null, el));
+}
 
 /** A worklist row as the core sends it, with `over` changed. */
 export function row(id: string, over: Partial<WorklistRow> = {}): WorklistRow {

@@ -1,25 +1,14 @@
 // The audit screen's governance view: the period it asks for, and each
 // model version shown on its own with its drift and alerts.
-import { render } from "preact";
 import { act } from "preact/test-utils";
 import { invoke } from "@tauri-apps/api/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Governance, defaultPeriod } from "./Governance";
+import { mount, unmountAll } from "./fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
-const mounted: HTMLElement[] = [];
-afterEach(() => {
-  for (const el of mounted.splice(0)) act(() => render(null, el));
-});
-
-function mount(node: any): HTMLElement {
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  mounted.push(el);
-  act(() => render(node, el));
-  return el;
-}
+afterEach(unmountAll);
 
 describe("governance", () => {
   it("defaults to the last four weeks", () => {

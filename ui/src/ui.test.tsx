@@ -1,4 +1,3 @@
-import { render } from "preact";
 import { act } from "preact/test-utils";
 import { invoke } from "@tauri-apps/api/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -10,7 +9,7 @@ import { KEYS, viewerAction } from "./keys";
 import { Worklist, filterRows } from "./Worklist";
 import { Results } from "./viewer/Results";
 import { withPriors } from "./viewer/usePriors";
-import { row } from "./fixtures";
+import { mount, row, unmountAll } from "./fixtures";
 
 vi.mock("@tauri-apps/api/core", () => ({ invoke: vi.fn() }));
 
@@ -28,19 +27,7 @@ const data: WorklistData = {
   store: null,
 };
 
-const mounted: HTMLElement[] = [];
-// Unmounting runs the effects' cleanups (a pending prefetch timer among them).
-afterEach(() => {
-  for (const el of mounted.splice(0)) act(() => render(null, el));
-});
-
-function mount(node: any): HTMLElement {
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  mounted.push(el);
-  act(() => render(node, el)); // runs effects (the key listeners) too
-  return el;
-}
+afterEach(unmountAll);
 
 describe("worklist", () => {
   it("filters by status and searches every column a reader types", () => {
