@@ -26,6 +26,9 @@ apt_packages=(
     # The department store's tests: PostgreSQL 15 (a private cluster started
     # by each test binary that needs one, as the postgres system user)
     postgresql-15
+    # The Debian package (scripts/package.sh): its manual pages, its
+    # shared-library dependencies, and lintian's check of it
+    help2man dpkg-dev lintian
 )
 # Installs the Debian packages named that are not installed yet.
 apt_install_missing() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing, builds
-# the test corpus, checks formatting and lints, runs every test, and drives
-# the real app window end to end.
+# the test corpus, checks formatting and lints, runs every test, drives
+# the real app window end to end, and builds, checks and installs the
+# Debian package.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,5 +27,8 @@ bash scripts/fuzz.sh
 echo "== audit log encrypted at rest (SQLCipher build)"
 CARGO_TARGET_DIR="$root/target/sqlcipher" cargo test --locked -p overread-audit --features sqlcipher
 echo "== end to end: the real window under Xvfb through WebKitWebDriver"
-cargo build --locked -p overread-app --features custom-protocol
+cargo build --locked -p overread-app -p overread-cli --features overread-app/custom-protocol
 python3 tests/e2e/run.py --app target/debug/overread-app --cli target/debug/overread --artefacts target/e2e
+echo "== the Debian package (a debug build): lintian, installed into a throw-away root, first run end to end"
+OVERREAD_SETUP_DONE=1 bash scripts/package.sh --debug
+python3 tests/e2e/package.py --deb target/package/debug/overread_*_amd64.deb --artefacts target/package-test

@@ -9,6 +9,24 @@ commands! {
     /// Why the app could not start, when it could not (the window then
     /// shows only that); null otherwise.
     startup_problem() -> Option<StartupProblem>;
+    /// The first-run screen, when this reader has no settings yet (the
+    /// window then shows only that); null once the workstation is set up.
+    setup_view() -> Option<SetupView>;
+    /// Asks each source of a PACS configuration file whether it answers
+    /// (C-ECHO, or a one-study QIDO-RS search); a file that does not load
+    /// is an error.
+    check_pacs(path: String) -> Vec<PacsCheck>;
+    /// Runs a native folder dialog (the app's own) and returns the folder
+    /// picked, adding nothing; null when the reader cancels.
+    choose_folder() -> Option<String>;
+    /// Finishes the first run: every choice checked and recorded in the
+    /// audit log, the settings saved, the worklist opened.
+    finish_setup(request: SetupRequest) -> ();
+    /// Opens the demo worklist instead of setting up (synthetic phantoms,
+    /// the demonstration model, a log of its own; nothing saved).
+    try_demo() -> ();
+    /// The machine-wide settings file and the settings it locks.
+    settings_policy() -> SettingsPolicy;
     /// The worklist in reading order, with triage progress.
     worklist() -> Worklist;
     /// Opens a study: decodes it and returns what the viewer shows.

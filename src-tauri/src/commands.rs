@@ -13,15 +13,27 @@ use overread_core::api::{
     InstalledModel, ResultsView, Settings, SourceAdded, StartupProblem, StatsView, StudyId,
     StudyPriors, StudyView, Worklist,
 };
+#[allow(unused_imports)] // the command table names them
+use overread_core::api::{PacsCheck, SettingsPolicy, SetupRequest, SetupView};
 use overread_core::workstation::{Workstation, WsResult};
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::config::{ExportTo, SettingsPath};
+pub use crate::setup::*;
 
 pub type CmdResult<T> = Result<T, ApiError>;
 
-fn ws<R: Runtime>(app: &AppHandle<R>) -> Arc<Workstation> {
-    app.state::<Arc<Workstation>>().inner().clone()
+/// The workstation; until the first run has finished there is none, and
+/// every command that needs one says so.
+pub(crate) fn ws<R: Runtime>(app: &AppHandle<R>) -> CmdResult<Arc<Workstation>> {
+    app.try_state::<Arc<Workstation>>()
+        .map(|w| w.inner().clone())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Settings,
+                "Overread is not set up yet: finish the set-up screen first",
+            )
+        })
 }
 
 /// Runs core work on a blocking thread.
@@ -29,7 +41,7 @@ async fn blocking<T: Send + 'static>(
     app: &AppHandle<impl Runtime>,
     f: impl FnOnce(&Workstation) -> WsResult<T> + Send + 'static,
 ) -> CmdResult<T> {
-    let ws = ws(app);
+    let ws = ws(app)?;
     tauri::async_runtime::spawn_blocking(move || f(&ws))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
@@ -47,7 +59,7 @@ pub async fn installed_models<R: Runtime>(app: AppHandle<R>) -> CmdResult<Vec<In
 
 #[tauri::command]
 pub async fn worklist<R: Runtime>(app: AppHandle<R>) -> CmdResult<Worklist> {
-    Ok(ws(&app).worklist())
+    Ok(ws(&app)?.worklist())
 }
 
 #[tauri::command]
@@ -218,7 +230,7 @@ pub async fn agreement_stats<R: Runtime>(app: AppHandle<R>) -> CmdResult<StatsVi
 
 #[tauri::command]
 pub async fn get_settings<R: Runtime>(app: AppHandle<R>) -> CmdResult<Settings> {
-    Ok(ws(&app).settings())
+    Ok(ws(&app)?.settings())
 }
 
 /// A changed reader is recorded in the audit log; new studies from changed
@@ -230,7 +242,7 @@ pub async fn save_settings<R: Runtime>(
     settings: Settings,
 ) -> CmdResult<Settings> {
     let file = app.state::<SettingsPath>().0.clone();
-    let before = ws(&app).settings();
+    let before = ws(&app)?.settings();
     let saved = blocking(&app, move |ws| {
         let saved = ws.update_settings(settings)?;
         overread_core::workstation::save_settings(&file, &saved)?;
@@ -254,19 +266,30 @@ pub async fn add_sources<R: Runtime>(
     sources_changed(&app, move |ws| ws.add_sources(&paths)).await
 }
 
-#[tauri::command]
-pub async fn open_folder<R: Runtime>(app: AppHandle<R>) -> CmdResult<Vec<SourceAdded>> {
+/// Runs the native folder dialog (the app's own; the webview passes no
+/// path); `None` when the reader cancels.
+pub(crate) async fn pick_folder<R: Runtime>(
+    app: &AppHandle<R>,
+    title: &str,
+) -> CmdResult<Option<PathBuf>> {
     use tauri_plugin_dialog::DialogExt;
-    let dialog = app.dialog().file().set_title("Open a folder of studies");
+    let dialog = app.dialog().file().set_title(title);
     let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_folder())
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let Some(folder) = chosen else {
+    chosen
+        .map(|f| {
+            f.into_path()
+                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
+        })
+        .transpose()
+}
+
+#[tauri::command]
+pub async fn open_folder<R: Runtime>(app: AppHandle<R>) -> CmdResult<Vec<SourceAdded>> {
+    let Some(folder) = pick_folder(&app, "Open a folder of studies").await? else {
         return Ok(Vec::new());
     };
-    let folder = folder
-        .into_path()
-        .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))?;
     sources_changed(&app, move |ws| ws.add_sources(&[folder])).await
 }
 
@@ -320,7 +343,7 @@ async fn sources_changed<R: Runtime, T: Send + 'static>(
 
 #[tauri::command]
 pub async fn cancel_triage<R: Runtime>(app: AppHandle<R>) -> CmdResult<()> {
-    ws(&app).cancel_triage();
+    ws(&app)?.cancel_triage();
     Ok(())
 }
 

@@ -23,6 +23,7 @@ pub mod bindings;
 pub mod commands;
 pub mod config;
 pub mod scheme;
+pub mod setup;
 
 use std::sync::Arc;
 
@@ -43,6 +44,31 @@ pub fn configure<R: tauri::Runtime>(
         .manage(workstation)
         .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
         .invoke_handler(commands::handler())
+}
+
+/// As [`configure`], for a first run: no workstation until the set-up
+/// screen is finished (then [`begin`] adds it).
+pub fn configure_setup<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    context: overread_core::setup::SetupContext,
+) -> tauri::Builder<R> {
+    builder
+        .manage(setup::Setup::new(context))
+        .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
+        .invoke_handler(commands::handler())
+}
+
+/// Hands the workstation to the window (when it is not there yet) and
+/// starts its threads: triage, the PACS, the outbox, the department store.
+pub fn begin<R: tauri::Runtime>(app: &tauri::AppHandle<R>, workstation: Arc<Workstation>) {
+    app.manage(workstation);
+    forward_changes(app);
+    start_triage(app);
+    start_polling(app);
+    start_audit_retry(app);
+    start_outbox(app);
+    start_store_sync(app);
+    start_claims(app);
 }
 
 /// Forwards the workstation's worklist changes to the window.
@@ -222,39 +248,106 @@ fn show_startup_problem(problem: StartupProblem, context: tauri::Context<tauri::
     std::process::exit(2);
 }
 
-/// The app's entry point: configuration, the workstation, the window.
+/// What `overread-app --help` prints (and its manual page is made from).
+pub const HELP: &str = "\
+Usage: overread-app [--help | --version]
+
+Opens Overread's window: the worklist of chest X-rays with the AI's
+findings, the viewer, the reader's decisions and the audit log. The first
+start with no settings opens a set-up screen (who reads, where studies come
+from, which model, where the audit log is), with \"Try it with demo data\".
+
+Options:
+  -h, --help     print this help and exit
+  -V, --version  print the version and exit
+
+Files:
+  /etc/overread/settings.json
+      machine-wide settings from the IT team, read before the reader's own;
+      the keys it names in \"locked\" cannot be changed in Settings
+  ~/.config/overread/settings.json
+      the reader's settings
+  ~/.local/share/overread/audit.sqlite3
+      the decision audit log (unless the settings put it elsewhere)
+  /usr/lib/overread/
+      ONNX Runtime and the demonstration model
+
+Environment:
+  OVERREAD_SETTINGS           the reader's settings file
+  OVERREAD_MACHINE_SETTINGS   the machine-wide settings file
+  OVERREAD_AUDIT_DB           the audit log, over any setting
+  OVERREAD_DEMO_DIR           open the demo worklist in this folder at once
+  OVERREAD_MODEL_DIR          the demo's model folder
+  OVERREAD_RUNTIME            libonnxruntime (else ORT_DYLIB_PATH, else the bundled one)
+  OVERREAD_STORE_PASSWORD, OVERREAD_STORE_PASSWORD_FILE, OVERREAD_STORE_CA_FILE
+                              the department store's password and CA bundle
+  OVERREAD_WORKSTATION        this workstation's id in audit rows (else the host name)
+
+Exit status:
+  0 closed normally; 2 could not start (the window says why)
+
+See also: overread(1), the command line over the same core.
+";
+
+/// Handles `--help` and `--version` before any window: the exit status,
+/// or `None` to open the window. Other arguments (a launcher's, a
+/// WebDriver's) are left alone.
+pub fn command_line(args: &[String]) -> Option<i32> {
+    match args.first().map(String::as_str) {
+        Some("-h" | "--help") => {
+            print!("{HELP}");
+            Some(0)
+        }
+        Some("-V" | "--version") => {
+            println!("overread-app {}", overread_core::APP_VERSION);
+            Some(0)
+        }
+        _ => None,
+    }
+}
+
+/// The app's entry point: configuration, the workstation (or the first
+/// run's screen), the window.
 pub fn run() {
     memory::limit_arenas();
     // One context (the embedded frontend): the worklist's window, or the
     // startup problem's.
     let context = tauri::generate_context!();
-    let config = match config::Config::resolve() {
-        Ok(c) => c,
+    let (builder, ws, settings_path) = match config::Config::resolve() {
         Err(e) => show_startup_problem(StartupProblem::configuration(e), context),
+        Ok(config::Start::Setup(setup)) => {
+            let path = setup.settings_path.clone();
+            (configure_setup(tauri::Builder::new(), setup), None, path)
+        }
+        Ok(config::Start::Ready(config)) => {
+            let opened =
+                Workstation::open(config.settings.clone(), &config.audit_db, config.runtime);
+            let ws = match opened {
+                Ok(ws) => Arc::new(ws.with_policy(config.policy)),
+                Err(e) => show_startup_problem(StartupProblem::from_error(&e), context),
+            };
+            let builder = tauri::Builder::new()
+                .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
+                .invoke_handler(commands::handler());
+            (builder, Some(ws), config.settings_path)
+        }
     };
-    let ws = match Workstation::open(config.settings.clone(), &config.audit_db, config.runtime) {
-        Ok(ws) => Arc::new(ws),
-        Err(e) => show_startup_problem(StartupProblem::from_error(&e), context),
-    };
-    let settings_path = config.settings_path.clone();
-    let app = configure(tauri::Builder::<tauri::Wry>::new(), ws.clone())
+    let app = builder
         .plugin(tauri_plugin_dialog::init())
         .manage(config::SettingsPath(settings_path))
         .manage(config::ExportTo::from_env())
-        .setup(|app| {
-            forward_changes(app.handle());
-            start_triage(app.handle());
-            start_polling(app.handle());
-            start_audit_retry(app.handle());
-            start_outbox(app.handle());
-            start_store_sync(app.handle());
-            start_claims(app.handle());
+        .setup(move |app| {
+            if let Some(ws) = ws {
+                begin(app.handle(), ws);
+            }
             Ok(())
         })
         .build(context);
     match app {
-        Ok(app) => app.run(move |_, event| {
-            if let tauri::RunEvent::Exit = event {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(ws) = handle.try_state::<Arc<Workstation>>()
+            {
                 ws.release_claims();
                 ws.close();
             }

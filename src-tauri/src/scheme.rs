@@ -127,14 +127,27 @@ pub fn handle<R: tauri::Runtime>(
     request: Request<Vec<u8>>,
     responder: UriSchemeResponder,
 ) {
-    let ws = ctx.app_handle().state::<Arc<Workstation>>().inner().clone();
-    let resource = parse(request.uri().path(), request.uri().query());
     let origin = allowed_origin(
         request
             .headers()
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok()),
     );
+    // Before the first run is finished there is nothing to serve.
+    let Some(ws) = ctx
+        .app_handle()
+        .try_state::<Arc<Workstation>>()
+        .map(|w| w.inner().clone())
+    else {
+        let message = b"Overread is not set up yet".to_vec();
+        return responder.respond(respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            message,
+            origin,
+        ));
+    };
+    let resource = parse(request.uri().path(), request.uri().query());
     std::thread::spawn(move || {
         let result = match resource {
             Err(message) => Err((StatusCode::BAD_REQUEST, message)),

@@ -58,6 +58,16 @@ class Session:
     def click(self, css):
         self.cmd("POST", f"/element/{self.find(css)}/click", {})
 
+    def type(self, css, text):
+        """Replaces an input's value by typing `text` into it."""
+        el = self.find(css)
+        self.cmd("POST", f"/element/{el}/clear", {})
+        if text:
+            self.cmd("POST", f"/element/{el}/value", {"text": text})
+        else:
+            # Clearing fires no input event; the page must hear of it.
+            self.execute("arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", {ELEMENT: el})
+
     def rect(self, css):
         return self.cmd("GET", f"/element/{self.find(css)}/rect")
 

@@ -53,6 +53,68 @@ export type StartupProblem = { message: string,
 fix: string, };
 
 /**
+ * A setting a machine-wide file (`/etc/overread/settings.json`) may set,
+ * and lock so that Settings shows it and cannot change it. The reader's
+ * identity is the reader's own and never locked.
+ */
+export type SettingKey = "sources" | "model_dir" | "execution_provider" | "read_first" | "max_wait_minutes" | "pacs_config" | "results_folder" | "department_store" | "audit_log" | "viewing";
+
+/**
+ * What this machine's administrator decided: the machine-wide settings
+ * file, if there is one, and the settings it locks.
+ */
+export type SettingsPolicy = { 
+/**
+ * The machine-wide file read, or null when there is none.
+ */
+file: string | null, locked: Array<SettingKey>, };
+
+/**
+ * What the first-run screen asks, filled in with the defaults (the
+ * operating-system user, the machine-wide settings) when it opens.
+ */
+export type SetupRequest = { reader: ReaderIdentity, read_first: boolean, 
+/**
+ * Study folders or DICOMDIRs on this machine.
+ */
+sources: Array<string>, 
+/**
+ * A PACS configuration file (TOML), or null.
+ */
+pacs_config: string | null, 
+/**
+ * One of the models offered.
+ */
+model_dir: string, 
+/**
+ * Where the audit log is kept.
+ */
+audit_log: string, };
+
+/**
+ * A model the first-run screen offers.
+ */
+export type ModelChoice = { dir: string, name: string, version: string, clinical: boolean, intended_use: string, };
+
+/**
+ * The first-run screen: shown when the reader has no settings yet.
+ */
+export type SetupView = { defaults: SetupRequest, models: Array<ModelChoice>, policy: SettingsPolicy, 
+/**
+ * Whether "Try it with demo data" can run (the demonstration model is installed).
+ */
+demo: boolean, };
+
+/**
+ * One PACS source's answer to the connection test.
+ */
+export type PacsCheck = { source: string, ok: boolean, 
+/**
+ * "answered in 12 ms", or what failed.
+ */
+message: string, };
+
+/**
  * A model in the model store, as Settings offers it.
  */
 export type InstalledModel = { name: string, version: string, sha256: string, clinical: boolean, 
@@ -527,7 +589,12 @@ results_folder: string | null, viewing: Viewing,
  * comes from `OVERREAD_STORE_PASSWORD` or `OVERREAD_STORE_PASSWORD_FILE`),
  * or null.
  */
-department_store: string | null, };
+department_store: string | null, 
+/**
+ * Where the audit log is kept; null: `~/.local/share/overread/audit.sqlite3`
+ * (`OVERREAD_AUDIT_DB` overrides both). A change applies at the next start.
+ */
+audit_log: string | null, };
 
 /**
  * The hanging protocol's settings.
@@ -703,6 +770,18 @@ export const WORKLIST_EVENT = "worklist-change";
 export const commands = {
   /** Why the app could not start, when it could not (the window then shows only that); null otherwise. */
   startupProblem: (): Promise<StartupProblem | null> => invoke("startup_problem"),
+  /** The first-run screen, when this reader has no settings yet (the window then shows only that); null once the workstation is set up. */
+  setupView: (): Promise<SetupView | null> => invoke("setup_view"),
+  /** Asks each source of a PACS configuration file whether it answers (C-ECHO, or a one-study QIDO-RS search); a file that does not load is an error. */
+  checkPacs: (path: string): Promise<Array<PacsCheck>> => invoke("check_pacs", { path }),
+  /** Runs a native folder dialog (the app's own) and returns the folder picked, adding nothing; null when the reader cancels. */
+  chooseFolder: (): Promise<string | null> => invoke("choose_folder"),
+  /** Finishes the first run: every choice checked and recorded in the audit log, the settings saved, the worklist opened. */
+  finishSetup: (request: SetupRequest): Promise<null> => invoke("finish_setup", { request }),
+  /** Opens the demo worklist instead of setting up (synthetic phantoms, the demonstration model, a log of its own; nothing saved). */
+  tryDemo: (): Promise<null> => invoke("try_demo"),
+  /** The machine-wide settings file and the settings it locks. */
+  settingsPolicy: (): Promise<SettingsPolicy> => invoke("settings_policy"),
   /** The worklist in reading order, with triage progress. */
   worklist: (): Promise<Worklist> => invoke("worklist"),
   /** Opens a study: decodes it and returns what the viewer shows. */

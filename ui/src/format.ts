@@ -98,3 +98,10 @@ export function storeLine(s: StoreStatus): string {
       return `Department store ALERT: ${s.message ?? ""}`.trim();
   }
 }
+
+/** The readers' roles, as settings keep them and as they read. */
+export const ROLES: [string, string][] = [
+  ["radiologist", "Radiologist"],
+  ["reporting radiographer", "Reporting radiographer"],
+  ["trainee", "Trainee"],
+];

@@ -6,6 +6,7 @@ import { Audit } from "./Audit";
 import { KEYS } from "./keys";
 import { LocalSources } from "./LocalSources";
 import { SettingsView } from "./SettingsView";
+import { Setup } from "./Setup";
 import { Viewer } from "./viewer/Viewer";
 import { Worklist } from "./Worklist";
 
@@ -184,10 +185,19 @@ function Problem({ problem }: { problem: StartupProblem }) {
   );
 }
 
+/** What the window shows first: the startup problem, else the first-run
+ * screen (a reader with no settings), else the app. */
+async function first(): Promise<preact.JSX.Element> {
+  const problem = await commands.startupProblem();
+  if (problem) return <Problem problem={problem} />;
+  const setup = await commands.setupView();
+  if (setup) return <Setup view={setup} onDone={() => root && render(<App />, root)} />;
+  return <App />;
+}
+
 const root = document.getElementById("app");
 if (root) {
-  commands
-    .startupProblem()
-    .then((problem) => render(problem ? <Problem problem={problem} /> : <App />, root))
+  first()
+    .then((screen) => render(screen, root))
     .catch(() => render(<App />, root));
 }

@@ -20,11 +20,46 @@ use overread_core::render::RenderOptions;
 use overread_core::{demo, library, render};
 use serde::Serialize;
 
+/// The manual's sections after the commands (`overread --help`, and the
+/// manual page the Debian package makes from it).
+const AFTER_LONG_HELP: &str = "\
+Examples:
+  overread scan /data/studies --json
+  overread infer /data/studies --model /usr/lib/overread/models/demo --json
+  overread audit verify
+  overread pacs --config /etc/overread/pacs.toml echo
+  overread governance report --store 'host=store dbname=overread' --from 2026-11-01 --to 2026-11-30 -o report.html
+
+Files:
+  ~/.local/share/overread/audit.sqlite3   the decision audit log (OVERREAD_AUDIT_DB)
+  ~/.local/share/overread/models/         the model store beside it
+  /etc/overread/settings.json             machine-wide settings, read by the app
+  /usr/lib/overread/                      ONNX Runtime and the demonstration model
+
+Environment:
+  OVERREAD_AUDIT_DB      the audit log
+  OVERREAD_PACS_CONFIG   the PACS configuration file
+  OVERREAD_WORKSTATION   this workstation's id in audit rows (else the host name)
+  ORT_DYLIB_PATH         libonnxruntime (else the one beside the program or in /usr/lib/overread)
+  OVERREAD_STORE_PASSWORD, OVERREAD_STORE_PASSWORD_FILE, OVERREAD_STORE_CA_FILE
+                         the department store's password and CA bundle
+
+Exit status:
+  0 success; 2 bad input or arguments, with one line on standard error;
+  3 `audit verify` found the chain broken; 101 a panic, which is always a bug.
+
+Each command has its own --help.";
+
 #[derive(Parser)]
 #[command(
     name = "overread",
     version,
-    about = "Review AI findings on chest X-rays: headless tools"
+    about = "Review AI findings on chest X-rays: headless tools",
+    long_about = "Review AI findings on chest X-rays: everything but the window, over the \
+                  same core as the Overread app. Index and render DICOM, run the AI model, \
+                  keep and check the decision audit log, talk to the PACS, sign results \
+                  off, and report to the governance group.",
+    after_long_help = AFTER_LONG_HELP
 )]
 struct Cli {
     #[command(subcommand)]

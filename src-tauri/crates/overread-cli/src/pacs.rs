@@ -353,6 +353,7 @@ fn worklist(
         results_folder: None,
         viewing: Default::default(),
         department_store: None,
+        audit_log: None,
     };
     let ws = Workstation::open(settings, audit, None).map_err(|e| e.to_string())?;
     let quiet = json || !std::io::stderr().is_terminal();

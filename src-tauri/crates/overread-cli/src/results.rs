@@ -96,6 +96,7 @@ fn open(args: &ResultsArgs, triage: bool) -> Result<Workstation, String> {
         results_folder: args.results_folder.as_deref().map(absolute).transpose()?,
         viewing: Default::default(),
         department_store: None,
+        audit_log: None,
     };
     let ws = Workstation::open(settings, audit, None).map_err(|e| e.to_string())?;
     ws.sync_pacs();

@@ -967,6 +967,7 @@ fn reader_settings(config: &Path, reader: &str) -> overread_core::api::Settings 
         results_folder: None,
         viewing: overread_core::api::Viewing::default(),
         department_store: None,
+        audit_log: None,
     }
 }
 

@@ -75,3 +75,15 @@ pub fn generate_priors(dir: &Path, patients: u32, size: u16, seed: u64) -> Resul
     std::fs::write(dir.join(PRIORS_TRUTH_FILE), truth).map_err(|e| fail(e.to_string()))?;
     Ok(paths)
 }
+
+/// The demo worklist in `dir`, generated on first use: one patient at
+/// three dates (so comparison is in the demo too) and twelve phantoms.
+pub fn ensure(dir: &Path) -> std::result::Result<(), String> {
+    if dir.join(TRUTH_FILE).is_file() {
+        return Ok(());
+    }
+    generate_priors(dir, 1, 1024, 2026).map_err(|e| e.to_string())?;
+    generate(dir, 12, 1024, 2026)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

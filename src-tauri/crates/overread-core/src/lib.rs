@@ -21,6 +21,7 @@ pub mod pixels;
 pub mod priors;
 pub mod render;
 pub mod results;
+pub mod setup;
 pub mod triage;
 pub mod workstation;
 

@@ -9,7 +9,61 @@ use std::path::{Path, PathBuf};
 
 use overread_audit::{AuditLog, EventKind, ModelRef, OtherEvent, Reader};
 
-use crate::api::InstalledModel;
+use crate::api::{InstalledModel, ModelChoice};
+
+/// A model's intended use in words, e.g. "DX/CR PA/AP of the chest,
+/// patients aged 18 or over".
+pub fn intended_use(iu: &overread_infer::manifest::IntendedUse) -> String {
+    let mut out = format!(
+        "{} {} of the {}",
+        iu.modalities.join("/"),
+        iu.views.join("/"),
+        iu.body_parts.join("/").to_lowercase()
+    );
+    if let Some(age) = iu.min_age_years {
+        out.push_str(&format!(", patients aged {age} or over"));
+    }
+    out
+}
+
+/// The folder of models bundled with the program: `models/` in a source
+/// tree above the executable, or `../lib/overread/models` in an install
+/// (`/usr/bin/overread-app` → `/usr/lib/overread/models`).
+pub fn bundled() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?;
+    std::iter::once(bin.join("../lib/overread/models"))
+        .chain(bin.ancestors().map(|d| d.join("models")))
+        .find(|d| d.join("demo/manifest.toml").is_file())
+        .and_then(|d| d.canonicalize().ok())
+}
+
+/// The model folders in `dir` (each with a manifest), by name.
+pub fn folders(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("manifest.toml").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// A model folder as the first-run screen offers it; `None` when its
+/// manifest does not parse.
+pub fn choice(dir: &Path) -> Option<ModelChoice> {
+    let text = std::fs::read_to_string(dir.join("manifest.toml")).ok()?;
+    let m = overread_infer::Manifest::parse(&text).ok()?;
+    Some(ModelChoice {
+        dir: dir.display().to_string(),
+        intended_use: intended_use(&m.intended_use),
+        name: m.name,
+        version: m.version,
+        clinical: m.clinical,
+    })
+}
 
 /// The store beside the audit log (`<data>/models` by default).
 pub fn store_for(audit_db: &Path) -> PathBuf {

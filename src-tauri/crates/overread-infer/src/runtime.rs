@@ -19,7 +19,8 @@ pub struct Runtime {
 static RUNTIME: OnceLock<Result<Runtime, String>> = OnceLock::new();
 
 /// Where to look, in order: the configured path, `ORT_DYLIB_PATH`, a copy
-/// beside the executable.
+/// beside the executable, then one in `../lib/overread/` (an installed
+/// package: `/usr/bin/overread` → `/usr/lib/overread/libonnxruntime.so.*`).
 pub fn candidates(configured: Option<&Path>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Some(p) = configured {
@@ -28,11 +29,16 @@ pub fn candidates(configured: Option<&Path>) -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
         out.push(PathBuf::from(p));
     }
-    if let Some(dir) = std::env::current_exe()
+    let Some(bin) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent().map(Path::to_path_buf))
-        && let Ok(entries) = std::fs::read_dir(&dir)
-    {
+    else {
+        return out;
+    };
+    for dir in [bin.clone(), bin.join("../lib/overread")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut found: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())

@@ -29,7 +29,10 @@ pub use id::StudyId;
 pub use images::{Hanging, ImageRef, PriorSide, Viewing};
 pub use priors::{PriorLine, PriorView, StudyPriors};
 pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
-pub use settings::{ReaderIdentity, Settings};
+pub use settings::{
+    InstalledModel, ModelChoice, PacsCheck, ReaderIdentity, SettingKey, Settings, SettingsPolicy,
+    SetupRequest, SetupView,
+};
 pub use sources::{ScanProgress, SourceAdded};
 
 /// Whether a study's images are here to show and infer.
@@ -446,17 +449,6 @@ impl StartupProblem {
                     .into(),
         }
     }
-}
-
-/// A model in the model store, as Settings offers it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct InstalledModel {
-    pub name: String,
-    pub version: String,
-    pub sha256: String,
-    pub clinical: bool,
-    /// Its folder in the store (what the settings keep).
-    pub dir: String,
 }
 
 /// The result of an export.

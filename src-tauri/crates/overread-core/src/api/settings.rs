@@ -43,4 +43,126 @@ pub struct Settings {
     /// or null.
     #[serde(default)]
     pub department_store: Option<String>,
+    /// Where the audit log is kept; null: `~/.local/share/overread/audit.sqlite3`
+    /// (`OVERREAD_AUDIT_DB` overrides both). A change applies at the next start.
+    #[serde(default)]
+    pub audit_log: Option<String>,
+}
+
+/// A setting a machine-wide file (`/etc/overread/settings.json`) may set,
+/// and lock so that Settings shows it and cannot change it. The reader's
+/// identity is the reader's own and never locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKey {
+    Sources,
+    ModelDir,
+    ExecutionProvider,
+    ReadFirst,
+    MaxWaitMinutes,
+    PacsConfig,
+    ResultsFolder,
+    DepartmentStore,
+    AuditLog,
+    Viewing,
+}
+
+impl SettingKey {
+    pub const ALL: [SettingKey; 10] = [
+        SettingKey::Sources,
+        SettingKey::ModelDir,
+        SettingKey::ExecutionProvider,
+        SettingKey::ReadFirst,
+        SettingKey::MaxWaitMinutes,
+        SettingKey::PacsConfig,
+        SettingKey::ResultsFolder,
+        SettingKey::DepartmentStore,
+        SettingKey::AuditLog,
+        SettingKey::Viewing,
+    ];
+
+    /// The key as the settings files spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SettingKey::Sources => "sources",
+            SettingKey::ModelDir => "model_dir",
+            SettingKey::ExecutionProvider => "execution_provider",
+            SettingKey::ReadFirst => "read_first",
+            SettingKey::MaxWaitMinutes => "max_wait_minutes",
+            SettingKey::PacsConfig => "pacs_config",
+            SettingKey::ResultsFolder => "results_folder",
+            SettingKey::DepartmentStore => "department_store",
+            SettingKey::AuditLog => "audit_log",
+            SettingKey::Viewing => "viewing",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SettingKey> {
+        SettingKey::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// What this machine's administrator decided: the machine-wide settings
+/// file, if there is one, and the settings it locks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct SettingsPolicy {
+    /// The machine-wide file read, or null when there is none.
+    pub file: Option<String>,
+    pub locked: Vec<SettingKey>,
+}
+
+/// What the first-run screen asks, filled in with the defaults (the
+/// operating-system user, the machine-wide settings) when it opens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SetupRequest {
+    pub reader: ReaderIdentity,
+    pub read_first: bool,
+    /// Study folders or DICOMDIRs on this machine.
+    pub sources: Vec<String>,
+    /// A PACS configuration file (TOML), or null.
+    pub pacs_config: Option<String>,
+    /// One of the models offered.
+    pub model_dir: String,
+    /// Where the audit log is kept.
+    pub audit_log: String,
+}
+
+/// A model in the model store, as Settings offers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct InstalledModel {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub clinical: bool,
+    /// Its folder in the store (what the settings keep).
+    pub dir: String,
+}
+
+/// A model the first-run screen offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelChoice {
+    pub dir: String,
+    pub name: String,
+    pub version: String,
+    pub clinical: bool,
+    pub intended_use: String,
+}
+
+/// The first-run screen: shown when the reader has no settings yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SetupView {
+    pub defaults: SetupRequest,
+    pub models: Vec<ModelChoice>,
+    pub policy: SettingsPolicy,
+    /// Whether "Try it with demo data" can run (the demonstration model is installed).
+    pub demo: bool,
+}
+
+/// One PACS source's answer to the connection test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PacsCheck {
+    pub source: String,
+    pub ok: bool,
+    /// "answered in 12 ms", or what failed.
+    pub message: String,
 }

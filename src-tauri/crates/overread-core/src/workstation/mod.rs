@@ -96,6 +96,8 @@ pub struct Workstation {
     model_at_start: (String, String),
     /// Signed-off results on their way to the PACS or the results folder.
     outbox: outbox::Outbox,
+    /// The machine-wide settings' locks (fixed for the session).
+    policy: crate::setup::Policy,
     #[cfg(test)]
     between_reads: owned::Owned<Option<std::sync::Arc<dyn Fn() + Send + Sync>>>,
 }
@@ -171,6 +173,7 @@ impl Workstation {
             model_at_start,
             model_store: crate::models::store_for(audit_db),
             outbox: outbox::Outbox::new(audit_db.parent().unwrap_or(Path::new("."))),
+            policy: crate::setup::Policy::default(),
             #[cfg(test)]
             between_reads: owned::Owned::new("test-hook", None),
         };
@@ -434,6 +437,7 @@ impl Workstation {
     /// the changed sources itself.
     pub(super) fn apply_settings(&self, new: Settings, rescan: bool) -> WsResult<Settings> {
         new.validate()?;
+        self.policy.check(&new)?;
         let old = self.settings.get();
         // From the reader's window, only an installed model (checked and
         // recorded when it was installed) can be chosen.

@@ -23,6 +23,7 @@ impl Settings {
             results_folder: None,
             viewing: Viewing::default(),
             department_store: None,
+            audit_log: None,
         }
     }
 
@@ -38,6 +39,7 @@ impl Settings {
             "pacs_config": self.pacs_config,
             "results_folder": self.results_folder,
             "department_store": self.department_store,
+            "audit_log": self.audit_log,
         })
     }
 
@@ -111,6 +113,13 @@ impl Settings {
                 "the results folder must be an absolute path",
             ));
         }
+        if let Some(p) = &self.audit_log
+            && (p.len() > 4096 || !Path::new(p).is_absolute() || p.ends_with('/'))
+        {
+            return Err(ApiError::invalid(
+                "the audit log must be an absolute path to a file",
+            ));
+        }
         Ok(())
     }
 }
@@ -148,6 +157,46 @@ fn full_name(passwd: &str, login: &str) -> Option<String> {
     let name = line.split(':').nth(4)?.split(',').next()?.trim();
     (!name.is_empty() && name.chars().count() <= 128 && !name.chars().any(char::is_control))
         .then(|| name.to_string())
+}
+
+impl super::Workstation {
+    /// The machine-wide settings' locks, which every change of settings
+    /// must keep (the locked values already hold in `open`'s settings).
+    pub fn with_policy(mut self, policy: crate::setup::Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// What Settings shows of the machine's policy.
+    pub fn settings_policy(&self) -> crate::api::SettingsPolicy {
+        self.policy.view()
+    }
+
+    /// Records the first run's choices, each as a change from nothing,
+    /// with the reader who made them.
+    pub(crate) fn record_first_run(&self) -> super::WsResult<()> {
+        let settings = self.settings.get();
+        let changed: serde_json::Map<String, serde_json::Value> = settings
+            .audited()
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), serde_json::json!({ "old": null, "new": v })))
+            .collect();
+        self.journal.record(super::journal::Event {
+            detail: serde_json::json!({
+                "first_run": true,
+                "changed": changed,
+                "locked": self.policy.view().locked,
+                "machine_settings": self.policy.view().file,
+            }),
+            ..super::journal::Event::new(
+                overread_audit::EventKind::SettingsChanged,
+                Some(settings.audit_reader()),
+            )
+        })?;
+        Ok(())
+    }
 }
 
 /// The session's settings.

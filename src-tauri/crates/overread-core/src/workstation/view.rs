@@ -209,16 +209,6 @@ pub(crate) fn geometry(image: &ViewerImage) -> ImageGeometry {
 /// The model as Settings and the findings panel show it.
 pub(crate) fn model_view(m: &Model) -> ModelView {
     let man = &m.manifest;
-    let iu = &man.intended_use;
-    let mut intended = format!(
-        "{} {} of the {}",
-        iu.modalities.join("/"),
-        iu.views.join("/"),
-        iu.body_parts.join("/").to_lowercase()
-    );
-    if let Some(age) = iu.min_age_years {
-        intended.push_str(&format!(", patients aged {age} or over"));
-    }
     ModelView {
         name: man.name.clone(),
         version: man.version.clone(),
@@ -237,7 +227,7 @@ pub(crate) fn model_view(m: &Model) -> ModelView {
                 threshold: *t,
             })
             .collect(),
-        intended_use: intended,
+        intended_use: crate::models::intended_use(&man.intended_use),
     }
 }
 
