@@ -13,10 +13,10 @@ use overread_core::api::{
 };
 use overread_core::workstation::Workstation;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
+use tauri::test::{MockRuntime, mock_builder};
 use tauri::{WebviewWindow, WebviewWindowBuilder};
+
+mod common;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -56,19 +56,7 @@ fn fixture(with_model: bool) -> Fixture {
 }
 
 fn invoke(f: &Fixture, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        &f.window,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().expect("url"),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|b| b.deserialize::<Value>().expect("json"))
+    common::invoke(&f.window, cmd, args)
 }
 
 fn ok<T: serde::de::DeserializeOwned>(r: Result<Value, Value>) -> T {

@@ -21,8 +21,8 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::api::{
-    ApiError, ErrorCode, ModelChoice, PacsCheck, ReaderIdentity, SettingKey, Settings,
-    SettingsPolicy, SetupRequest, SetupView, Viewing,
+    ApiError, ErrorCode, ModelChoice, PacsCheck, SettingKey, Settings, SettingsPolicy,
+    SetupRequest, SetupView,
 };
 use crate::workstation::{Workstation, WsResult};
 
@@ -58,16 +58,7 @@ pub struct Policy {
 fn neutral() -> Settings {
     Settings {
         sources: Vec::new(),
-        model_dir: String::new(),
-        execution_provider: "auto".into(),
-        reader: ReaderIdentity::operating_system_user(),
-        read_first: false,
-        max_wait_minutes: 120,
-        pacs_config: None,
-        results_folder: None,
-        viewing: Viewing::default(),
-        department_store: None,
-        audit_log: None,
+        ..Settings::demo(Path::new(""), Path::new(""))
     }
 }
 

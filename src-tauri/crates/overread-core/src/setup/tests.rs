@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::*;
 use crate::api::ErrorCode;
+use crate::api::ReaderIdentity;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
