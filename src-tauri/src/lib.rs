@@ -40,8 +40,12 @@ pub fn configure<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     workstation: Arc<Workstation>,
 ) -> tauri::Builder<R> {
+    shell(builder.manage(workstation))
+}
+
+/// The `overread://` scheme and the commands: what every start adds.
+fn shell<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
-        .manage(workstation)
         .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
         .invoke_handler(commands::handler())
 }
@@ -52,10 +56,7 @@ pub fn configure_setup<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     context: overread_core::setup::SetupContext,
 ) -> tauri::Builder<R> {
-    builder
-        .manage(setup::Setup::new(context))
-        .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
-        .invoke_handler(commands::handler())
+    shell(builder.manage(setup::Setup::new(context)))
 }
 
 /// Hands the workstation to the window (when it is not there yet) and
@@ -326,10 +327,7 @@ pub fn run() {
                 Ok(ws) => Arc::new(ws.with_policy(config.policy)),
                 Err(e) => show_startup_problem(StartupProblem::from_error(&e), context),
             };
-            let builder = tauri::Builder::new()
-                .register_asynchronous_uri_scheme_protocol("overread", scheme::handle)
-                .invoke_handler(commands::handler());
-            (builder, Some(ws), config.settings_path)
+            (shell(tauri::Builder::new()), Some(ws), config.settings_path)
         }
     };
     let app = builder

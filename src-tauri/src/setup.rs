@@ -62,8 +62,7 @@ pub async fn setup_view<R: Runtime>(app: AppHandle<R>) -> CmdResult<Option<Setup
 }
 
 #[tauri::command]
-pub async fn check_pacs<R: Runtime>(app: AppHandle<R>, path: String) -> CmdResult<Vec<PacsCheck>> {
-    let _ = app;
+pub async fn check_pacs<R: Runtime>(_app: AppHandle<R>, path: String) -> CmdResult<Vec<PacsCheck>> {
     if path.len() > 4096 || !std::path::Path::new(&path).is_absolute() {
         return Err(ApiError::invalid(
             "the PACS configuration must be an absolute path",

@@ -6,12 +6,15 @@ use overread_audit::{AuditLog, EventKind, OpenOptions, OtherEvent, Reader};
 
 use crate::APP_VERSION;
 
-/// The log's path: `OVERREAD_AUDIT_DB`, else the XDG data folder
-/// (`~/.local/share/overread/audit.sqlite3`).
+/// The log's path: `OVERREAD_AUDIT_DB`, else [`xdg_path`].
 pub fn default_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("OVERREAD_AUDIT_DB") {
-        return PathBuf::from(p);
-    }
+    std::env::var_os("OVERREAD_AUDIT_DB")
+        .map(PathBuf::from)
+        .unwrap_or_else(xdg_path)
+}
+
+/// The log in the XDG data folder (`~/.local/share/overread/audit.sqlite3`).
+pub fn xdg_path() -> PathBuf {
     crate::paths::data_dir().join("audit.sqlite3")
 }
 

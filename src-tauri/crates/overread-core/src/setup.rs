@@ -141,10 +141,14 @@ impl Policy {
             .collect()
     }
 
+    /// The machine-wide file, as messages name it.
+    fn file(&self) -> &Path {
+        self.file.as_deref().unwrap_or(Path::new(MACHINE_FILE))
+    }
+
     /// The reader's settings with the locked values put over them.
     pub fn enforce(&self, settings: &Settings) -> Result<Settings, ApiError> {
-        let file = self.file.as_deref().unwrap_or(Path::new(MACHINE_FILE));
-        overlay(settings, &self.locked_values()).map_err(|e| policy_error(file, e))
+        overlay(settings, &self.locked_values()).map_err(|e| policy_error(self.file(), e))
     }
 
     /// `settings` with every machine-wide value put over them (the first
@@ -170,10 +174,7 @@ impl Policy {
                 format!(
                     "{} is set by this machine's administrator ({}) and cannot be changed here",
                     k.name(),
-                    self.file
-                        .as_deref()
-                        .unwrap_or(Path::new(MACHINE_FILE))
-                        .display()
+                    self.file().display()
                 ),
             )),
         }
@@ -208,20 +209,19 @@ impl SetupContext {
     /// The models offered: the bundled ones, then those installed in the
     /// model store, then the one the machine locks.
     pub fn models(&self) -> Vec<ModelChoice> {
-        let mut dirs: Vec<PathBuf> = Vec::new();
-        if let Some(b) = &self.bundled {
-            dirs.extend(crate::models::folders(b));
-        }
-        dirs.extend(
-            crate::models::installed(&crate::models::store_for(&self.audit_default))
-                .into_iter()
-                .map(|m| PathBuf::from(m.dir)),
-        );
-        if let Some(Value::String(locked)) = self.policy.values.get("model_dir")
-            && self.policy.is_locked(SettingKey::ModelDir)
-        {
-            dirs = vec![PathBuf::from(locked)];
-        }
+        let dirs: Vec<PathBuf> = match self.policy.values.get("model_dir") {
+            Some(Value::String(locked)) if self.policy.is_locked(SettingKey::ModelDir) => {
+                vec![PathBuf::from(locked)]
+            }
+            _ => {
+                let bundled = self.bundled.iter().flat_map(|b| crate::models::folders(b));
+                let store = crate::models::store_for(&self.audit_default);
+                let installed = crate::models::installed(&store).into_iter();
+                bundled
+                    .chain(installed.map(|m| PathBuf::from(m.dir)))
+                    .collect()
+            }
+        };
         dirs.iter()
             .filter_map(|d| crate::models::choice(d))
             .collect()
@@ -354,7 +354,7 @@ pub fn audit_path(forced: Option<&Path>, settings: &Settings) -> PathBuf {
     forced
         .map(Path::to_path_buf)
         .or_else(|| settings.audit_log.as_ref().map(PathBuf::from))
-        .unwrap_or_else(|| crate::paths::data_dir().join("audit.sqlite3"))
+        .unwrap_or_else(crate::audit::xdg_path)
 }
 
 /// Asks each source of a PACS configuration whether it answers (C-ECHO, or
