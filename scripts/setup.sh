@@ -12,6 +12,7 @@ apt_packages=(
     build-essential pkg-config cmake nasm   # CharLS, OpenJPEG, libjpeg-turbo
     python3 python3-venv python3-pip        # the reference decoder for tests
     dcmtk libgdcm-tools                     # transcoding the test corpus, benchmark anchors
+    openjph-tools                           # HTJ2K for the test corpus (ojph_compress)
     libreoffice-calc-nogui                  # opening audit exports as a spreadsheet would
     ca-certificates curl
     # The desktop app (Tauri 2 on WebKitGTK 4.1)

@@ -9,10 +9,20 @@ fragment SRC DST SIZE
                    rewrites SRC's encapsulated frames as fragments of at most
                    SIZE bytes with an empty Basic Offset Table (as the WG-04
                    compression test set stores its files), for any codec.
+cut SRC DST       a copy of single-frame J2K SRC, as a new study, whose codestream
+                   lost its last half (valid DICOM framing around it): what a
+                   PACS retrieval must refuse. Kept in damaged/, outside the
+                   reference set.
+htj2k SRC DST {lossless|lossy}
+                   transcodes SRC's grayscale frame to High-Throughput JPEG
+                   2000 with OpenJPH's ojph_compress (Debian's openjph-tools):
+                   lossless (1.2.840.10008.1.2.4.201) or lossy (.203).
 """
 import hashlib
 import json
+import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -37,6 +47,8 @@ def reference(corpus: Path) -> None:
     entries = []
     for path in sorted(corpus.rglob("*")):
         if not path.is_file() or out in path.parents or path.name.startswith("."):
+            continue
+        if (corpus / "damaged") in path.parents:
             continue
         rel = path.relative_to(corpus).as_posix()
         try:
@@ -115,6 +127,47 @@ def fragment(src: Path, dst: Path, size: int) -> None:
     ds.save_as(dst, enforce_file_format=True)
 
 
+def cut(src: Path, dst: Path) -> None:
+    from pydicom.encaps import encapsulate, generate_frames
+
+    ds = pydicom.dcmread(src)
+    stream = next(generate_frames(ds.PixelData, number_of_frames=1))
+    half = stream[: len(stream) // 2 // 2 * 2]
+    ds.PixelData = encapsulate([half])
+    for attr in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        setattr(ds, attr, pydicom.uid.generate_uid(entropy_srcs=[f"overread-cut-{src.name}-{attr}"]))
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dst, enforce_file_format=True)
+
+
+def htj2k(src: Path, dst: Path, kind: str) -> None:
+    from pydicom.encaps import encapsulate
+
+    ds = pydicom.dcmread(src)
+    arr = ds.pixel_array
+    assert arr.ndim == 2 and ds.PixelRepresentation == 0, "grayscale, unsigned only"
+    bits = int(ds.BitsStored)
+    with tempfile.TemporaryDirectory() as tmp:
+        pgm, j2c = Path(tmp) / "in.pgm", Path(tmp) / "out.j2c"
+        # Netpbm: maxval sets the bit depth; samples are big-endian words.
+        header = f"P5\n{arr.shape[1]} {arr.shape[0]}\n{(1 << bits) - 1}\n".encode()
+        pgm.write_bytes(header + arr.astype(">u2").tobytes())
+        args = ["ojph_compress", "-i", str(pgm), "-o", str(j2c), "-prog_order", "RPCL"]
+        args += ["-reversible", "true"] if kind == "lossless" else ["-qstep", "0.002"]
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        stream = j2c.read_bytes()
+    ds.PixelData = encapsulate([stream + b"\0" * (len(stream) % 2)])
+    ds["PixelData"].VR = "OB"
+    ts = "1.2.840.10008.1.2.4.201" if kind == "lossless" else "1.2.840.10008.1.2.4.203"
+    ds.file_meta.TransferSyntaxUID = ts
+    if kind == "lossy":
+        ds.LossyImageCompression = "01"
+        ds.LossyImageCompressionMethod = "ISO_15444_15"
+    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=[f"overread-htj2k-{src.name}-{kind}"])
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.save_as(dst, enforce_file_format=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "reference":
         reference(Path(sys.argv[2]))
@@ -122,5 +175,9 @@ if __name__ == "__main__":
         eight_bit(Path(sys.argv[2]), Path(sys.argv[3]))
     elif sys.argv[1] == "fragment":
         fragment(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "cut":
+        cut(Path(sys.argv[2]), Path(sys.argv[3]))
+    elif sys.argv[1] == "htj2k":
+        htj2k(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
     else:
         sys.exit(f"unknown command {sys.argv[1]}")

@@ -43,6 +43,9 @@ dcmcjpls +el "$src" "$rg1/RG1_jpegls_lossless.dcm"
 dcmcjpls +en +md 2 "$src" "$rg1/RG1_jpegls_near_lossless.dcm"
 gdcmconv --j2k "$src" "$rg1/RG1_j2k_lossless.dcm"
 cp "$corpus/pydicom-data/RG1_J2KI.dcm" "$rg1/RG1_j2k_lossy.dcm"
+# High-Throughput JPEG 2000 (Part 15), written by OpenJPH's ojph_compress.
+"$venv/bin/python" "$root/tests/corpus/reference.py" htj2k "$src" "$rg1/RG1_htj2k_lossless.dcm" lossless
+"$venv/bin/python" "$root/tests/corpus/reference.py" htj2k "$src" "$rg1/RG1_htj2k_lossy.dcm" lossy
 # An 8-bit version for JPEG baseline (which only holds 8-bit samples).
 "$venv/bin/python" "$root/tests/corpus/reference.py" eight-bit "$src" "$rg1/RG1_8bit.dcm"
 dcmcjpeg +eb "$rg1/RG1_8bit.dcm" "$rg1/RG1_jpeg_baseline_8bit.dcm" 2>/dev/null
@@ -70,6 +73,11 @@ dcmcrle +fs 1 -ot "$multi" "$frag/emri_rle_1k.dcm" 2>/dev/null
 gdcmconv --j2k "$multi" "$frag/emri_j2k.tmp"
 "$venv/bin/python" "$root/tests/corpus/reference.py" fragment "$frag/emri_j2k.tmp" "$frag/emri_j2k_1k.dcm" 1024
 rm "$frag/emri_j2k.tmp"
+
+# A JPEG 2000 instance whose codestream lost its second half, inside valid
+# DICOM framing: what a PACS retrieval must refuse (not a reference file).
+mkdir -p "$corpus/damaged"
+"$venv/bin/python" "$root/tests/corpus/reference.py" cut "$rg1/RG1_j2k_lossless.dcm" "$corpus/damaged/RG1_j2k_cut.dcm"
 
 "$venv/bin/python" "$root/tests/corpus/reference.py" reference "$corpus"
 echo "$inputs_hash" > "$stamp"

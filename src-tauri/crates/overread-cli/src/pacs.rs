@@ -297,9 +297,16 @@ pub fn run(args: PacsArgs) -> Result<u8, String> {
                                 writeln!(out, "{study}: complete, {} instances", r.instances.len());
                         }
                         Ok(r) => {
+                            // The first refusal says why (all are in --json).
+                            let why = r
+                                .problems
+                                .iter()
+                                .next()
+                                .map(|(sop, why)| format!(" ({sop}: {why})"))
+                                .unwrap_or_default();
                             let _ = writeln!(
                                 out,
-                                "{study}: partial, {} of {} instances",
+                                "{study}: partial, {} of {} instances{why}",
                                 r.instances.len(),
                                 r.expected.len()
                             );

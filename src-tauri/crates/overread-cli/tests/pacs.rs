@@ -679,6 +679,43 @@ fn query_retrieve_and_faults_against_orthanc() {
     assert!(files_under(&cache3.join("objects")).is_empty());
     assert!(files_under(&cache3.join("tmp")).is_empty());
 
+    // A JPEG 2000 instance whose codestream lost its second half inside
+    // valid DICOM framing (#17): the retrieval proves each codestream whole
+    // without decoding it, so this one is refused, in one line, and not kept.
+    if let Some(corpus) = std::env::var_os("OVERREAD_CORPUS") {
+        let cut = PathBuf::from(corpus).join("damaged/RG1_j2k_cut.dcm");
+        orthanc.upload(&cut);
+        let info = overread(&["info", "--json", cut.to_str().expect("utf8")]);
+        let info: serde_json::Value = serde_json::from_slice(&info.stdout).expect("info");
+        let study = info["study_uid"].as_str().expect("study uid").to_owned();
+        let cfg = limited("cut", "");
+        let out = pacs(cfg.to_str().expect("utf8"), "pacs", &["retrieve", &study]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.status.success() && said.contains("the codestream is cut"),
+            "{said}"
+        );
+        assert_eq!(said.trim().lines().count(), 1, "one line: {said}");
+        let out = pacs(
+            cfg.to_str().expect("utf8"),
+            "pacs",
+            &["retrieve", "--json", &study],
+        );
+        let line = &json_lines(&out)[0];
+        assert_eq!(
+            (line["complete"].as_bool(), line["instances"].as_u64()),
+            (Some(false), Some(0)),
+            "{line}"
+        );
+        let problems = line["problems"].as_object().expect("problems");
+        assert!(
+            problems.values().all(|p| p
+                .as_str()
+                .is_some_and(|p| p.contains("did not arrive whole"))),
+            "{line}"
+        );
+    }
+
     // The PACS down: a clear error; the cached studies stay usable offline.
     drop(orthanc);
     let out = pacs(cfg, "pacs", &["echo"]);

@@ -66,6 +66,9 @@ pub enum Error {
     #[snafu(display("cannot decode frame {frame}: {reason}"))]
     Codec { frame: u32, reason: String },
 
+    #[snafu(display("frame {frame} did not arrive whole: {reason}"))]
+    Incomplete { frame: u32, reason: String },
+
     #[snafu(display("cannot write {}: {message}", path.display()))]
     Write { path: PathBuf, message: String },
 
@@ -95,6 +98,7 @@ impl Error {
             | Error::UnsupportedImage { .. } => "image_attributes",
             Error::FrameOutOfRange { .. } => "frame",
             Error::Codec { .. } => "codec",
+            Error::Incomplete { .. } => "incomplete",
             Error::Write { .. } => "write",
             Error::Results { .. } => "results",
         }

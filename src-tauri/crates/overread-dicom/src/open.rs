@@ -434,6 +434,24 @@ impl Instance {
 
     /// Decodes one frame (0-based) to stored values.
     pub fn frame(&self, index: u32) -> Result<Frame> {
+        self.with_source(|source| source.decode_frame(index))
+    }
+
+    /// Proves every frame's pixel data arrived whole, at less cost than
+    /// decoding them where the codec allows (a JPEG 2000 codestream is walked
+    /// to EOC and its packet headers read, a JPEG stream's markers to EOI).
+    pub fn check_complete(&self) -> Result<()> {
+        self.with_source(|source| (0..source.px.frames).try_for_each(|f| source.check_frame(f)))
+    }
+
+    /// Frame `index` at reduced resolution (longest side near `side`), when
+    /// its codec makes one for much less than the full decode (JPEG 2000
+    /// and HTJ2K stop at a lower wavelet level); `None` otherwise.
+    pub fn reduced_frame(&self, index: u32, side: u32) -> Result<Option<Frame>> {
+        self.with_source(|source| source.reduced_frame(index, side))
+    }
+
+    fn with_source<T>(&self, f: impl FnOnce(&PixelSource<'_>) -> Result<T>) -> Result<T> {
         let location = self.pixel_data.as_ref().ok_or(Error::NoPixelData)?;
         let px = self.image()?;
         let extended: Option<Vec<u64>> = attrs::bytes(&self.object, tags::EXTENDED_OFFSET_TABLE)
@@ -442,15 +460,14 @@ impl Instance {
                     .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
                     .collect()
             });
-        let source = PixelSource {
+        f(&PixelSource {
             ts: self.ts,
             px: &px,
             bytes: &self.dataset,
             location,
             extended_offsets: extended.as_deref(),
             ow_words: self.pixel_data_ow,
-        };
-        source.decode_frame(index)
+        })
     }
 
     /// The Modality LUT for a frame (PS3.3 C.11.1).

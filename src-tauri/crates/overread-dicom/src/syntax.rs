@@ -13,9 +13,12 @@
 //! | 1.2.840.10008.1.2.4.70 | JPEG Lossless SV1 | explicit LE | encapsulated | libjpeg-turbo |
 //! | 1.2.840.10008.1.2.4.80 | JPEG-LS Lossless | explicit LE | encapsulated | dicom-rs (CharLS) |
 //! | 1.2.840.10008.1.2.4.81 | JPEG-LS Near-Lossless | explicit LE | encapsulated | dicom-rs (CharLS) |
-//! | 1.2.840.10008.1.2.4.90 | JPEG 2000 Lossless | explicit LE | encapsulated | dicom-rs (OpenJPEG) |
-//! | 1.2.840.10008.1.2.4.91 | JPEG 2000 | explicit LE | encapsulated | dicom-rs (OpenJPEG) |
-//! | 1.2.840.10008.1.2.4.201–.203 | HTJ2K | explicit LE | encapsulated | dicom-rs (OpenJPEG) |
+//! | 1.2.840.10008.1.2.4.90 | JPEG 2000 Lossless | explicit LE | encapsulated | dicom-rs (OpenJPEG); previews through jpeg2k (OpenJPEG, reduced resolution) |
+//! | 1.2.840.10008.1.2.4.91 | JPEG 2000 | explicit LE | encapsulated | as .90 |
+//! | 1.2.840.10008.1.2.4.201–.203 | HTJ2K | explicit LE | encapsulated | as .90 (OpenJPEG 2.5 decodes HTJ2K); the corpus's files are written by OpenJPH's `ojph_compress` |
+//!
+//! Every codec's frames can also be proved whole without a decode
+//! (`Instance::check_complete`, in `pixels/complete.rs`).
 
 /// How the data set's elements are encoded (PS3.5 §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

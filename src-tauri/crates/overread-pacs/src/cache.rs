@@ -171,7 +171,13 @@ pub struct ObjectWriter {
     bytes: u64,
     limit: u64,
     objects: PathBuf,
+    /// The bytes as they arrived, up to [`HELD_BYTES`], so that the object
+    /// is proved whole from memory rather than read back from disk.
+    held: Option<Vec<u8>>,
 }
+
+/// The most of one object kept in memory while it is written.
+const HELD_BYTES: u64 = 256 << 20;
 
 impl Write for ObjectWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -189,6 +195,27 @@ pub struct StoredObject {
     pub sha256: String,
     pub bytes: u64,
     pub path: PathBuf,
+    /// Its SOP Instance UID once proved a whole instance (its pixel data
+    /// complete: [`prove_whole`]), or why it is not one.
+    pub verified: std::result::Result<String, String>,
+}
+
+/// Proves an instance arrived whole and returns its SOP Instance UID: it
+/// parses, and its pixel data is complete (JPEG 2000 walked to EOC with its
+/// packet headers read, JPEG to EOI, native long enough), without a full
+/// decode, which is left to the reader or the AI.
+pub fn prove_whole(bytes: Vec<u8>) -> std::result::Result<String, String> {
+    let inst = overread_dicom::from_bytes(bytes, &overread_dicom::Limits::default())
+        .map_err(|e| e.to_string())?;
+    let sop = inst
+        .header()
+        .sop_instance_uid
+        .clone()
+        .ok_or("the instance has no SOP Instance UID")?;
+    if inst.header().has_pixel_data {
+        inst.check_complete().map_err(|e| e.to_string())?;
+    }
+    Ok(sop)
 }
 
 /// Largest single instance accepted (a radiograph is tens of MB at most).
@@ -205,6 +232,11 @@ impl ObjectWriter {
             )));
         }
         self.hasher.update(data);
+        if self.bytes > HELD_BYTES {
+            self.held = None;
+        } else if let Some(held) = &mut self.held {
+            held.extend_from_slice(data);
+        }
         self.file.write_all(data)
     }
 
@@ -216,8 +248,16 @@ impl ObjectWriter {
         self.bytes == 0
     }
 
-    /// Syncs the file and moves it to its content address.
-    pub fn finish(self) -> Result<StoredObject> {
+    /// Proves the object whole ([`prove_whole`]), syncs the file and moves it to
+    /// its content address.
+    pub fn finish(mut self) -> Result<StoredObject> {
+        let verified = match self.held.take() {
+            Some(bytes) => prove_whole(bytes),
+            // Too large to have kept: read back (bounded by the limits).
+            None => fs::read(self.file.path())
+                .map_err(|e| e.to_string())
+                .and_then(prove_whole),
+        };
         let sha = hex(&self.hasher.finalize());
         let shard = self.objects.join(&sha[..2]);
         fs::create_dir_all(&shard).map_err(|e| cache_err(&shard, e))?;
@@ -234,6 +274,7 @@ impl ObjectWriter {
             sha256: sha,
             bytes: self.bytes,
             path,
+            verified,
         })
     }
 }
@@ -342,6 +383,7 @@ impl Cache {
             bytes: 0,
             limit: MAX_OBJECT_BYTES,
             objects: self.dir.join("objects"),
+            held: Some(Vec::new()),
         })
     }
 

@@ -238,27 +238,12 @@ impl Client {
     }
 }
 
-/// Checks a cached file is the instance asked for and that its pixels decode.
-fn verify(path: &std::path::Path, sop_uid: &str) -> std::result::Result<(), String> {
-    if verify_any(path)? != sop_uid {
+/// Whether a stored object is the instance asked for, proved whole.
+fn verify(obj: &cache::StoredObject, sop_uid: &str) -> std::result::Result<(), String> {
+    if obj.verified.as_deref()? != sop_uid {
         return Err("the server sent a different instance".into());
     }
     Ok(())
-}
-
-/// Checks a cached file's pixels decode; returns its SOP Instance UID.
-fn verify_any(path: &std::path::Path) -> std::result::Result<String, String> {
-    let limits = overread_dicom::Limits::default();
-    let inst = overread_dicom::open(path, &limits).map_err(|e| e.to_string())?;
-    let sop = inst
-        .header()
-        .sop_instance_uid
-        .clone()
-        .ok_or("the instance has no SOP Instance UID")?;
-    if inst.header().has_pixel_data {
-        inst.frame(0).map_err(|e| e.to_string())?;
-    }
-    Ok(sop)
 }
 
 /// Lists a study's instances and, when none is cached yet, fetches the
@@ -342,7 +327,7 @@ pub async fn retrieve_study(
         Err(e) => {
             // Keep what the study request stored for the next attempt.
             for obj in prefetched {
-                if let Ok(sop) = verify_any(&obj.path)
+                if let Ok(sop) = obj.verified.clone()
                     && !record.instances.contains_key(&sop)
                 {
                     record.add(sop, &obj);
@@ -365,7 +350,7 @@ pub async fn retrieve_study(
     let total = listed.len();
     for obj in prefetched {
         // Instances the listing does not name are not kept in the record.
-        if let Ok(sop) = verify_any(&obj.path)
+        if let Ok(sop) = obj.verified.clone()
             && record.expected.contains(&sop)
             && !record.instances.contains_key(&sop)
         {
@@ -406,7 +391,7 @@ pub async fn retrieve_study(
         }
         let stored = client.retrieve_instance(inst, cache, cancel).await;
         match stored {
-            Ok(obj) => match verify(&obj.path, &inst.sop_uid) {
+            Ok(obj) => match verify(&obj, &inst.sop_uid) {
                 Ok(()) => {
                     fetched += 1;
                     record.add(inst.sop_uid.clone(), &obj);

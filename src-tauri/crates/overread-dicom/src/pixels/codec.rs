@@ -1,5 +1,5 @@
-//! JPEG-LS and JPEG 2000 / HTJ2K through dicom-rs's codec adapters
-//! (CharLS and OpenJPEG). Our fragments are handed over through
+//! JPEG-LS and JPEG 2000 / HTJ2K at full resolution through dicom-rs's codec
+//! adapters (CharLS and OpenJPEG). Our fragments are handed over through
 //! `PixelDataObject`; the codestream's header is checked against the DICOM
 //! header first, because the adapters trust it when they write samples.
 
@@ -69,25 +69,10 @@ pub(crate) fn decode(ts: &TransferSyntax, px: &ImagePixel, data: &[u8]) -> Resul
             px.bits_allocated, ts.name
         ));
     }
-    let dims = match ts.codec {
-        PixelCodec::Jpeg2000 => j2k_header(data)?,
-        PixelCodec::JpegLs => jpeg_ls_header(data)?,
+    match ts.codec {
+        PixelCodec::Jpeg2000 => super::j2k::matches(&super::j2k::header(data)?, px)?,
+        PixelCodec::JpegLs => jpeg_ls_matches(data, px)?,
         _ => return Err(format!("{} is not handled by this decoder", ts.name)),
-    };
-    if dims.width != px.cols
-        || dims.height != px.rows
-        || dims.components != u32::from(px.samples_per_pixel)
-    {
-        return Err(format!(
-            "codestream is {}×{}×{}, the header says {}×{}×{}",
-            dims.width, dims.height, dims.components, px.cols, px.rows, px.samples_per_pixel
-        ));
-    }
-    if dims.precision > u32::from(px.bits_allocated) {
-        return Err(format!(
-            "codestream precision {} exceeds Bits Allocated {}",
-            dims.precision, px.bits_allocated
-        ));
     }
     let reader = TransferSyntaxRegistry
         .get(ts.uid)
@@ -113,76 +98,30 @@ pub(crate) fn decode(ts: &TransferSyntax, px: &ImagePixel, data: &[u8]) -> Resul
     Ok(out)
 }
 
-struct Dims {
-    width: u32,
-    height: u32,
-    components: u32,
-    precision: u32,
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from(u16::from_be_bytes([
-        *b.get(at)?,
-        *b.get(at + 1)?,
-    ])))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([
-        *b.get(at)?,
-        *b.get(at + 1)?,
-        *b.get(at + 2)?,
-        *b.get(at + 3)?,
-    ]))
-}
-
-/// SIZ marker segment of a JPEG 2000 codestream (ISO 15444-1 A.5.1), found
-/// also inside a JP2 wrapper.
-fn j2k_header(data: &[u8]) -> Result<Dims, String> {
-    let soc = data
-        .windows(4)
-        .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])
-        .ok_or("no JPEG 2000 codestream (SOC/SIZ) found")?;
-    let siz = soc + 4;
-    let bad = || "truncated JPEG 2000 SIZ marker".to_string();
-    let xsiz = be32(data, siz + 4).ok_or_else(bad)?;
-    let ysiz = be32(data, siz + 8).ok_or_else(bad)?;
-    let xo = be32(data, siz + 12).ok_or_else(bad)?;
-    let yo = be32(data, siz + 16).ok_or_else(bad)?;
-    let csiz = be16(data, siz + 36).ok_or_else(bad)?;
-    let mut precision = 0;
-    for c in 0..csiz as usize {
-        let at = siz + 38 + c * 3;
-        let ssiz = u32::from(*data.get(at).ok_or_else(bad)?);
-        let (dx, dy) = (
-            *data.get(at + 1).ok_or_else(bad)?,
-            *data.get(at + 2).ok_or_else(bad)?,
-        );
-        if dx != 1 || dy != 1 {
-            return Err("sub-sampled JPEG 2000 components are not supported".into());
-        }
-        precision = precision.max((ssiz & 0x7F) + 1);
-    }
-    Ok(Dims {
-        width: xsiz.checked_sub(xo).ok_or_else(bad)?,
-        height: ysiz.checked_sub(yo).ok_or_else(bad)?,
-        components: csiz,
-        precision,
-    })
-}
-
-/// SOF55 marker segment of a JPEG-LS stream (ISO 14495-1 C.2.2).
-fn jpeg_ls_header(data: &[u8]) -> Result<Dims, String> {
+/// SOF55 marker segment of a JPEG-LS stream (ISO 14495-1 C.2.2), against
+/// the DICOM header.
+fn jpeg_ls_matches(data: &[u8], px: &ImagePixel) -> Result<(), String> {
     let sof = data
         .windows(2)
         .position(|w| w == [0xFF, 0xF7])
         .ok_or("no JPEG-LS frame header (SOF55) found")?;
     let bad = || "truncated JPEG-LS frame header".to_string();
-    let precision = u32::from(*data.get(sof + 4).ok_or_else(bad)?);
-    Ok(Dims {
-        height: be16(data, sof + 5).ok_or_else(bad)?,
-        width: be16(data, sof + 7).ok_or_else(bad)?,
-        components: u32::from(*data.get(sof + 9).ok_or_else(bad)?),
-        precision,
-    })
+    let byte = |at: usize| data.get(at).copied().ok_or_else(bad);
+    let be16 =
+        |at: usize| Ok::<_, String>(u32::from(u16::from_be_bytes([byte(at)?, byte(at + 1)?])));
+    let (precision, height, width) = (u32::from(byte(sof + 4)?), be16(sof + 5)?, be16(sof + 7)?);
+    let components = u32::from(byte(sof + 9)?);
+    if width != px.cols || height != px.rows || components != u32::from(px.samples_per_pixel) {
+        return Err(format!(
+            "codestream is {width}×{height}×{components}, the header says {}×{}×{}",
+            px.cols, px.rows, px.samples_per_pixel
+        ));
+    }
+    if precision > u32::from(px.bits_allocated) {
+        return Err(format!(
+            "codestream precision {precision} exceeds Bits Allocated {}",
+            px.bits_allocated
+        ));
+    }
+    Ok(())
 }

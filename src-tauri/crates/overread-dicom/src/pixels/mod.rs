@@ -4,6 +4,8 @@
 
 mod codec;
 pub(crate) mod color;
+mod complete;
+mod j2k;
 mod jpeg;
 mod native;
 mod rle;
@@ -204,6 +206,109 @@ impl PixelSource<'_> {
             }
         };
         Ok(finish_colour(px, samples, rgb_done, self.location))
+    }
+
+    /// Proof that frame `frame` arrived whole, cheaper than decoding it
+    /// where the codec allows ([`complete`]).
+    pub(crate) fn check_frame(&self, frame: u32) -> Result<()> {
+        let px = self.px;
+        if frame >= px.frames {
+            return Err(Error::FrameOutOfRange {
+                frame,
+                frames: px.frames,
+            });
+        }
+        let incomplete = |reason: String| Error::Incomplete { frame, reason };
+        match (self.location, self.ts.codec) {
+            (PixelLocation::Native(range), PixelCodec::Native) => {
+                let needed_bits = native::stored_frame_bits(px) * u64::from(px.frames);
+                let actual = range.len() as u64;
+                if actual * 8 < needed_bits {
+                    return Err(Error::PixelDataLength {
+                        actual,
+                        expected: needed_bits.div_ceil(8),
+                    });
+                }
+                Ok(())
+            }
+            (PixelLocation::Encapsulated { .. }, codec) if codec != PixelCodec::Native => {
+                let data = self.frame_fragments(frame)?;
+                match codec {
+                    PixelCodec::Jpeg | PixelCodec::JpegLs => complete::jpeg(&data),
+                    PixelCodec::Rle => rle::check(
+                        &data,
+                        px.rows as usize * px.cols as usize,
+                        usize::from(px.samples_per_pixel)
+                            * usize::from(px.bits_allocated.div_ceil(8)),
+                    ),
+                    _ => j2k::check(&data, px).map(drop),
+                }
+                .map_err(incomplete)
+            }
+            // Native data in an encapsulated syntax or the reverse: what
+            // decoding says about it.
+            _ => self.decode_frame(frame).map(drop),
+        }
+    }
+
+    /// Frame `frame` at reduced resolution (longest side near `side`), when
+    /// the codec makes one for less than the full image: JPEG 2000 and HTJ2K.
+    /// `None` for other codecs, and when no reduction would help.
+    pub(crate) fn reduced_frame(&self, frame: u32, side: u32) -> Result<Option<Frame>> {
+        let px = self.px;
+        if self.ts.codec != PixelCodec::Jpeg2000 || frame >= px.frames {
+            return Ok(None);
+        }
+        let codec_error = |reason: String| Error::Codec { frame, reason };
+        let data = self.frame_fragments(frame)?;
+        let cs = j2k::header(&data).map_err(codec_error)?;
+        j2k::matches(&cs, px).map_err(codec_error)?;
+        // The levels are in COD, after SIZ: read the main header only.
+        let levels = j2k::main_levels(&data).map_err(codec_error)?;
+        let reduce = j2k::reduction_for(&j2k::Codestream { levels, ..cs }, side);
+        if reduce == 0 {
+            return Ok(None);
+        }
+        let image = j2k::decode_reduced(&data, reduce, false).map_err(codec_error)?;
+        let clamp = |lo: i32, hi: i32| move |v: i32| v.clamp(lo, hi);
+        let samples = match (px.bits_allocated, px.signed) {
+            (8, _) => Samples::U8(
+                image
+                    .samples
+                    .into_iter()
+                    .map(clamp(0, 255))
+                    .map(|v| v as u8)
+                    .collect(),
+            ),
+            (16, false) => Samples::U16(
+                image
+                    .samples
+                    .into_iter()
+                    .map(clamp(0, 65535))
+                    .map(|v| v as u16)
+                    .collect(),
+            ),
+            (16, true) => Samples::I16(
+                image
+                    .samples
+                    .into_iter()
+                    .map(clamp(-32768, 32767))
+                    .map(|v| v as i16)
+                    .collect(),
+            ),
+            _ => return Ok(None),
+        };
+        Ok(Some(Frame {
+            rows: image.height,
+            cols: image.width,
+            samples_per_pixel: px.samples_per_pixel,
+            photometric: if px.photometric.is_monochrome() {
+                px.photometric
+            } else {
+                Photometric::Rgb
+            },
+            samples,
+        }))
     }
 
     /// The codestream of one frame (PS3.5 §A.4): one fragment per frame, all

@@ -49,6 +49,52 @@ pub(crate) fn decode(
     Ok(out)
 }
 
+/// Proof that a frame arrived whole without decoding it: the header's
+/// segments each unpack to exactly `pixels` bytes (counted, not written).
+pub(crate) fn check(data: &[u8], pixels: usize, expected_segments: usize) -> Result<(), String> {
+    let word = |i: usize| {
+        data.get(i * 4..i * 4 + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or("RLE header is shorter than 64 bytes")
+    };
+    if data.len() < 64 {
+        return Err("RLE header is shorter than 64 bytes".into());
+    }
+    let segments = word(0)?;
+    if segments != expected_segments {
+        return Err(format!(
+            "RLE frame has {segments} segments, {expected_segments} expected"
+        ));
+    }
+    for s in 0..segments {
+        let start = word(s + 1)?;
+        let end = if s + 1 < segments {
+            word(s + 2)?
+        } else {
+            data.len()
+        };
+        if start < 64 || start > end || end > data.len() {
+            return Err(format!("RLE segment {s} has bad offsets {start}..{end}"));
+        }
+        let (src, (mut i, mut o)) = (&data[start..end], (0usize, 0usize));
+        while o < pixels {
+            let n = *src
+                .get(i)
+                .ok_or_else(|| format!("RLE segment {s} ends after {o} of {pixels} bytes"))?;
+            let (advance, produced) = match n {
+                0..=127 => (1 + usize::from(n) + 1, usize::from(n) + 1),
+                128 => (1, 0),
+                _ => (2, 257 - usize::from(n)),
+            };
+            if i + advance > src.len() {
+                return Err(format!("RLE segment {s}: a run goes past the end"));
+            }
+            (i, o) = (i + advance, o + produced);
+        }
+    }
+    Ok(())
+}
+
 /// PackBits: a header byte n, then n+1 literal bytes (0..=127) or one byte
 /// repeated 257-n times (129..=255); 128 is a no-op. Fills `out` exactly;
 /// extra input (segments are padded to even length) is ignored.
@@ -112,5 +158,21 @@ mod tests {
         let data = frame(&[&[0x05, 0x01]]);
         assert!(decode(&data, 6, 1, 1).is_err());
         assert!(decode(&data[..10], 6, 1, 1).is_err());
+        assert!(check(&data, 6, 1).is_err());
+    }
+
+    #[test]
+    fn the_check_agrees_with_the_decoder_on_every_cut() {
+        let data = frame(&[&[0xFE, 0x01], &[0x02, 0x02, 0x03, 0x04]]);
+        check(&data, 3, 2).expect("whole");
+        for len in 0..data.len() {
+            let cut = &data[..len];
+            assert_eq!(
+                check(cut, 3, 2).is_ok(),
+                decode(cut, 3, 1, 2).is_ok(),
+                "cut at {len}"
+            );
+        }
+        assert!(check(&data, 3, 1).is_err(), "segment count");
     }
 }

@@ -1,5 +1,6 @@
 //! The DICOM crate's one integration-test binary.
 
+mod complete;
 mod corpus;
 mod malformed;
 mod npy;

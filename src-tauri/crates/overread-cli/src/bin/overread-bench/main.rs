@@ -1,7 +1,7 @@
 //! In-process timings for the benchmark scripts. Not a test: benchmarks
 //! print numbers and ratios, they never assert.
 //!
-//!     overread-bench [--repeat N] FILE...   decode medians, one JSON line per file
+//!     overread-bench [--repeat N] FILE...   decode, arrived-whole check and preview medians, one JSON line per file
 //!     overread-bench audit [ROWS]           audit log: bulk record, export, verify, commit latency
 //!     overread-bench triage MODEL [N]       background triage of N phantom studies, 2 workers
 //!     overread-bench overhead MODEL FILE [N] end-to-end medians on one file, 1 thread (JSON)
@@ -64,27 +64,47 @@ fn main() -> std::process::ExitCode {
     };
     let limits = Limits::default();
     for file in args.into_iter().map(PathBuf::from) {
-        let mut times = Vec::with_capacity(repeat);
-        for _ in 0..repeat {
-            let start = Instant::now();
-            let result = open(&file, &limits).and_then(|i| i.display(0, None));
-            match result {
-                Ok(image) => std::hint::black_box(image),
-                Err(e) => {
-                    eprintln!("overread-bench: {}: {e}", file.display());
-                    return std::process::ExitCode::from(2);
-                }
-            };
-            times.push(start.elapsed().as_secs_f64() * 1000.0);
-        }
-        times.sort_by(f64::total_cmp);
+        // Full decode to display values; the proof that it arrived whole
+        // (what a retrieval runs); the reduced preview where there is one.
+        let full = median(repeat, || {
+            open(&file, &limits)
+                .and_then(|i| i.display(0, None))
+                .map(drop)
+        });
+        let check = median(repeat, || {
+            open(&file, &limits).and_then(|i| i.check_complete())
+        });
+        let preview = median(repeat, || {
+            open(&file, &limits)
+                .and_then(|i| i.reduced_frame(0, overread_core::pixels::PREVIEW_SIDE))
+                .and_then(|f| f.map(drop).ok_or(overread_core::dicom::Error::NoPixelData))
+        });
+        let (full, check) = match (full, check) {
+            (Ok(full), Ok(check)) => (full, check),
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("overread-bench: {}: {e}", file.display());
+                return std::process::ExitCode::from(2);
+            }
+        };
         println!(
-            "{{\"path\":{:?},\"median_ms\":{:.3}}}",
+            "{{\"path\":{:?},\"median_ms\":{full:.3},\"check_ms\":{check:.3},\"preview_ms\":{}}}",
             file.display().to_string(),
-            times[times.len() / 2]
+            preview.map_or("null".into(), |p| format!("{p:.3}"))
         );
     }
     std::process::ExitCode::SUCCESS
+}
+
+/// The median time of `repeat` runs of `f`, or its first error.
+fn median<E>(repeat: usize, mut f: impl FnMut() -> Result<(), E>) -> Result<f64, E> {
+    let mut times = Vec::with_capacity(repeat);
+    for _ in 0..repeat.max(1) {
+        let start = Instant::now();
+        f()?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 fn decision(n: u64) -> overread_core::audit_log::DecisionEvent {
