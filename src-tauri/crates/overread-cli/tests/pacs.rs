@@ -1044,6 +1044,45 @@ fn decide_and_sign_off(
     assert_eq!(view.state, overread_core::api::ResultsState::Queued);
 }
 
+/// One read and one decode (#17): the study was retrieved (proved whole
+/// from the bytes as they arrived), put on the worklist (its header read
+/// once, by the scan of the cache), triaged (read and decoded), and now
+/// opened, its preview and full image fetched: the viewer takes the frame
+/// triage decoded, and nothing reads or decodes the file again.
+fn read_and_decoded_once(
+    ws: &overread_core::workstation::Workstation,
+    id: overread_core::api::StudyId,
+    study_uid: &str,
+    uploaded: &[PathBuf],
+    cache: &Path,
+) {
+    use overread_core::dicom::{Limits, counters, read_header};
+    let (original, sop) = uploaded
+        .iter()
+        .find_map(|f| {
+            let h = read_header(f, &Limits::default()).ok()?;
+            (h.study_instance_uid.as_deref() == Some(study_uid)).then(|| {
+                (
+                    std::fs::read(f).expect("read"),
+                    h.sop_instance_uid.expect("sop"),
+                )
+            })
+        })
+        .expect("the uploaded file");
+    let cached = files_under(&cache.join("objects"))
+        .into_iter()
+        .find(|f| std::fs::read(f).is_ok_and(|b| b == original))
+        .expect("the cached copy");
+    ws.open_study(id).expect("open");
+    ws.pixels(id, 0, true).expect("preview");
+    ws.pixels(id, 0, false).expect("full image");
+    let (file, instance) = (counters::of_path(&cached), counters::of_instance(&sop));
+    eprintln!("retrieved, triaged and opened: {file:?}, {instance:?}");
+    assert_eq!(file.reads, 1, "whole-file reads: {file:?}");
+    assert_eq!(file.header_reads, 1, "header reads (the scan): {file:?}");
+    assert_eq!(instance.decodes, 1, "full decodes: {instance:?}");
+}
+
 #[test]
 fn signed_off_results_reach_orthanc_and_a_second_reader() {
     use overread_core::api::ResultsState;
@@ -1075,6 +1114,7 @@ fn signed_off_results_reach_orthanc_and_a_second_reader() {
     let first_study = files_study_uid(&ws, flagged[0]);
     let second_study = files_study_uid(&ws, flagged[1]);
     let first = flagged[0];
+    read_and_decoded_once(&ws, first, &first_study, &files, &a.join("cache"));
 
     // The PACS stalls (a stopped process): the outbox keeps the results.
     decide_and_sign_off(&ws, first);

@@ -17,6 +17,11 @@ pub enum Error {
 
     #[snafu(display("{message}"))]
     InvalidArgument { message: String },
+
+    /// One failure told to every caller that waited for it (a decode
+    /// shared between triage and the viewer: [`crate::frames`]).
+    #[snafu(display("{source}"))]
+    Shared { source: std::sync::Arc<Error> },
 }
 
 impl Error {
@@ -26,6 +31,7 @@ impl Error {
             Error::Dicom { source, .. } => source.code(),
             Error::Output { .. } => "output",
             Error::InvalidArgument { .. } => "invalid_argument",
+            Error::Shared { source } => source.code(),
         }
     }
 }

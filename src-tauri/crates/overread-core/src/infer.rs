@@ -122,15 +122,39 @@ pub fn infer_file(
     let instance = crate::deadline::within(deadline, path, move || {
         overread_dicom::open(&file, &limits_).context(DicomSnafu { path: file.clone() })
     })?;
-    let header = instance.header().clone();
-    if let Some(reason) = model.refusal(&study_info(&header)) {
+    if let Some(reason) = model.refusal(&study_info(instance.header())) {
         return Ok(Outcome::Refused { reason });
     }
     let file = path.to_path_buf();
     let left = deadline.saturating_sub(t0.elapsed());
-    let image = crate::deadline::within(left, path, move || {
-        instance.display(0, None).context(DicomSnafu { path: file })
+    let decoded = crate::deadline::within(left, path, move || {
+        let frame = instance.frame(0).context(DicomSnafu { path: file })?;
+        Ok(crate::frames::Decoded {
+            instance,
+            frame,
+            reduced: None,
+        })
     })?;
+    infer_decoded(model, path, &decoded, heatmaps, t0)
+}
+
+/// Infers on an image already decoded (shared with the viewer through
+/// [`crate::frames`]); `t0` is when its reading began, for `decode_ms`.
+pub fn infer_decoded(
+    model: &mut Model,
+    path: &Path,
+    decoded: &crate::frames::Decoded,
+    heatmaps: Option<&Path>,
+    t0: Instant,
+) -> Result<Outcome> {
+    let header = decoded.instance.header().clone();
+    if let Some(reason) = model.refusal(&study_info(&header)) {
+        return Ok(Outcome::Refused { reason });
+    }
+    let image = decoded
+        .instance
+        .display_frame(0, &decoded.frame, None)
+        .context(DicomSnafu { path })?;
     if image.channels != 1 {
         return Ok(Outcome::Refused {
             reason: "colour images are outside the intended use".into(),

@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod demo;
 pub mod department;
 mod error;
+pub mod frames;
 pub mod governance;
 pub mod hanging;
 pub mod infer;

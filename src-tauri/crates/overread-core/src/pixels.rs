@@ -3,11 +3,13 @@
 //! sent as a little-endian u16 with `modality = offset + stored × scale`.
 //! For the integer data of radiographs the scale is 1 and nothing is lost.
 //! A reduced image (longest side ≤ [`PREVIEW_SIDE`]) goes first so that
-//! something is on screen while the full image travels.
+//! something is on screen while the full image travels; for JPEG 2000 it
+//! is decoded at reduced resolution before the full image is
+//! ([`viewer_first`]), its codes fixed by the header so that both agree.
 
 use std::path::Path;
 
-use overread_dicom::{Limits, PixelSpacing, Voi};
+use overread_dicom::{Frame, Instance, Limits, ModalityLut, PixelSpacing, Voi};
 
 use crate::error::{Error, Result};
 
@@ -40,6 +42,12 @@ impl ViewerImage {
         le_bytes(&self.preview)
     }
 
+    /// Whether the full-resolution codes are here (not only the preview
+    /// made first from a JPEG 2000 file's lower wavelet levels).
+    pub fn is_full(&self) -> bool {
+        !self.data.is_empty()
+    }
+
     /// The modality value at a pixel.
     pub fn value(&self, x: u32, y: u32) -> Option<f64> {
         let i = (y as usize).checked_mul(self.width as usize)? + x as usize;
@@ -66,18 +74,66 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
     };
     let instance = overread_dicom::open(path, limits).map_err(dicom)?;
     let frame = instance.frame(0).map_err(dicom)?;
-    if !frame.photometric.is_monochrome() {
-        return Err(Error::InvalidArgument {
-            message: format!(
-                "{}: {} images are not shown in the diagnostic viewer (grayscale only)",
-                path.display(),
-                frame.photometric.as_str()
-            ),
-        });
+    viewer_image_from(path, &instance, &frame, None)
+}
+
+/// How modality values become the u16 codes the viewer gets:
+/// `modality = offset + code × scale`.
+#[derive(Debug, Clone, Copy)]
+struct Coding {
+    offset: f64,
+    scale: f64,
+}
+
+impl Coding {
+    /// From the header alone, so that a reduced image sent first and the
+    /// full image after share their codes: integer data under a unit slope
+    /// and an integral intercept, at most 16 bits stored. `None` otherwise.
+    fn from_header(instance: &Instance) -> Option<Coding> {
+        let ModalityLut::Rescale { slope, intercept } = instance.modality_lut(0) else {
+            return None;
+        };
+        let px = instance.image().ok()?;
+        if slope != 1.0 || intercept.fract() != 0.0 || !(1..=16).contains(&px.bits_stored) {
+            return None;
+        }
+        let least = if px.signed {
+            -(1i64 << (px.bits_stored - 1))
+        } else {
+            0
+        };
+        Some(Coding {
+            offset: intercept + least as f64,
+            scale: 1.0,
+        })
     }
-    // Two passes over the stored values through the Modality LUT: the range
-    // (and whether it is integral), then the codes. No per-pixel float copy.
-    let lut = instance.modality_lut(0);
+
+    /// From the data's range: integers spanning at most 65536 values keep
+    /// every value exactly.
+    fn from_range(lo: f64, hi: f64, integral: bool) -> Coding {
+        let scale = if integral && hi - lo <= 65535.0 {
+            1.0
+        } else {
+            ((hi - lo) / 65535.0).max(f64::MIN_POSITIVE)
+        };
+        Coding { offset: lo, scale }
+    }
+
+    fn codes(self, lut: &ModalityLut, frame: &Frame) -> Vec<u16> {
+        frame
+            .samples
+            .iter_i64()
+            .map(|v| {
+                ((lut.apply(v as f64) - self.offset) / self.scale)
+                    .round()
+                    .clamp(0.0, 65535.0) as u16
+            })
+            .collect()
+    }
+}
+
+/// The range of a frame's modality values, and whether all are integers.
+fn modality_range(lut: &ModalityLut, frame: &Frame) -> (f64, f64, bool) {
     let (mut lo, mut hi, mut integral) = (f64::INFINITY, f64::NEG_INFINITY, true);
     for v in frame.samples.iter_i64() {
         let m = lut.apply(v as f64);
@@ -88,21 +144,110 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
     if !lo.is_finite() || !hi.is_finite() {
         (lo, hi) = (0.0, 0.0);
     }
-    // Integers spanning at most 65536 values keep every value exactly.
-    let scale = if integral && hi - lo <= 65535.0 {
-        1.0
-    } else {
-        ((hi - lo) / 65535.0).max(f64::MIN_POSITIVE)
+    (lo, hi, integral)
+}
+
+fn grayscale_only(path: &Path, frame: &Frame) -> Result<()> {
+    if frame.photometric.is_monochrome() {
+        return Ok(());
+    }
+    Err(Error::InvalidArgument {
+        message: format!(
+            "{}: {} images are not shown in the diagnostic viewer (grayscale only)",
+            path.display(),
+            frame.photometric.as_str()
+        ),
+    })
+}
+
+/// The viewer's image of a frame already decoded (`path` names it in
+/// errors). With `reduced` (a JPEG 2000 frame at reduced resolution), the
+/// codes come from the header and the preview and data-derived windows
+/// from the reduced frame, exactly as [`viewer_first`] made them before
+/// the full frame was there.
+pub fn viewer_image_from(
+    path: &Path,
+    instance: &Instance,
+    frame: &Frame,
+    reduced: Option<&Frame>,
+) -> Result<ViewerImage> {
+    grayscale_only(path, frame)?;
+    let lut = instance.modality_lut(0);
+    if let (Some(reduced), Some(coding)) = (reduced, Coding::from_header(instance)) {
+        let mut image = viewer_first_with(path, instance, frame.cols, frame.rows, reduced, coding)?;
+        image.data = coding.codes(&lut, frame);
+        return Ok(image);
+    }
+    // Two passes over the stored values through the Modality LUT: the range
+    // (and whether it is integral), then the codes. No per-pixel float copy.
+    let (lo, hi, integral) = modality_range(&lut, frame);
+    let coding = Coding::from_range(lo, hi, integral);
+    let data = coding.codes(&lut, frame);
+    let (width, height) = (frame.cols, frame.rows);
+    let (preview, preview_width, preview_height) = reduce(&data, width, height, PREVIEW_SIDE);
+    Ok(ViewerImage {
+        width,
+        height,
+        offset: coding.offset,
+        scale: coding.scale,
+        invert: instance.inverted(frame.photometric),
+        windows: windows(instance, frame, lo, hi),
+        spacing: instance.pixel_spacing(),
+        data,
+        preview_width,
+        preview_height,
+        preview,
+    })
+}
+
+/// The viewer's first image of a JPEG 2000 file before its full decode:
+/// geometry, windows and the reduced preview, no full-resolution data
+/// ([`ViewerImage::is_full`] is false). `None` when the codes cannot be
+/// fixed from the header (then the full image must come first).
+pub fn viewer_first(
+    path: &Path,
+    instance: &Instance,
+    reduced: &Frame,
+) -> Result<Option<ViewerImage>> {
+    let Some(coding) = Coding::from_header(instance) else {
+        return Ok(None);
     };
-    let data: Vec<u16> = frame
-        .samples
-        .iter_i64()
-        .map(|v| {
-            ((lut.apply(v as f64) - lo) / scale)
-                .round()
-                .clamp(0.0, 65535.0) as u16
-        })
-        .collect();
+    let px = instance.image().map_err(|source| Error::Dicom {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    viewer_first_with(path, instance, px.cols, px.rows, reduced, coding).map(Some)
+}
+
+fn viewer_first_with(
+    path: &Path,
+    instance: &Instance,
+    width: u32,
+    height: u32,
+    reduced: &Frame,
+    coding: Coding,
+) -> Result<ViewerImage> {
+    grayscale_only(path, reduced)?;
+    let lut = instance.modality_lut(0);
+    let (lo, hi, _) = modality_range(&lut, reduced);
+    Ok(ViewerImage {
+        width,
+        height,
+        offset: coding.offset,
+        scale: coding.scale,
+        invert: instance.inverted(reduced.photometric),
+        windows: windows(instance, reduced, lo, hi),
+        spacing: instance.pixel_spacing(),
+        data: Vec::new(),
+        preview_width: reduced.cols,
+        preview_height: reduced.rows,
+        preview: coding.codes(&lut, reduced),
+    })
+}
+
+/// The file's windows, else its default (approximated by the range it maps,
+/// else the full modality range `lo..=hi`), then the full range.
+fn windows(instance: &Instance, frame: &Frame, lo: f64, hi: f64) -> Vec<(String, f64, f64)> {
     let mut windows: Vec<(String, f64, f64)> = instance
         .voi_choices(0)
         .windows
@@ -119,9 +264,7 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
         })
         .collect();
     if windows.is_empty() {
-        // A VOI LUT or nothing: start from the file's default, approximated
-        // by the range it maps, else the full modality range.
-        let (c, w) = match instance.default_voi(0, &frame) {
+        let (c, w) = match instance.default_voi(0, frame) {
             Voi::Window(w) => (w.center, w.width),
             _ => ((lo + hi) / 2.0 + 0.5, (hi - lo + 1.0).max(1.0)),
         };
@@ -132,21 +275,7 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
         (lo + hi) / 2.0 + 0.5,
         (hi - lo + 1.0).max(1.0),
     ));
-    let (width, height) = (frame.cols, frame.rows);
-    let (preview, preview_width, preview_height) = reduce(&data, width, height, PREVIEW_SIDE);
-    Ok(ViewerImage {
-        width,
-        height,
-        offset: lo,
-        scale,
-        invert: instance.inverted(frame.photometric),
-        windows,
-        spacing: instance.pixel_spacing(),
-        data,
-        preview_width,
-        preview_height,
-        preview,
-    })
+    windows
 }
 
 /// Box-averages by the smallest integer factor that brings the longest

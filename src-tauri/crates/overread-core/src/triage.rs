@@ -11,7 +11,8 @@ use std::time::Duration;
 use overread_dicom::Limits;
 use overread_infer::Model;
 
-use crate::infer::{Outcome, infer_file};
+use crate::frames::Frames;
+use crate::infer::{Outcome, infer_decoded};
 
 /// One study's triage result.
 #[derive(Debug, Clone)]
@@ -77,11 +78,13 @@ pub fn default_jobs() -> usize {
         .unwrap_or(1)
 }
 
-/// How each file is read: the decoder's limits and the per-file deadline.
-#[derive(Debug, Clone, Copy)]
+/// How each file is read: the decoder's limits, the per-file deadline, and
+/// the decoded frames shared with the viewer (each image decoded once).
+#[derive(Debug, Clone)]
 pub struct Reading {
     pub limits: Limits,
     pub deadline: Duration,
+    pub frames: Arc<Frames>,
 }
 
 impl Default for Reading {
@@ -89,15 +92,34 @@ impl Default for Reading {
         Reading {
             limits: Limits::default(),
             deadline: crate::deadline::DECODE_DEADLINE,
+            frames: Arc::default(),
+        }
+    }
+}
+
+/// One image to triage: its file, and its SOP Instance UID when the header
+/// read at scan time gave one (then the file is not read again to find it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub path: PathBuf,
+    pub sop_uid: Option<String>,
+}
+
+impl Job {
+    /// A file whose header has not been read.
+    pub fn file(path: PathBuf) -> Job {
+        Job {
+            path,
+            sop_uid: None,
         }
     }
 }
 
 /// Runs `models` (one per concurrent job, each with its own session) over
-/// `paths`. Returns every path's result in input order. A file that takes
+/// `jobs`. Returns every file's result in input order. A file that takes
 /// longer than the deadline to read and decode fails alone.
 pub fn triage(
-    paths: &[PathBuf],
+    jobs: &[Job],
     models: &mut [Model],
     cache: &ResultCache,
     cancel: &AtomicBool,
@@ -107,21 +129,21 @@ pub fn triage(
 ) -> Vec<(PathBuf, TriageResult)> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let total = paths.len();
-    let results: Vec<Mutex<Option<TriageResult>>> =
-        paths.iter().map(|_| Mutex::new(None)).collect();
+    let total = jobs.len();
+    let results: Vec<Mutex<Option<TriageResult>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for model in models.iter_mut() {
             let (next, done, results) = (&next, &done, &results);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(path) = paths.get(i) else { break };
+                    let Some(job) = jobs.get(i) else { break };
+                    let path = &job.path;
                     let result = if cancel.load(Ordering::SeqCst) {
                         TriageResult::Cancelled
                     } else {
                         on_event(TriageEvent::Started { path: path.clone() });
-                        run_one(model, path, cache, heatmaps, reading)
+                        run_one(model, job, cache, heatmaps, reading)
                     };
                     let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                     on_event(TriageEvent::Finished {
@@ -137,9 +159,8 @@ pub fn triage(
             });
         }
     });
-    paths
-        .iter()
-        .cloned()
+    jobs.iter()
+        .map(|j| j.path.clone())
         .zip(results)
         .map(|(p, r)| {
             (
@@ -155,23 +176,31 @@ pub fn triage(
 
 fn run_one(
     model: &mut Model,
-    path: &Path,
+    job: &Job,
     cache: &ResultCache,
     heatmaps: Option<&Path>,
     reading: &Reading,
 ) -> TriageResult {
-    let sha = model.manifest.sha256.to_ascii_lowercase();
-    // The header alone says whether this instance was done before.
-    let (file, limits) = (path.to_path_buf(), reading.limits);
-    let header = crate::deadline::within(reading.deadline, path, move || {
-        overread_dicom::read_header(&file, &limits).map_err(|source| crate::error::Error::Dicom {
-            path: file.clone(),
-            source,
-        })
-    });
-    let sop = match header {
-        Ok(h) => h.sop_instance_uid,
-        Err(e) => return TriageResult::Failed(e.to_string()),
+    let (path, sha) = (&job.path, model.manifest.sha256.to_ascii_lowercase());
+    // The header says whether this instance was done before: kept from the
+    // scan, else read now.
+    let sop = match &job.sop_uid {
+        Some(sop) => Some(sop.clone()),
+        None => {
+            let (file, limits) = (path.to_path_buf(), reading.limits);
+            let header = crate::deadline::within(reading.deadline, path, move || {
+                overread_dicom::read_header(&file, &limits).map_err(|source| {
+                    crate::error::Error::Dicom {
+                        path: file.clone(),
+                        source,
+                    }
+                })
+            });
+            match header {
+                Ok(h) => h.sop_instance_uid,
+                Err(e) => return TriageResult::Failed(e.to_string()),
+            }
+        }
     };
     if let Some(hit) = sop.as_deref().and_then(|s| cache.get(s, &sha)) {
         return TriageResult::Cached(hit);
@@ -179,7 +208,12 @@ fn run_one(
     // A panic in the model or the decoder fails this study, not the run:
     // the other studies are triaged and the runner stays usable.
     let inferred = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        infer_file(model, path, heatmaps, &reading.limits, reading.deadline)
+        let t0 = std::time::Instant::now();
+        let decoded =
+            reading
+                .frames
+                .get(path, sop.as_deref(), &reading.limits, reading.deadline)?;
+        infer_decoded(model, path, &decoded, heatmaps, t0)
     }));
     let inferred = match inferred {
         Ok(r) => r,
@@ -210,6 +244,10 @@ fn run_one(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    fn jobs(paths: &[PathBuf]) -> Vec<Job> {
+        paths.iter().cloned().map(Job::file).collect()
+    }
     use overread_infer::{FakeBackend, Manifest, Outputs};
 
     /// The demo manifest over a fake backend: every image scores 0.9.
@@ -283,7 +321,7 @@ pub(crate) mod tests {
     fn a_panic_on_one_study_fails_that_study_only() {
         let (_d, paths) = studies(3);
         let results = triage(
-            &paths,
+            &jobs(&paths),
             &mut [model_panicking_on(2)],
             &ResultCache::default(),
             &AtomicBool::new(false),
@@ -319,7 +357,7 @@ pub(crate) mod tests {
             ..Reading::default()
         };
         let results = triage(
-            &paths,
+            &jobs(&paths),
             &mut [fake_model()],
             &ResultCache::default(),
             &AtomicBool::new(false),
@@ -355,7 +393,7 @@ pub(crate) mod tests {
         };
         let cancel = AtomicBool::new(false);
         let first = triage(
-            &paths,
+            &jobs(&paths),
             &mut models,
             &cache,
             &cancel,
@@ -379,7 +417,7 @@ pub(crate) mod tests {
         seen.sort_unstable();
         assert_eq!(seen, vec![1, 2, 3, 4, 5]);
         let again = triage(
-            &paths,
+            &jobs(&paths),
             &mut models,
             &cache,
             &cancel,
@@ -406,7 +444,7 @@ pub(crate) mod tests {
             }
         };
         let results = triage(
-            &paths,
+            &jobs(&paths),
             &mut models,
             &ResultCache::default(),
             &cancel,

@@ -21,6 +21,8 @@
 //! Transfer syntaxes and their decoders are listed in [`syntax`].
 
 mod attrs;
+#[cfg(feature = "counters")]
+pub mod counters;
 pub mod display;
 mod error;
 pub mod image;

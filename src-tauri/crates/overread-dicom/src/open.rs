@@ -166,6 +166,8 @@ pub struct Instance {
 
 /// Reads only the header of the file at `path` (stops before Pixel Data).
 pub fn read_header(path: &Path, limits: &Limits) -> Result<Header> {
+    #[cfg(feature = "counters")]
+    crate::counters::read(path, true);
     let mut prefix = Prefix::open(path, limits)?;
     let preamble = loop {
         match layout::read_preamble(&prefix.buf, prefix.size) {
@@ -208,6 +210,8 @@ pub fn read_header(path: &Path, limits: &Limits) -> Result<Header> {
 
 /// Reads the whole file at `path`.
 pub fn open(path: &Path, limits: &Limits) -> Result<Instance> {
+    #[cfg(feature = "counters")]
+    crate::counters::read(path, false);
     let mut prefix = Prefix::open(path, limits)?;
     prefix.grow(prefix.size)?;
     from_bytes(prefix.buf, limits)
@@ -434,7 +438,36 @@ impl Instance {
 
     /// Decodes one frame (0-based) to stored values.
     pub fn frame(&self, index: u32) -> Result<Frame> {
+        #[cfg(feature = "counters")]
+        crate::counters::decoded(self.header.sop_instance_uid.as_deref(), false);
         self.with_source(|source| source.decode_frame(index))
+    }
+
+    /// Lets go of the pixel data's bytes (the file as read), keeping the
+    /// header: for a cache that holds decoded frames, not the file as well.
+    /// Frames cannot be decoded afterwards ([`Error::NoPixelData`]).
+    pub fn release_pixel_data(&mut self) {
+        self.dataset = Vec::new();
+        self.pixel_data = None;
+    }
+
+    /// A copy of the header and attributes without the pixel data's bytes
+    /// (as after [`Instance::release_pixel_data`]), this one left whole.
+    pub fn without_pixel_data(&self) -> Instance {
+        Instance {
+            header: self.header.clone(),
+            object: self.object.clone(),
+            ts: self.ts,
+            dataset: Vec::new(),
+            pixel_data: None,
+            pixel_data_ow: self.pixel_data_ow,
+            limits: self.limits,
+        }
+    }
+
+    /// Bytes of the data set held (the file as read, inflated if deflated).
+    pub fn held_bytes(&self) -> usize {
+        self.dataset.len()
     }
 
     /// Proves every frame's pixel data arrived whole, at less cost than
@@ -448,7 +481,12 @@ impl Instance {
     /// its codec makes one for much less than the full decode (JPEG 2000
     /// and HTJ2K stop at a lower wavelet level); `None` otherwise.
     pub fn reduced_frame(&self, index: u32, side: u32) -> Result<Option<Frame>> {
-        self.with_source(|source| source.reduced_frame(index, side))
+        let reduced = self.with_source(|source| source.reduced_frame(index, side))?;
+        #[cfg(feature = "counters")]
+        if reduced.is_some() {
+            crate::counters::decoded(self.header.sop_instance_uid.as_deref(), true);
+        }
+        Ok(reduced)
     }
 
     fn with_source<T>(&self, f: impl FnOnce(&PixelSource<'_>) -> Result<T>) -> Result<T> {

@@ -206,6 +206,12 @@ impl TransferSyntax {
         SUPPORTED.iter().find(|ts| ts.uid == uid)
     }
 
+    /// Whether a frame can be decoded at reduced resolution for much less
+    /// than the full image (JPEG 2000 and HTJ2K: `Instance::reduced_frame`).
+    pub fn is_reducible(&self) -> bool {
+        self.codec == PixelCodec::Jpeg2000
+    }
+
     pub fn is_encapsulated(&self) -> bool {
         self.codec != PixelCodec::Native
     }

@@ -82,6 +82,8 @@ pub struct Workstation {
     studies: Studies,
     runner: runner::Runner,
     images: images::Images,
+    /// Decoded frames shared by triage and the viewer (each image decoded once).
+    frames: std::sync::Arc<crate::frames::Frames>,
     pacs: pacs::Pacs,
     department: department::Department,
     claims: claims::Claims,
@@ -157,12 +159,14 @@ impl Workstation {
             settings.model_dir.clone(),
             settings.execution_provider.clone(),
         );
+        let frames = std::sync::Arc::new(crate::frames::Frames::default());
         let ws = Workstation {
             settings: settings::SettingsStore::new(settings),
             journal,
             studies: Studies::new(),
             runner: runner::Runner::default(),
-            images: images::Images::new(limits, deadline),
+            images: images::Images::new(limits, deadline, frames.clone()),
+            frames,
             pacs: pacs::Pacs::new(audit_db.parent().unwrap_or(Path::new(".")).to_path_buf()),
             department: department::Department::new(),
             claims: claims::Claims::new(),
@@ -283,7 +287,7 @@ impl Workstation {
     /// Opens a study for viewing: decodes it (cached), records that it was
     /// opened (PS3.15 A.5.3.8), and returns what the viewer shows.
     pub fn open_study(&self, id: StudyId) -> WsResult<StudyView> {
-        let image = self.image(id)?;
+        let image = self.first_image(id, 0)?;
         let view = self.study_view(id, &image)?;
         let (study, from_pacs) = self
             .studies
@@ -393,7 +397,7 @@ impl Workstation {
         self.studies
             .update(id, |s| s.reading.impression_recorded = true);
         self.emit(Change::rows(vec![id]));
-        let image = self.image(id)?;
+        let image = self.first_image(id, 0)?;
         self.study_view(id, &image)
     }
 

@@ -225,8 +225,8 @@ impl Workstation {
             Ok(rec) => {
                 let readings = self.journal.readings().unwrap_or_default();
                 if rec.is_complete() && self.add_cached(cache, &rec, &readings).is_some() {
-                    if let Ok(path) = self.shown_file(prior) {
-                        self.images.warm((prior, 0), path);
+                    if let Ok(file) = self.image_file(prior, 0) {
+                        self.images.warm((prior, 0), file);
                     }
                 } else {
                     self.put_partial(&uid, partial_message(&rec));

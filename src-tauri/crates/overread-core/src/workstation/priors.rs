@@ -34,8 +34,8 @@ impl Workstation {
         let Some(&newest) = self.priors(id).first() else {
             return;
         };
-        if let Ok(path) = self.shown_file(newest) {
-            self.images.warm((newest, 0), path);
+        if let Ok(file) = self.image_file(newest, 0) {
+            self.images.warm((newest, 0), file);
         }
     }
 

@@ -186,8 +186,8 @@ impl Workstation {
             let p = self.runner.set_progress(done_before, total, true);
             self.emit(Change::progress(p));
             let ids: HashMap<PathBuf, StudyId> =
-                queued.iter().map(|(id, p)| (p.clone(), *id)).collect();
-            let paths: Vec<PathBuf> = queued.into_iter().map(|(_, p)| p).collect();
+                queued.iter().map(|(id, j)| (j.path.clone(), *id)).collect();
+            let jobs: Vec<triage::Job> = queued.into_iter().map(|(_, j)| j).collect();
             let on_event = |event: TriageEvent| match event {
                 TriageEvent::Started { path } => {
                     if let Some(&id) = ids.get(&path) {
@@ -213,7 +213,7 @@ impl Workstation {
                 }
             };
             triage::triage(
-                &paths,
+                &jobs,
                 &mut models,
                 &self.runner.results,
                 &self.runner.cancel,
@@ -221,10 +221,11 @@ impl Workstation {
                 &triage::Reading {
                     limits: self.limits,
                     deadline: self.deadline,
+                    frames: self.frames.clone(),
                 },
                 &on_event,
             );
-            done_before += paths.len() as u32;
+            done_before += jobs.len() as u32;
         }
         let p = self.runner.set_progress(done_before, total, false);
         self.emit(Change::progress(p));

@@ -185,6 +185,41 @@ pub(crate) struct Study {
     pub earlier: Vec<EarlierDecision>,
 }
 
+/// A study's image file as the decoders need it: where it is, and what
+/// the header read at scan time says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ImageFile {
+    pub path: PathBuf,
+    pub sop_uid: Option<String>,
+    /// JPEG 2000: first pixels come from a reduced-resolution decode.
+    pub reducible: bool,
+}
+
+impl Study {
+    /// Image `index`'s file in hanging order (0: the one shown and
+    /// triaged), described by the header kept at scan time.
+    pub(crate) fn image_file(&self, index: usize) -> Option<ImageFile> {
+        let (path, header) = if index == 0 {
+            let path = self.here.path()?;
+            let header = self
+                .files
+                .iter()
+                .find(|f| &f.path == path)
+                .map_or(&self.header, |f| &f.header);
+            (path, header)
+        } else {
+            let file = self.files.get(index)?;
+            (&file.path, &file.header)
+        };
+        Some(ImageFile {
+            path: path.clone(),
+            sop_uid: header.sop_instance_uid.clone(),
+            reducible: overread_dicom::TransferSyntax::from_uid(&header.transfer_syntax)
+                .is_some_and(|ts| ts.is_reducible()),
+        })
+    }
+}
+
 /// One finding's assessment by an earlier reader, from a stored report.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EarlierDecision {
@@ -352,12 +387,19 @@ impl Studies {
     }
 
     /// Takes every queued study for triage, marking none yet.
-    pub(crate) fn queued(&self) -> Vec<(StudyId, PathBuf)> {
+    pub(crate) fn queued(&self) -> Vec<(StudyId, crate::triage::Job)> {
         self.table.read(|t| {
             t.studies
                 .iter()
                 .filter(|s| matches!(s.ai, Ai::Queued) && !s.removed)
-                .filter_map(|s| s.here.path().map(|p| (s.id, p.clone())))
+                .filter_map(|s| {
+                    let file = s.image_file(0)?;
+                    let job = crate::triage::Job {
+                        path: file.path,
+                        sop_uid: file.sop_uid,
+                    };
+                    Some((s.id, job))
+                })
                 .collect()
         })
     }

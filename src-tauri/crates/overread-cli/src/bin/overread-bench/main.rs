@@ -240,10 +240,11 @@ fn audit(rows: u64) -> Result<(), String> {
 
 fn triage(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
     use overread_core::inference::{EpChoice, Model};
-    use overread_core::triage::{ResultCache, TriageResult, triage};
+    use overread_core::triage::{Job, ResultCache, TriageResult, triage};
     let dir = std::env::temp_dir().join(format!("overread-bench-triage-{}", std::process::id()));
     let result = (|| {
         let paths = overread_core::demo::generate(&dir, n, 1024, 11).map_err(|e| e.to_string())?;
+        let jobs: Vec<Job> = paths.into_iter().map(Job::file).collect();
         let workers = 2;
         let start = Instant::now();
         let mut models = (0..workers)
@@ -255,7 +256,7 @@ fn triage(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
         let cache = ResultCache::default();
         let start = Instant::now();
         let results = triage(
-            &paths,
+            &jobs,
             &mut models,
             &cache,
             &cancel,
@@ -270,7 +271,7 @@ fn triage(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
             .count();
         let start = Instant::now();
         let again = triage(
-            &paths,
+            &jobs,
             &mut models,
             &cache,
             &cancel,
