@@ -44,3 +44,32 @@ print(f"| Overread session run | {o['infer_ms']:.1f} | {o['infer_ms'] / r:.2f} |
 print(f"| Overread preprocess + run + post (goal ≤ 1.1×) | {path:.1f} | {path / r:.2f} |")
 print(f"| Overread end to end incl. DICOM decode ({o['decode_ms']:.1f} ms) | {o['e2e_ms']:.1f} | {o['e2e_ms'] / r:.2f} |")
 print()
+
+# Triage per study by transfer syntax (#17): RG1 in each syntax through the
+# same model, end to end (read, decode, display values, preprocess, infer,
+# post), against the same study stored uncompressed, in the same run.
+corpus = dicom.parent.parent
+files = [
+    ("uncompressed", dicom),
+    ("JPEG lossless (SV1)", corpus / "rg1/RG1_jpeg_lossless_sv1.dcm"),
+    ("12-bit JPEG", corpus / "rg1/RG1_jpeg_extended_12bit.dcm"),
+    ("JPEG-LS lossless", corpus / "rg1/RG1_jpegls_lossless.dcm"),
+    ("JPEG 2000 lossless", corpus / "rg1/RG1_j2k_lossless.dcm"),
+    ("JPEG 2000 lossy", corpus / "rg1/RG1_j2k_lossy.dcm"),
+    ("HTJ2K lossless", corpus / "rg1/RG1_htj2k_lossless.dcm"),
+]
+per = {name: [] for name, _ in files}
+for _ in range(3):
+    for name, path in files:
+        out = subprocess.run([str(root / "target/release/overread-bench"), "overhead", str(model_dir), str(path), "3"],
+                             capture_output=True, text=True, check=True).stdout
+        per[name].append(json.loads(out))
+print(f"### Triage per study by transfer syntax: {model_dir.name} on RG1, 1 intra-op thread, CPU, median of 9 (ms)\n")
+print("| RG1 stored as | read + decode | triage end to end | ÷ uncompressed |")
+print("|---|---:|---:|---:|")
+base = statistics.median(r["e2e_ms"] for r in per["uncompressed"])
+for name, _ in files:
+    d = statistics.median(r["decode_ms"] for r in per[name])
+    e = statistics.median(r["e2e_ms"] for r in per[name])
+    print(f"| {name} | {d:.1f} | {e:.1f} | {e / base:.2f}× |")
+print()

@@ -163,7 +163,9 @@ def htj2k(src: Path, dst: Path, kind: str) -> None:
     if kind == "lossy":
         ds.LossyImageCompression = "01"
         ds.LossyImageCompressionMethod = "ISO_15444_15"
-    ds.SOPInstanceUID = pydicom.uid.generate_uid(entropy_srcs=[f"overread-htj2k-{src.name}-{kind}"])
+    # A study of its own, so that a PACS holds it beside RG1's other syntaxes.
+    for attr in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+        setattr(ds, attr, pydicom.uid.generate_uid(entropy_srcs=[f"overread-htj2k-{src.name}-{kind}-{attr}"]))
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.save_as(dst, enforce_file_format=True)
 

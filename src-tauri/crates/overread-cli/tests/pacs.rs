@@ -236,10 +236,13 @@ fn query_retrieve_and_faults_against_orthanc() {
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
         .collect();
+    // And RG1 as HTJ2K, a study of its own: every retrieval keeps its syntax.
     if let Some(corpus) = std::env::var_os("OVERREAD_CORPUS") {
-        let rg1 = PathBuf::from(corpus).join("rg1/RG1_j2k_lossless.dcm");
-        if rg1.exists() {
-            uploaded.push(rg1);
+        for rel in ["rg1/RG1_j2k_lossless.dcm", "rg1/RG1_htj2k_lossless.dcm"] {
+            let rg1 = PathBuf::from(&corpus).join(rel);
+            if rg1.exists() {
+                uploaded.push(rg1);
+            }
         }
     }
     // A study of three instances (PA, AP and lateral of one visit).
@@ -514,11 +517,24 @@ fn query_retrieve_and_faults_against_orthanc() {
         .iter()
         .map(|p| info(p.to_str().expect("utf8")))
         .collect();
+    // Orthanc 1.10 (Debian 12) predates HTJ2K's transfer syntaxes: it can
+    // serve an HTJ2K file over WADO-RS as stored, but not over DIMSE.
+    let htj2k: Vec<&serde_json::Value> = originals
+        .iter()
+        .filter(|o| {
+            o["transfer_syntax"]
+                .as_str()
+                .is_some_and(|ts| ts.starts_with("1.2.840.10008.1.2.4.20"))
+        })
+        .collect();
     for source in ["dimse", "dimse-move"] {
         let cache_dimse = work.path().join(format!("cache-{source}"));
         let mut got_instances = 0;
         for s in &studies {
             let uid = s["study_uid"].as_str().expect("uid");
+            if htj2k.iter().any(|o| o["study_uid"] == uid) {
+                continue;
+            }
             let out = pacs(
                 cfg,
                 source,
@@ -542,7 +558,7 @@ fn query_retrieve_and_faults_against_orthanc() {
                 got_instances += 1;
             }
         }
-        assert_eq!(got_instances, uploaded.len(), "{source}");
+        assert_eq!(got_instances, uploaded.len() - htj2k.len(), "{source}");
         // Only what the cache names: content hashes, never a UID or a
         // name from the peer.
         for f in files_under(&cache_dimse) {
@@ -1077,10 +1093,16 @@ fn read_and_decoded_once(
     ws.pixels(id, 0, true).expect("preview");
     ws.pixels(id, 0, false).expect("full image");
     let (file, instance) = (counters::of_path(&cached), counters::of_instance(&sop));
-    eprintln!("retrieved, triaged and opened: {file:?}, {instance:?}");
+    eprintln!("retrieved, triaged and opened: {file:?}; the instance: {instance:?}");
     assert_eq!(file.reads, 1, "whole-file reads: {file:?}");
     assert_eq!(file.header_reads, 1, "header reads (the scan): {file:?}");
-    assert_eq!(instance.decodes, 1, "full decodes: {instance:?}");
+    assert_eq!(file.decodes, 1, "full decodes: {file:?}");
+    // Nor was it decoded from the bytes as they arrived (its SOP UID is
+    // this test's own).
+    assert_eq!(
+        instance.decodes, 1,
+        "full decodes of the instance: {instance:?}"
+    );
 }
 
 #[test]

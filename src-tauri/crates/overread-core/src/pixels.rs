@@ -8,10 +8,12 @@
 //! ([`viewer_first`]), its codes fixed by the header so that both agree.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use overread_dicom::{Frame, Instance, Limits, ModalityLut, PixelSpacing, Voi};
+use overread_dicom::{Frame, Instance, Limits, ModalityLut, PixelSpacing, Samples, Voi};
 
 use crate::error::{Error, Result};
+use crate::frames::Decoded;
 
 /// Longest side of the preview image.
 pub const PREVIEW_SIDE: u32 = 512;
@@ -27,15 +29,53 @@ pub struct ViewerImage {
     /// (name, centre, width) in modality units; the first is the default.
     pub windows: Vec<(String, f64, f64)>,
     pub spacing: Option<PixelSpacing>,
-    pub data: Vec<u16>,
+    /// The full-resolution codes; empty in a first stage made before them.
+    pub data: Codes,
     pub preview_width: u32,
     pub preview_height: u32,
     pub preview: Vec<u16>,
 }
 
+/// Full-resolution codes: the decoded frame's own samples when they are
+/// the codes (unsigned 16-bit data whose coding the header fixes: no copy,
+/// the frame shared with triage's cache), else computed.
+#[derive(Clone)]
+pub enum Codes {
+    Computed(Vec<u16>),
+    Frame(Arc<Decoded>),
+}
+
+impl Codes {
+    pub fn as_slice(&self) -> &[u16] {
+        match self {
+            Codes::Computed(v) => v,
+            Codes::Frame(d) => match &d.frame.samples {
+                Samples::U16(v) => v,
+                _ => &[],
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Codes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = match self {
+            Codes::Computed(_) => "computed",
+            Codes::Frame(_) => "the frame's samples",
+        };
+        write!(f, "{} codes ({how})", self.as_slice().len())
+    }
+}
+
+impl PartialEq for Codes {
+    fn eq(&self, other: &Codes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
 impl ViewerImage {
     pub fn bytes(&self) -> Vec<u8> {
-        le_bytes(&self.data)
+        le_bytes(self.data.as_slice())
     }
 
     pub fn preview_bytes(&self) -> Vec<u8> {
@@ -45,14 +85,14 @@ impl ViewerImage {
     /// Whether the full-resolution codes are here (not only the preview
     /// made first from a JPEG 2000 file's lower wavelet levels).
     pub fn is_full(&self) -> bool {
-        !self.data.is_empty()
+        !self.data.as_slice().is_empty()
     }
 
     /// The modality value at a pixel.
     pub fn value(&self, x: u32, y: u32) -> Option<f64> {
         let i = (y as usize).checked_mul(self.width as usize)? + x as usize;
         (x < self.width)
-            .then(|| self.data.get(i))
+            .then(|| self.data.as_slice().get(i))
             .flatten()
             .map(|&v| self.offset + f64::from(v) * self.scale)
     }
@@ -74,7 +114,12 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
     };
     let instance = overread_dicom::open(path, limits).map_err(dicom)?;
     let frame = instance.frame(0).map_err(dicom)?;
-    viewer_image_from(path, &instance, &frame, None)
+    let decoded = Decoded {
+        instance,
+        frame,
+        reduced: None,
+    };
+    viewer_image_from(path, &Arc::new(decoded))
 }
 
 /// How modality values become the u16 codes the viewer gets:
@@ -83,6 +128,8 @@ pub fn viewer_image(path: &Path, limits: &Limits) -> Result<ViewerImage> {
 struct Coding {
     offset: f64,
     scale: f64,
+    /// Each code is the stored value itself (unsigned data, unit slope).
+    stored: bool,
 }
 
 impl Coding {
@@ -105,6 +152,7 @@ impl Coding {
         Some(Coding {
             offset: intercept + least as f64,
             scale: 1.0,
+            stored: !px.signed,
         })
     }
 
@@ -116,7 +164,21 @@ impl Coding {
         } else {
             ((hi - lo) / 65535.0).max(f64::MIN_POSITIVE)
         };
-        Coding { offset: lo, scale }
+        Coding {
+            offset: lo,
+            scale,
+            stored: false,
+        }
+    }
+
+    /// The full image's codes: the frame's own samples where they are the
+    /// codes, else computed.
+    fn full_codes(self, lut: &ModalityLut, decoded: &Arc<Decoded>) -> Codes {
+        if self.stored && matches!(decoded.frame.samples, Samples::U16(_)) {
+            Codes::Frame(decoded.clone())
+        } else {
+            Codes::Computed(self.codes(lut, &decoded.frame))
+        }
     }
 
     fn codes(self, lut: &ModalityLut, frame: &Frame) -> Vec<u16> {
@@ -161,30 +223,28 @@ fn grayscale_only(path: &Path, frame: &Frame) -> Result<()> {
 }
 
 /// The viewer's image of a frame already decoded (`path` names it in
-/// errors). With `reduced` (a JPEG 2000 frame at reduced resolution), the
-/// codes come from the header and the preview and data-derived windows
-/// from the reduced frame, exactly as [`viewer_first`] made them before
-/// the full frame was there.
-pub fn viewer_image_from(
-    path: &Path,
-    instance: &Instance,
-    frame: &Frame,
-    reduced: Option<&Frame>,
-) -> Result<ViewerImage> {
+/// errors). Codes are fixed by the header where it can (integer data, unit
+/// slope), else by the data's range. With a reduced frame (JPEG 2000), the
+/// preview and the data-derived windows come from it, exactly as
+/// [`viewer_first`] made them before the full frame was there.
+pub fn viewer_image_from(path: &Path, decoded: &Arc<Decoded>) -> Result<ViewerImage> {
+    let (instance, frame) = (&decoded.instance, &decoded.frame);
     grayscale_only(path, frame)?;
     let lut = instance.modality_lut(0);
-    if let (Some(reduced), Some(coding)) = (reduced, Coding::from_header(instance)) {
+    let header = Coding::from_header(instance);
+    if let (Some(reduced), Some(coding)) = (decoded.reduced.as_ref(), header) {
         let mut image = viewer_first_with(path, instance, frame.cols, frame.rows, reduced, coding)?;
-        image.data = coding.codes(&lut, frame);
+        image.data = coding.full_codes(&lut, decoded);
         return Ok(image);
     }
-    // Two passes over the stored values through the Modality LUT: the range
-    // (and whether it is integral), then the codes. No per-pixel float copy.
+    // The range (and whether it is integral), then the codes: two passes
+    // over the stored values, no per-pixel float copy.
     let (lo, hi, integral) = modality_range(&lut, frame);
-    let coding = Coding::from_range(lo, hi, integral);
-    let data = coding.codes(&lut, frame);
+    let coding = header.unwrap_or_else(|| Coding::from_range(lo, hi, integral));
+    let data = coding.full_codes(&lut, decoded);
     let (width, height) = (frame.cols, frame.rows);
-    let (preview, preview_width, preview_height) = reduce(&data, width, height, PREVIEW_SIDE);
+    let (preview, preview_width, preview_height) =
+        reduce(data.as_slice(), width, height, PREVIEW_SIDE);
     Ok(ViewerImage {
         width,
         height,
@@ -238,7 +298,7 @@ fn viewer_first_with(
         invert: instance.inverted(reduced.photometric),
         windows: windows(instance, reduced, lo, hi),
         spacing: instance.pixel_spacing(),
-        data: Vec::new(),
+        data: Codes::Computed(Vec::new()),
         preview_width: reduced.cols,
         preview_height: reduced.rows,
         preview: coding.codes(&lut, reduced),
@@ -315,7 +375,7 @@ mod tests {
         let img = viewer_image(&paths[0], &Limits::default()).expect("decodes");
         assert_eq!((img.width, img.height), (1024, 1024));
         assert_eq!(img.scale, 1.0, "integer data is kept exactly");
-        assert_eq!(img.data.len(), 1024 * 1024);
+        assert_eq!(img.data.as_slice().len(), 1024 * 1024);
         assert_eq!((img.preview_width, img.preview_height), (512, 512));
         assert_eq!(img.preview.len(), 512 * 512);
         assert!(!img.windows.is_empty());
@@ -324,6 +384,60 @@ mod tests {
         let modality = instance.modality_values(0, &frame);
         assert_eq!(img.value(10, 20), Some(f64::from(modality[20 * 1024 + 10])));
         assert_eq!(img.bytes().len(), 2 * 1024 * 1024);
+    }
+
+    /// Every grayscale file of the corpus (signed, rescaled, 8 to 16 bits,
+    /// every codec): the codes give back each pixel's modality value, to
+    /// within half a code where the data's range sets the scale.
+    #[test]
+    fn codes_give_back_modality_values_across_the_corpus() {
+        let Some(corpus) = std::env::var_os("OVERREAD_CORPUS") else {
+            eprintln!("skipped: OVERREAD_CORPUS is not set");
+            return;
+        };
+        let mut files = vec![std::path::PathBuf::from(corpus)];
+        let (mut checked, mut shared) = (0, 0);
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                if !path.ends_with("reference") && !path.ends_with("damaged") {
+                    files.extend(
+                        std::fs::read_dir(&path)
+                            .expect("dir")
+                            .flatten()
+                            .map(|e| e.path()),
+                    );
+                }
+                continue;
+            }
+            let Ok(img) = viewer_image(&path, &Limits::default()) else {
+                continue;
+            };
+            let instance = overread_dicom::open(&path, &Limits::default()).expect("open");
+            let frame = instance.frame(0).expect("frame");
+            let modality = instance.modality_values(0, &frame);
+            for i in [
+                0,
+                modality.len() / 3,
+                modality.len() / 2,
+                modality.len() - 1,
+            ] {
+                let (x, y) = (i as u32 % img.width, i as u32 / img.width);
+                let got = img.value(x, y).expect("a value");
+                let want = f64::from(modality[i]);
+                assert!(
+                    (got - want).abs() <= img.scale / 2.0 + 1e-3 * want.abs().max(1.0),
+                    "{}: ({x}, {y}) is {got}, the modality value {want}",
+                    path.display()
+                );
+            }
+            checked += 1;
+            shared += usize::from(matches!(img.data, Codes::Frame(_)));
+        }
+        eprintln!("codes: {checked} files, {shared} sharing the decoded frame");
+        assert!(
+            checked > 100 && shared > 20,
+            "{checked} checked, {shared} shared"
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! How often each file is read and each instance decoded, for tests that
 //! prove work is done once per study (the `counters` feature; off in the
 //! app). Reads count by path: whole files ([`crate::open`]) apart from
-//! headers ([`crate::read_header`], which scans use); decodes count by SOP
-//! Instance UID: full-resolution frames apart from reduced previews.
+//! headers ([`crate::read_header`], which scans use). Decodes count by the
+//! path the instance was read from, and by SOP Instance UID (instances
+//! made from bytes have no path): full-resolution frames apart from
+//! reduced previews. Tests running at once may decode copies of one
+//! instance; the path tells them apart.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -43,17 +46,21 @@ pub(crate) fn read(path: &Path, header_only: bool) {
     });
 }
 
-pub(crate) fn decoded(sop: Option<&str>, preview: bool) {
-    bump(&BY_SOP, sop.unwrap_or_default().to_owned(), |c| {
+pub(crate) fn decoded(origin: Option<&Path>, sop: Option<&str>, preview: bool) {
+    let count = |c: &mut Count| {
         if preview {
             c.previews += 1;
         } else {
             c.decodes += 1;
         }
-    });
+    };
+    if let Some(path) = origin {
+        bump(&BY_PATH, path.to_path_buf(), count);
+    }
+    bump(&BY_SOP, sop.unwrap_or_default().to_owned(), count);
 }
 
-/// Reads of the file at `path` so far.
+/// Reads of the file at `path`, and decodes of what was read from it, so far.
 pub fn of_path(path: &Path) -> Count {
     let map = BY_PATH.lock().unwrap_or_else(PoisonError::into_inner);
     map.as_ref()

@@ -162,6 +162,9 @@ pub struct Instance {
     /// Pixel Data's VR was OW: in big endian, 8-bit samples then sit byte-swapped in 16-bit words.
     pixel_data_ow: bool,
     limits: Limits,
+    /// The file it was read from (decodes are counted by it, `counters`).
+    #[cfg(feature = "counters")]
+    origin: Option<PathBuf>,
 }
 
 /// Reads only the header of the file at `path` (stops before Pixel Data).
@@ -214,7 +217,13 @@ pub fn open(path: &Path, limits: &Limits) -> Result<Instance> {
     crate::counters::read(path, false);
     let mut prefix = Prefix::open(path, limits)?;
     prefix.grow(prefix.size)?;
-    from_bytes(prefix.buf, limits)
+    let instance = from_bytes(prefix.buf, limits)?;
+    #[cfg(feature = "counters")]
+    let instance = Instance {
+        origin: Some(path.to_path_buf()),
+        ..instance
+    };
+    Ok(instance)
 }
 
 /// Reads an instance from the bytes of a Part-10 file.
@@ -237,6 +246,8 @@ pub fn from_bytes(bytes: Vec<u8>, limits: &Limits) -> Result<Instance> {
         pixel_data: walked.pixel_data,
         pixel_data_ow: walked.pixel_vr == Some(*b"OW"),
         limits: *limits,
+        #[cfg(feature = "counters")]
+        origin: None,
     })
 }
 
@@ -439,7 +450,11 @@ impl Instance {
     /// Decodes one frame (0-based) to stored values.
     pub fn frame(&self, index: u32) -> Result<Frame> {
         #[cfg(feature = "counters")]
-        crate::counters::decoded(self.header.sop_instance_uid.as_deref(), false);
+        crate::counters::decoded(
+            self.origin.as_deref(),
+            self.header.sop_instance_uid.as_deref(),
+            false,
+        );
         self.with_source(|source| source.decode_frame(index))
     }
 
@@ -462,6 +477,8 @@ impl Instance {
             pixel_data: None,
             pixel_data_ow: self.pixel_data_ow,
             limits: self.limits,
+            #[cfg(feature = "counters")]
+            origin: self.origin.clone(),
         }
     }
 
@@ -484,7 +501,11 @@ impl Instance {
         let reduced = self.with_source(|source| source.reduced_frame(index, side))?;
         #[cfg(feature = "counters")]
         if reduced.is_some() {
-            crate::counters::decoded(self.header.sop_instance_uid.as_deref(), true);
+            crate::counters::decoded(
+                self.origin.as_deref(),
+                self.header.sop_instance_uid.as_deref(),
+                true,
+            );
         }
         Ok(reduced)
     }

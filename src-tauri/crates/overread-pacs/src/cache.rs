@@ -251,21 +251,27 @@ impl ObjectWriter {
     /// Proves the object whole ([`prove_whole`]), syncs the file and moves it to
     /// its content address.
     pub fn finish(mut self) -> Result<StoredObject> {
-        let verified = match self.held.take() {
-            Some(bytes) => prove_whole(bytes),
-            // Too large to have kept: read back (bounded by the limits).
-            None => fs::read(self.file.path())
-                .map_err(|e| e.to_string())
-                .and_then(prove_whole),
-        };
+        // The proof and the sync to disk are independent: run them at once.
+        let (held, written) = (self.held.take(), self.file.path().to_path_buf());
+        let (verified, synced) = std::thread::scope(|s| {
+            let proof = s.spawn(|| match held {
+                Some(bytes) => prove_whole(bytes),
+                // Too large to have kept: read back (bounded by the limits).
+                None => fs::read(&written)
+                    .map_err(|e| e.to_string())
+                    .and_then(prove_whole),
+            });
+            let synced = self.file.as_file().sync_all();
+            let verified = proof
+                .join()
+                .unwrap_or_else(|_| Err("checking the instance failed unexpectedly".into()));
+            (verified, synced)
+        });
+        synced.map_err(|e| cache_err(self.file.path(), e))?;
         let sha = hex(&self.hasher.finalize());
         let shard = self.objects.join(&sha[..2]);
         fs::create_dir_all(&shard).map_err(|e| cache_err(&shard, e))?;
         let path = shard.join(format!("{sha}.dcm"));
-        self.file
-            .as_file()
-            .sync_all()
-            .map_err(|e| cache_err(self.file.path(), e))?;
         self.file
             .persist(&path)
             .map_err(|e| cache_err(&path, e.error))?;

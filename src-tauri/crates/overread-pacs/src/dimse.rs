@@ -39,10 +39,14 @@ pub(crate) const STORAGE: [&str; 5] = [
 ];
 /// One presentation context per group, so the PACS can send each instance
 /// in the syntax it is stored in instead of transcoding it.
-pub(crate) const SYNTAX_GROUPS: [&[&str]; 12] = [
+pub(crate) const SYNTAX_GROUPS: [&[&str]; 15] = [
     &[EXPLICIT_VR_LE, IMPLICIT_VR_LE],
     &["1.2.840.10008.1.2.4.90"],
     &["1.2.840.10008.1.2.4.91"],
+    // HTJ2K lossless, lossless RPCL, and lossy (PS3.5 A.4.11).
+    &["1.2.840.10008.1.2.4.201"],
+    &["1.2.840.10008.1.2.4.202"],
+    &["1.2.840.10008.1.2.4.203"],
     &["1.2.840.10008.1.2.4.50"],
     &["1.2.840.10008.1.2.4.51"],
     &["1.2.840.10008.1.2.4.57"],
@@ -960,4 +964,25 @@ fn chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every syntax we decode is proposed on C-GET and accepted on C-MOVE,
+    /// each in a group of its own, so the PACS can send instances as stored.
+    #[test]
+    fn every_syntax_we_decode_is_proposed() {
+        for ts in overread_dicom::syntax::SUPPORTED {
+            assert!(
+                SYNTAX_GROUPS.iter().any(|g| g.contains(&ts.uid)),
+                "{} ({}) is not proposed",
+                ts.name,
+                ts.uid
+            );
+        }
+        // At most 128 presentation contexts in one association (PS3.8 9.3.2.2).
+        assert!(SYNTAX_GROUPS.len() * STORAGE.len() < 128);
+    }
 }

@@ -30,7 +30,7 @@ fn threads_asking_at_once_share_one_read_and_one_decode() {
     let (_d, paths) = phantoms(1, 512, 101);
     let (path, sop) = (&paths[0], sop(&paths[0]));
     let frames = Frames::default();
-    let before = (counters::of_path(path), counters::of_instance(&sop));
+    let before = (counters::of_path(path), counters::of_path(path));
     let got: Vec<Arc<Decoded>> = std::thread::scope(|s| {
         let asks: Vec<_> = (0..4)
             .map(|_| s.spawn(|| frames.get(path, Some(&sop), &Limits::default(), DEADLINE)))
@@ -41,7 +41,7 @@ fn threads_asking_at_once_share_one_read_and_one_decode() {
     });
     assert!(got.windows(2).all(|w| Arc::ptr_eq(&w[0], &w[1])));
     assert_eq!(counters::of_path(path).reads - before.0.reads, 1);
-    assert_eq!(counters::of_instance(&sop).decodes - before.1.decodes, 1);
+    assert_eq!(counters::of_path(path).decodes - before.1.decodes, 1);
     // The file's bytes are not kept beside the frame.
     assert!(got[0].instance.frame(0).is_err());
     assert_eq!(frames.used(), 512 * 512 * 2);

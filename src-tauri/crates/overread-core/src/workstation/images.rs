@@ -151,9 +151,7 @@ fn decoder(queue: Receiver<Job>, kept: Weak<Kept>, reading: Reading) {
 fn make(file: &ImageFile, first: bool, reading: &Reading) -> Made {
     let (path, sop, frames) = (&file.path, file.sop_uid.as_deref(), &reading.frames);
     let (limits, deadline) = (&reading.limits, reading.deadline);
-    let full = |d: Arc<crate::frames::Decoded>| {
-        pixels::viewer_image_from(path, &d.instance, &d.frame, d.reduced.as_ref())
-    };
+    let full = |d: Arc<crate::frames::Decoded>| pixels::viewer_image_from(path, &d);
     let image = if first {
         match frames.first(path, sop, file.reducible, limits, deadline) {
             Ok(First::Full(d)) => full(d),
