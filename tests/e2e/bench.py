@@ -27,8 +27,8 @@ from webdriver import Harness  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def rss_tree_mb(root_pid):
-    """Resident memory of a process and all its descendants, in MB."""
+def process_tree(root_pid):
+    """Each process from `root_pid` down: (name, VmRSS, RssAnon) in kB."""
     children = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
@@ -37,18 +37,23 @@ def rss_tree_mb(root_pid):
                 children.setdefault(ppid, []).append(int(d.name))
             except (OSError, IndexError, ValueError):
                 pass
-    total, stack, names = 0, [root_pid], []
+    out, stack = [], [root_pid]
     while stack:
         pid = stack.pop()
         try:
             fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-            kb = int(fields.get("VmRSS", "0 kB").split()[0])
-            total += kb
-            names.append(f"{fields['Name'].strip()} {kb / 1024:.0f} MB")
+            kb = lambda k: int(fields.get(k, "0 kB").split()[0])
+            out.append((fields["Name"].strip(), kb("VmRSS"), kb("RssAnon")))
         except (OSError, KeyError, ValueError):
             continue
         stack += children.get(pid, [])
-    return total / 1024, names
+    return out
+
+
+def rss_tree_mb(root_pid):
+    """Resident memory of a process and all its descendants, in MB."""
+    procs = process_tree(root_pid)
+    return sum(rss for _, rss, _ in procs) / 1024, [f"{name} {rss / 1024:.0f} MB" for name, rss, _ in procs]
 
 
 def app_pid(app):

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import app_pid  # noqa: E402
+from bench import app_pid, process_tree  # noqa: E402
 from webdriver import Harness  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,26 +59,10 @@ ds.save_as(dst, enforce_file_format=True)
 def processes(root_pid):
     """RSS in MB of a process and its descendants, by name; the heap's share
     (RssAnon) under "<name> anon"."""
-    children = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(d.name))
-            except (OSError, IndexError, ValueError):
-                pass
-    out, stack = {}, [root_pid]
-    while stack:
-        pid = stack.pop()
-        try:
-            fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-            name = fields["Name"].strip()
-            out[name] = out.get(name, 0) + int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
-            anon = f"{name} anon"
-            out[anon] = out.get(anon, 0) + int(fields.get("RssAnon", "0 kB").split()[0]) / 1024
-        except (OSError, KeyError, ValueError):
-            continue
-        stack += children.get(pid, [])
+    out = {}
+    for name, rss, anon in process_tree(root_pid):
+        out[name] = out.get(name, 0) + rss / 1024
+        out[f"{name} anon"] = out.get(f"{name} anon", 0) + anon / 1024
     return out
 
 
