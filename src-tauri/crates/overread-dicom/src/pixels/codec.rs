@@ -70,7 +70,9 @@ pub(crate) fn decode(ts: &TransferSyntax, px: &ImagePixel, data: &[u8]) -> Resul
         ));
     }
     match ts.codec {
-        PixelCodec::Jpeg2000 => super::j2k::matches(&super::j2k::header(data)?, px)?,
+        // The whole codestream is walked first: OpenJPEG's lenient decoder
+        // returns a partial image of a cut one rather than an error.
+        PixelCodec::Jpeg2000 => super::j2k::matches(&super::j2k::walk(data)?, px)?,
         PixelCodec::JpegLs => jpeg_ls_matches(data, px)?,
         _ => return Err(format!("{} is not handled by this decoder", ts.name)),
     }

@@ -11,7 +11,9 @@
 //!
 //! [`check`] is both together: the proof that a retrieved codestream arrived
 //! whole, at a fraction of a full decode. The preview of a J2K radiograph
-//! is [`decode_reduced`] at the level nearest the preview's size.
+//! is [`decode_reduced`] at the level nearest the preview's size. Every
+//! decode walks the codestream first: OpenJPEG's lenient decoder returns a
+//! partial image of a cut codestream rather than an error.
 
 use jpeg2k::{DecodeParameters, Image};
 
@@ -176,38 +178,6 @@ fn segments(
         each(marker, seg)?;
         at += 2 + len;
     }
-}
-
-/// The image as SIZ describes it (what a decode checks against the DICOM
-/// header), without walking the tile-parts.
-pub(crate) fn header(data: &[u8]) -> Result<Codestream, String> {
-    let cs = codestream(data)?;
-    let len = usize::from(be16(cs, 4).ok_or("truncated JPEG 2000 SIZ marker")?);
-    let size = siz(cs.get(6..4 + len).ok_or("truncated JPEG 2000 SIZ marker")?)?;
-    Ok(Codestream {
-        width: size.width,
-        height: size.height,
-        components: size.components,
-        precision: size.precision,
-        levels: 0,
-        tiles: size.tiles,
-        tile_parts: 0,
-    })
-}
-
-/// The fewest decomposition levels the main header sets (COD, COC): how far
-/// a decode can be reduced, without walking the tile-parts.
-pub(crate) fn main_levels(data: &[u8]) -> Result<u8, String> {
-    let cs = codestream(data)?;
-    let components = header(data)?.components;
-    let mut levels = u8::MAX;
-    segments(cs, 2, SOT, "the main header", |marker, seg| {
-        if let Some(l) = levels_in(marker, seg, components)? {
-            levels = levels.min(l);
-        }
-        Ok(())
-    })?;
-    Ok(if levels == u8::MAX { 0 } else { levels })
 }
 
 /// Walks a whole codestream: the main header, every tile-part, EOC. Each

@@ -261,11 +261,11 @@ impl PixelSource<'_> {
         }
         let codec_error = |reason: String| Error::Codec { frame, reason };
         let data = self.frame_fragments(frame)?;
-        let cs = j2k::header(&data).map_err(codec_error)?;
+        // Walked whole first, as for the full decode: no partial preview
+        // of a cut codestream.
+        let cs = j2k::walk(&data).map_err(codec_error)?;
         j2k::matches(&cs, px).map_err(codec_error)?;
-        // The levels are in COD, after SIZ: read the main header only.
-        let levels = j2k::main_levels(&data).map_err(codec_error)?;
-        let reduce = j2k::reduction_for(&j2k::Codestream { levels, ..cs }, side);
+        let reduce = j2k::reduction_for(&cs, side);
         if reduce == 0 {
             return Ok(None);
         }

@@ -147,20 +147,21 @@ fn cut_codestreams_of_every_codec_are_refused() {
 }
 
 /// The corpus's damaged instance (RG1's codestream cut in half, inside valid
-/// DICOM framing) is refused by the check. OpenJPEG's lenient full decode,
-/// which the retrieval used as its proof before, returns a partial image.
+/// DICOM framing) is refused by the check, by the full decode and by the
+/// preview: OpenJPEG's lenient decoder alone (which the retrieval used as
+/// its proof before) returns a partial image, so every decode walks the
+/// codestream first.
 #[test]
 fn a_cut_codestream_in_valid_framing_is_refused() {
     let Some(dir) = corpus_dir() else { return };
     let instance = open(&dir.join("damaged/RG1_j2k_cut.dcm"), &Limits::default()).expect("open");
     let why = instance.check_complete().expect_err("cut").to_string();
     assert!(why.contains("the codestream is cut"), "{why}");
-    eprintln!(
-        "cut codestream: check says {why:?}; a full decode {}",
-        match instance.frame(0) {
-            Ok(_) => "returns an image".to_string(),
-            Err(e) => format!("says {e}"),
-        }
+    let decode = instance.frame(0).expect_err("no partial image").to_string();
+    assert!(decode.contains("the codestream is cut"), "{decode}");
+    assert!(
+        instance.reduced_frame(0, 512).is_err(),
+        "no partial preview"
     );
 }
 
