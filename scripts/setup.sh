@@ -92,9 +92,11 @@ fi
 if [ "${1:-}" = "--corpus" ]; then
     bash "$root/tests/corpus/setup.sh"
     # The results objects' validators: dicom3tools' dciodvfy, PixelMed's SR
-    # validator (Java), and highdicom in the test venv.
+    # validator (Java), and highdicom in the test venv; scikit-learn for
+    # `overread model validate`'s statistics.
     apt_install_missing dicom3tools pixelmed-apps
-    "$root/.cache/venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/results/requirements.txt"
+    "$root/.cache/venv/bin/pip" install --quiet --disable-pip-version-check \
+        -r "$root/tests/results/requirements.txt" -r "$root/tests/validation/requirements.txt"
     # The test command's dependency check (scripts/deny.sh); about 4 minutes
     # to build once.
     if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny 0\.20\."; then

@@ -8,6 +8,7 @@ mod governance;
 mod infer;
 mod pacs;
 mod results;
+mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -137,6 +138,11 @@ enum ModelCommand {
         #[command(flatten)]
         by: audit::Admin,
     },
+    /// Validate a model on this site's own studies against a truth file:
+    /// ROC and AUC with a bootstrap interval, sensitivity and specificity
+    /// with Wilson intervals, the threshold for a target sensitivity, and
+    /// calibration, as an HTML and a JSON report.
+    Validate(Box<validate::ValidateArgs>),
     /// The installed models, one per line.
     List {
         #[arg(long)]
@@ -164,6 +170,7 @@ fn model(command: ModelCommand) -> Result<(), String> {
                 m.name, m.version, m.sha256, m.dir
             );
         }
+        ModelCommand::Validate(args) => validate::run(*args)?,
         ModelCommand::List { db, json } => {
             let db = db.unwrap_or_else(audit::default_path);
             for m in models::installed(&models::store_for(&db)) {
@@ -200,6 +207,9 @@ enum DemoCommand {
         #[arg(long, default_value_t = 0)]
         priors: u32,
     },
+    /// Print the phantoms' ground truth in DIR as a validation truth file
+    /// (`overread model validate --truth`).
+    Truth { dir: PathBuf },
 }
 
 fn parse_window(s: &str) -> Result<(f64, f64), String> {
@@ -318,6 +328,11 @@ fn main() -> ExitCode {
                 eprintln!("wrote {} phantom studies to {}", paths.len(), dir.display());
             })
             .map_err(|e| e.to_string()),
+        Command::Demo {
+            command: DemoCommand::Truth { dir },
+        } => demo::truth_csv(&dir)
+            .map(|csv| print!("{csv}"))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -412,25 +427,26 @@ struct InfoLine<'a> {
     view_position: Option<&'a str>,
 }
 
+/// A progress bar on standard error when it is a terminal, else hidden.
+fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what} {{per_sec}} {{eta}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
 fn scan(path: &Path, json: bool, limits: &Limits) -> Result<(), String> {
     let (files, problems) = library::plan(path, limits).map_err(|e| e.to_string())?;
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(files.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let tick = || {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    };
-    let report = library::scan(&files, problems, limits, &tick);
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let bar = progress(files.len() as u64, "files");
+    let report = library::scan(&files, problems, limits, &|| bar.inc(1));
+    bar.finish_and_clear();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = if json {

@@ -36,6 +36,26 @@ pub fn generate(dir: &Path, count: u32, size: u16, seed: u64) -> Result<Vec<Path
     Ok(paths)
 }
 
+/// The ground truth of the phantoms in `dir` as a validation truth file
+/// (`overread model validate --truth`): one `study UID,opacity,0|1` row per
+/// study, 1 when it has an opacity.
+pub fn truth_csv(dir: &Path) -> Result<String> {
+    let path = dir.join(TRUTH_FILE);
+    let fail = |message: String| Error::Output {
+        path: path.clone(),
+        message,
+    };
+    let bytes = std::fs::read(&path).map_err(|e| fail(e.to_string()))?;
+    let studies: Vec<PhantomStudy> =
+        serde_json::from_slice(&bytes).map_err(|e| fail(e.to_string()))?;
+    let mut csv = String::from("study_instance_uid,label,value\n");
+    for s in &studies {
+        let positive = u8::from(!s.spec.opacities.is_empty());
+        csv.push_str(&format!("{},opacity,{positive}\n", s.study_instance_uid));
+    }
+    Ok(csv)
+}
+
 /// Writes `patients` fictitious patients with three studies each, a year
 /// apart, for prior comparison (an unchanged, a growing and a new opacity;
 /// see [`PatientSeries`]), and their ground truth; returns the paths, oldest

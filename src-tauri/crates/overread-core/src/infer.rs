@@ -18,6 +18,7 @@ use crate::error::{DicomSnafu, Error, Result};
 #[derive(Debug)]
 pub enum Outcome {
     Inferred {
+        study_uid: Option<String>,
         sop_uid: Option<String>,
         inference: Inference,
         decode_ms: f64,
@@ -183,6 +184,7 @@ pub fn infer_decoded(
         _ => None,
     };
     Ok(Outcome::Inferred {
+        study_uid: header.study_instance_uid,
         sop_uid,
         inference,
         decode_ms,

@@ -24,6 +24,7 @@ pub mod render;
 pub mod results;
 pub mod setup;
 pub mod triage;
+pub mod validation;
 pub mod workstation;
 
 pub use error::{Error, Result};

@@ -34,7 +34,7 @@ fn secs(ms: Option<f64>) -> String {
 }
 
 // A printed page's colours, whatever the viewer's dark-mode preference.
-const STYLE: &str = ":root{color-scheme:light}\
+pub(crate) const STYLE: &str = ":root{color-scheme:light}\
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:64em;color:#1b1f24;background:#fff;padding:0 1em}\
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #1b1f24}h3{margin-top:1.5em}\
 table{border-collapse:collapse;margin:.5em 0}th,td{padding:.2em .6em;border-bottom:1px solid #d0d7de;text-align:right}\

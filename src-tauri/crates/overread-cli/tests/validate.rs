@@ -1,0 +1,199 @@
+//! `overread model validate` on phantoms, its statistics recomputed by
+//! scikit-learn and SciPy (tests/validation/check.py), and its refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn overread(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_overread"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf8")
+}
+
+/// ONNX Runtime is there (CI always has it).
+fn have_runtime() -> bool {
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set ORT_DYLIB_PATH (scripts/test.sh)"
+        );
+        eprintln!("skipped: ORT_DYLIB_PATH is not set");
+        return false;
+    }
+    true
+}
+
+/// Phantoms and their truth file.
+fn phantoms(dir: &Path, count: &str) -> (PathBuf, PathBuf) {
+    let studies = dir.join("studies");
+    let out = overread(&[
+        "demo",
+        "generate",
+        s(&studies),
+        "--count",
+        count,
+        "--size",
+        "256",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = overread(&["demo", "truth", s(&studies)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let truth = dir.join("truth.csv");
+    std::fs::write(&truth, &out.stdout).expect("test set-up");
+    (studies, truth)
+}
+
+fn validate(studies: &Path, truth: &Path, html: &Path, extra: &[&str]) -> Output {
+    let model = root().join("models/demo");
+    let mut args = vec![
+        "model",
+        "validate",
+        "--model",
+        s(&model),
+        "--truth",
+        s(truth),
+        "-o",
+        s(html),
+        "--ep",
+        "cpu",
+    ];
+    args.extend(extra);
+    args.push(s(studies));
+    overread(&args)
+}
+
+/// The test venv's Python with scikit-learn (scripts/setup.sh --corpus).
+fn python() -> Option<PathBuf> {
+    let corpus = PathBuf::from(std::env::var_os("OVERREAD_CORPUS")?);
+    Some(corpus.join("../venv/bin/python"))
+}
+
+fn check(python: &Path, report: &Path) -> Output {
+    Command::new(python)
+        .arg(root().join("tests/validation/check.py"))
+        .arg(report)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn validation_reports_statistics_scikit_learn_agrees_with() {
+    if !have_runtime() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("test set-up");
+    let (studies, truth) = phantoms(dir.path(), "48");
+    let html = dir.path().join("report.html");
+    let out = validate(
+        &studies,
+        &truth,
+        &html,
+        &["--target-sensitivity", "0.95", "--resamples", "500"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("opacity: 48 cases"), "{stdout}");
+    // Every fourth phantom's lateral is outside the intended use.
+    assert!(
+        stdout.contains(
+            "48 of 60 images inferred; 0 truth rows without an inferred image; 1 files not DICOM"
+        ),
+        "{stdout}"
+    );
+
+    let json = html.with_extension("json");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("parses");
+    let manifest =
+        std::fs::read_to_string(root().join("models/demo/manifest.toml")).expect("manifest");
+    let sha = report["model"]["sha256"].as_str().expect("sha256");
+    assert!(manifest.contains(sha));
+    assert_eq!(report["model"]["clinical"], false);
+    assert_eq!(report["options"]["bootstrap"]["resamples"], 500);
+    assert_eq!(report["problems"].as_array().expect("problems").len(), 12);
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains("class=\"roc\"") && page.contains("class=\"brier\""));
+    assert!(page.contains(sha) && !page.contains("<script"));
+
+    let Some(python) = python() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set OVERREAD_CORPUS"
+        );
+        eprintln!("skipped the scikit-learn check: OVERREAD_CORPUS is not set");
+        return;
+    };
+    let out = check(&python, &json);
+    let said = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{said}{}", stderr(&out));
+    assert!(out.status.success());
+    assert!(said.contains("all statistics agree"));
+
+    // The check can fail: a report whose interval is off by 0.001 is caught.
+    let mut tampered = report.clone();
+    let low = tampered["labels"][0]["auc_interval"][0]
+        .as_f64()
+        .expect("interval");
+    tampered["labels"][0]["auc_interval"][0] = Value::from(low - 0.001);
+    let bad = dir.path().join("tampered.json");
+    std::fs::write(&bad, serde_json::to_vec(&tampered).expect("json")).expect("test set-up");
+    let out = check(&python, &bad);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DIFFERENT opacity AUC interval"));
+}
+
+#[test]
+fn bad_truth_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().expect("test set-up");
+    let studies = dir.path().join("none");
+    std::fs::create_dir_all(&studies).expect("test set-up");
+    let html = dir.path().join("r.html");
+    let cases: [(&[u8], &str); 4] = [
+        (
+            b"1.2.3,opacity,yes\n",
+            "truth line 1: the value is \"yes\", not 0 or 1",
+        ),
+        (
+            b"uid,label,value\n1.2.3,opacity\n",
+            "truth line 2: expected 3 fields",
+        ),
+        (b"", "the truth file has no rows"),
+        (b"\xff\xfe", "not UTF-8 text"),
+    ];
+    for (text, said) in cases {
+        let truth = dir.path().join("truth.csv");
+        std::fs::write(&truth, text).expect("test set-up");
+        let out = validate(&studies, &truth, &html, &[]);
+        assert_eq!(out.status.code(), Some(2), "{text:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(said), "{err}");
+    }
+    if !have_runtime() {
+        return;
+    }
+    let truth = dir.path().join("truth.csv");
+    std::fs::write(&truth, "1.2.3,effusion,1\n").expect("test set-up");
+    let out = validate(&studies, &truth, &html, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("truth label \"effusion\" is not one of the model's labels (opacity)")
+    );
+    assert!(!html.exists());
+}
