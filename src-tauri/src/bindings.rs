@@ -40,6 +40,7 @@ fn declarations() -> Vec<(String, Option<String>)> {
         WorklistChange,
         ModelStatus,
         ModelView,
+        overread_core::site::GoLive,
         Threshold,
         WindowPreset,
         Rect,

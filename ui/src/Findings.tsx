@@ -60,6 +60,11 @@ export function Findings(p: Props) {
                   Demonstration model, not for clinical use
                 </div>
               )}
+              {(model.go_live === "not_validated_here" || model.go_live === "retired") && (
+                <div class="badge demo" id="not-validated-badge" role="note">
+                  {model.go_live === "retired" ? "Retired here" : "Not validated here"}: nothing is flagged
+                </div>
+              )}
             </div>
           )}
           {s.priors.length > 0 && (

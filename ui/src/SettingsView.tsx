@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { AuditHealth, InstalledModel, ModelView, SettingKey, Settings, SettingsPolicy } from "./bindings";
 import { commands, message } from "./api";
-import { auditWarning, label, ROLES } from "./format";
+import { auditWarning, goLiveText, label, ROLES } from "./format";
 
 export function SettingsView({ active, model, audit, setStatus, onSaved }: { active: boolean; model: ModelView | null; audit: AuditHealth | undefined; setStatus: (s: string) => void; onSaved: () => void }) {
   const [s, setS] = useState<Settings | null>(null);
@@ -76,12 +76,12 @@ export function SettingsView({ active, model, audit, setStatus, onSaved }: { act
           </label>
           {model && (
             <div class="model-info">
-              <p>{model.name} v{model.version} · {model.licence} · {model.clinical ? "clinical" : "demonstration, not for clinical use"} · running on {model.execution_provider}</p>
+              <p>{model.name} v{model.version} · {model.licence} · {model.clinical ? `clinical, ${goLiveText(model.go_live).replace(/^is /, "")}` : "demonstration, not for clinical use"} · running on {model.execution_provider}</p>
               <p class="muted">Intended use: {model.intended_use}</p>
               <p class="muted hash">sha256 {model.sha256}</p>
               <table>
                 <thead><tr><th>Finding</th><th>Operating threshold</th></tr></thead>
-                <tbody>{model.thresholds.map((t) => <tr key={t.label}><td>{label(t.label)}</td><td class="num">{t.threshold.toFixed(2)}</td></tr>)}</tbody>
+                <tbody>{model.thresholds.map((t) => <tr key={t.label}><td>{label(t.label)}</td><td class="num">{t.threshold.toFixed(2)}{t.set_here ? " (set here)" : ""}</td></tr>)}</tbody>
               </table>
             </div>
           )}

@@ -2,7 +2,7 @@ import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { AiStatus, Availability, Worklist as WorklistData, WorklistRow } from "./bindings";
 import { commands, prefetch } from "./api";
-import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, claimLine, label, score, searchText, statusPill, storeLine } from "./format";
+import { READING_LABEL, RESULTS_LABEL, SOURCE_LABEL, auditWarning, claimLine, goLiveText, label, score, searchText, statusPill, storeLine } from "./format";
 
 export type AiFilter = "all" | "unread" | AiStatus | Exclude<Availability, "available">;
 
@@ -189,6 +189,11 @@ export function Worklist({ data, selected, onSelect, onOpen, active }: Props) {
       {data?.model && !data.model.clinical && (
         <div class="banner demo" role="note">
           {data.model.name} {data.model.version} is a demonstration model, not for clinical use.
+        </div>
+      )}
+      {data?.model && (data.model.go_live === "not_validated_here" || data.model.go_live === "retired") && (
+        <div class="banner demo" id="not-validated" role="note">
+          {data.model.name} {data.model.version} {goLiveText(data.model.go_live)}
         </div>
       )}
       <table class="rows" role="grid">

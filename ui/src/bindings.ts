@@ -256,13 +256,31 @@ export type ModelView = { name: string, version: string, sha256: string, licence
 /**
  * false: demonstration model, not for clinical use.
  */
-clinical: boolean, description: string, execution_provider: string, 
+clinical: boolean, 
+/**
+ * Whether it may flag here: a clinical model flags nothing until a
+ * validation report for it is accepted here.
+ */
+go_live: GoLive, description: string, execution_provider: string, 
 /**
  * Why the requested GPU provider was not used.
  */
 fallback: string | null, labels: Array<string>, thresholds: Array<Threshold>, intended_use: string, };
 
-export type Threshold = { label: string, threshold: number, };
+/**
+ * Whether the model may flag studies here.
+ */
+export type GoLive = "demonstration" | "not_validated_here" | "validated" | "retired";
+
+export type Threshold = { label: string, 
+/**
+ * The threshold in force: this site's if one is set, else the manifest's.
+ */
+threshold: number, 
+/**
+ * Set at this site (beside the manifest, in the audit log).
+ */
+set_here: boolean, };
 
 /**
  * A window (PS3.3 C.11.2.1.2) offered by the file or computed from its range.

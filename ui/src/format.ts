@@ -1,5 +1,5 @@
 // Small display helpers shared by the screens.
-import type { AiStatus, AuditHealth, Availability, ClaimView, ReadingStatus, ResultsState, SourceState, StoreStatus, WorklistRow } from "./bindings";
+import type { AiStatus, AuditHealth, Availability, ClaimView, GoLive, ReadingStatus, ResultsState, SourceState, StoreStatus, WorklistRow } from "./bindings";
 
 export const AI_LABEL: Record<AiStatus, string> = {
   waiting: "Waiting",
@@ -105,3 +105,17 @@ export const ROLES: [string, string][] = [
   ["reporting radiographer", "Reporting radiographer"],
   ["trainee", "Trainee"],
 ];
+
+/** What the worklist and Settings say of a model's use here (`overread model accept`). */
+export function goLiveText(g: GoLive): string {
+  switch (g) {
+    case "demonstration":
+      return "is a demonstration model, not for clinical use";
+    case "not_validated_here":
+      return "is not validated here: it flags nothing until a validation report is accepted";
+    case "validated":
+      return "validated here";
+    case "retired":
+      return "is retired here: it flags nothing";
+  }
+}

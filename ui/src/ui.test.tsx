@@ -17,8 +17,8 @@ const data: WorklistData = {
   rows: [row("s1"), row("s2", { ai: "no_flags", top_finding: null, top_score: null }), row("s3", { reading: "read" })],
   triage: { done: 2, total: 3, running: true },
   model: {
-    name: "demo", version: "0.1.0", sha256: "0".repeat(64), licence: "Apache-2.0", clinical: false, description: "",
-    execution_provider: "cpu", fallback: null, labels: ["opacity"], thresholds: [{ label: "opacity", threshold: 0.5 }],
+    name: "demo", version: "0.1.0", sha256: "0".repeat(64), licence: "Apache-2.0", clinical: false, go_live: "demonstration", description: "",
+    execution_provider: "cpu", fallback: null, labels: ["opacity"], thresholds: [{ label: "opacity", threshold: 0.5, set_here: false }],
     intended_use: "CR PA of the chest",
   },
   model_error: null,
@@ -49,6 +49,19 @@ describe("worklist", () => {
     window.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
     expect(opened).toEqual(["s1"]);
     expect(el.querySelector("#sources")).toBeNull();
+  });
+
+  it("says a clinical model not validated here flags nothing, and no demonstration banner", () => {
+    const clinical: WorklistData = { ...data, model: { ...data.model!, clinical: true, go_live: "not_validated_here" } };
+    const el = mount(<Worklist data={clinical} selected={null} onSelect={() => {}} onOpen={() => {}} active={false} />);
+    expect(el.querySelector("#not-validated")?.textContent).toBe(
+      "demo 0.1.0 is not validated here: it flags nothing until a validation report is accepted",
+    );
+    expect(el.textContent).not.toContain("demonstration model");
+    const live: WorklistData = { ...data, model: { ...data.model!, clinical: true, go_live: "validated" } };
+    const el2 = mount(<Worklist data={live} selected={null} onSelect={() => {}} onOpen={() => {}} active={false} />);
+    expect(el2.querySelector("#not-validated")).toBeNull();
+    expect(el2.querySelector(".banner.demo")).toBeNull();
   });
 
   it("shows each PACS source's state, and partial studies as such", () => {

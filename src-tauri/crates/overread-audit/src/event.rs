@@ -150,6 +150,14 @@ pub enum EventKind {
     /// PS3.15 A.5.3.11 Security Alert (Software Configuration): a model
     /// installed into the model store, with its checksum.
     ModelInstalled,
+    /// PS3.15 A.5.3.11: a site's validation report for a model accepted
+    /// (its SHA-256): a clinical model may flag here from then on.
+    ModelValidationAccepted,
+    /// PS3.15 A.5.3.11: a site threshold set for one label, old → new, and
+    /// the validation report it rests on.
+    ModelThresholdChanged,
+    /// PS3.15 A.5.3.11: the model withdrawn from use at this site.
+    ModelRetired,
     /// The reader signed a study's assessment off: each AI finding's
     /// assessment, the findings added, and the results objects made (their
     /// UIDs), enough to make them again.
@@ -178,6 +186,9 @@ impl EventKind {
             EventKind::InstancesTransferred => "instances_transferred",
             EventKind::SettingsChanged => "settings_changed",
             EventKind::ModelInstalled => "model_installed",
+            EventKind::ModelValidationAccepted => "model_validation_accepted",
+            EventKind::ModelThresholdChanged => "model_threshold_changed",
+            EventKind::ModelRetired => "model_retired",
             EventKind::ResultsSignedOff => "results_signed_off",
             EventKind::ResultsStored => "results_stored",
             EventKind::StudyTakenOver => "study_taken_over",
@@ -185,7 +196,7 @@ impl EventKind {
     }
 
     pub fn parse(s: &str) -> Result<EventKind> {
-        const ALL: [EventKind; 16] = [
+        const ALL: [EventKind; 19] = [
             EventKind::Decision,
             EventKind::ApplicationStart,
             EventKind::ApplicationStop,
@@ -199,6 +210,9 @@ impl EventKind {
             EventKind::InstancesTransferred,
             EventKind::SettingsChanged,
             EventKind::ModelInstalled,
+            EventKind::ModelValidationAccepted,
+            EventKind::ModelThresholdChanged,
+            EventKind::ModelRetired,
             EventKind::ResultsSignedOff,
             EventKind::ResultsStored,
             EventKind::StudyTakenOver,

@@ -6,6 +6,7 @@ use clap::Args;
 use overread_core::dicom::Limits;
 use overread_core::infer::{Outcome, infer_file};
 use overread_core::inference::{EpChoice, Finding, Model};
+use overread_core::site::GoLive;
 use serde::Serialize;
 
 #[derive(Args)]
@@ -31,6 +32,10 @@ pub struct InferArgs {
     /// libonnxruntime to load (default: ORT_DYLIB_PATH, then beside the executable).
     #[arg(long)]
     runtime: Option<PathBuf>,
+    /// The audit log whose record of this site's use of the model applies
+    /// (thresholds set here, go-live).
+    #[arg(long)]
+    db: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -50,6 +55,8 @@ struct Line<'a> {
     model_sha256: &'a str,
     /// false for demonstration models: not for clinical use.
     clinical: bool,
+    /// Whether the model may flag here (`overread model accept`).
+    go_live: GoLive,
     ep: &'a str,
     findings: &'a [Finding],
     heatmap: Option<&'a Path>,
@@ -63,11 +70,16 @@ pub fn run(args: InferArgs) -> Result<(), String> {
     if let Some(why) = &model.fallback {
         eprintln!("overread: {why}");
     }
-    if !model.manifest.clinical {
-        eprintln!(
-            "overread: {} is a demonstration model, not for clinical use",
-            model.manifest.name
-        );
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(overread_core::audit::default_path);
+    let state = overread_core::site::state_at(&db, &model.manifest.sha256)?;
+    let clinical = model.manifest.clinical;
+    let go_live = state.go_live(clinical);
+    model.set_site_use(state.site_use(clinical));
+    if go_live != GoLive::Validated {
+        eprintln!("overread: {} {}", model.manifest.name, go_live.label());
     }
     let limits = Limits::default();
     let mut files = Vec::new();
@@ -98,6 +110,7 @@ pub fn run(args: InferArgs) -> Result<(), String> {
                     model_version: &m.version,
                     model_sha256: &m.sha256,
                     clinical: m.clinical,
+                    go_live,
                     ep: &inference.execution_provider,
                     findings: &inference.findings,
                     heatmap: heatmap.as_deref(),

@@ -8,6 +8,7 @@ mod governance;
 mod infer;
 mod pacs;
 mod results;
+mod site;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -143,6 +144,8 @@ enum ModelCommand {
     /// with Wilson intervals, the threshold for a target sensitivity, and
     /// calibration, as an HTML and a JSON report.
     Validate(Box<validate::ValidateArgs>),
+    #[command(flatten)]
+    Site(site::SiteCommand),
     /// The installed models, one per line.
     List {
         #[arg(long)]
@@ -171,6 +174,7 @@ fn model(command: ModelCommand) -> Result<(), String> {
             );
         }
         ModelCommand::Validate(args) => validate::run(*args)?,
+        ModelCommand::Site(command) => site::run(command)?,
         ModelCommand::List { db, json } => {
             let db = db.unwrap_or_else(audit::default_path);
             for m in models::installed(&models::store_for(&db)) {

@@ -197,3 +197,151 @@ fn bad_truth_is_one_line_and_exit_2() {
     );
     assert!(!html.exists());
 }
+
+/// The demonstration model copied and marked clinical.
+fn clinical_copy(dir: &Path) -> PathBuf {
+    let dest = dir.join("clinical");
+    std::fs::create_dir_all(&dest).expect("test set-up");
+    let src = root().join("models/demo");
+    std::fs::copy(src.join("model.onnx"), dest.join("model.onnx")).expect("test set-up");
+    let text = std::fs::read_to_string(src.join("manifest.toml")).expect("test set-up");
+    let text = text
+        .replacen(
+            "name = \"overread-demo-opacity\"",
+            "name = \"cli-clinical\"",
+            1,
+        )
+        .replacen("clinical = false", "clinical = true", 1);
+    std::fs::write(dest.join("manifest.toml"), text).expect("test set-up");
+    dest
+}
+
+fn flags(out: &Output) -> Vec<bool> {
+    assert!(out.status.success(), "{}", stderr(out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+        .map(|v| v["findings"][0]["flagged"].as_bool().expect("flagged"))
+        .collect()
+}
+
+#[test]
+fn a_clinical_model_goes_live_only_when_a_named_radiologist_accepts_its_report() {
+    if !have_runtime() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("test set-up");
+    let (studies, truth) = phantoms(dir.path(), "6");
+    let model = clinical_copy(dir.path());
+    let db = dir.path().join("audit.sqlite3");
+    let image = studies.join("OVRDEMO00002.dcm");
+    let infer = || {
+        overread(&[
+            "infer",
+            "--model",
+            s(&model),
+            "--db",
+            s(&db),
+            "--json",
+            "--ep",
+            "cpu",
+            s(&image),
+        ])
+    };
+    let out = infer();
+    assert!(stderr(&out).contains("cli-clinical not validated here: nothing is flagged"));
+    assert_eq!(flags(&out), [false]);
+
+    // Validated, but not yet accepted: still nothing flagged.
+    let html = dir.path().join("report.html");
+    let report = html.with_extension("json");
+    let out = {
+        let mut args = vec![
+            "model",
+            "validate",
+            "--model",
+            s(&model),
+            "--truth",
+            s(&truth),
+            "-o",
+            s(&html),
+        ];
+        args.extend(["--ep", "cpu", s(&studies)]);
+        overread(&args)
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    let site = |cmd: &[&str], role: &str| {
+        let mut args = vec!["model"];
+        args.extend(cmd);
+        args.extend([
+            s(&model),
+            "--db",
+            s(&db),
+            "--reader-id",
+            "ab",
+            "--reader-name",
+            "Dr A Bell",
+            "--reader-role",
+            role,
+        ]);
+        overread(&args)
+    };
+    let out = site(
+        &["accept", "--report", s(&report)],
+        "reporting radiographer",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1);
+    assert_eq!(flags(&infer()), [false]);
+
+    let out = site(&["accept", "--report", s(&report)], "radiologist");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cli-clinical 0.1.0: validated here"));
+    assert_eq!(flags(&infer()), [true]);
+
+    // A site threshold above the score: not flagged, with the threshold shown.
+    let out = site(
+        &[
+            "threshold",
+            "--label",
+            "opacity",
+            "--value",
+            "0.99999",
+            "--report",
+            s(&report),
+        ],
+        "clinical lead",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = infer();
+    let line: Value =
+        serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().expect("line"))
+            .expect("json");
+    assert!(
+        (line["findings"][0]["threshold"]
+            .as_f64()
+            .expect("threshold")
+            - 0.99999)
+            .abs()
+            < 1e-6
+    );
+    assert_eq!(line["go_live"], "validated");
+
+    let out = overread(&["model", "status", s(&model), "--db", s(&db), "--json"]);
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(status["go_live"], "validated");
+    assert_eq!(status["accepted"]["by"]["reader_name"], "Dr A Bell");
+    assert_eq!(status["thresholds"][0]["previous"], 0.5);
+
+    let out = site(
+        &["retire", "--reason", "a new detector"],
+        "clinical safety officer",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(flags(&infer()), [false]);
+
+    // Every change is a row of an intact chain.
+    let out = overread(&["audit", "verify", "--db", s(&db)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 3 rows"));
+}

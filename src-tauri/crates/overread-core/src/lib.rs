@@ -23,6 +23,7 @@ pub mod priors;
 pub mod render;
 pub mod results;
 pub mod setup;
+pub mod site;
 pub mod triage;
 pub mod validation;
 pub mod workstation;

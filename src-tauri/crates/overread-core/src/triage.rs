@@ -181,7 +181,7 @@ fn run_one(
     heatmaps: Option<&Path>,
     reading: &Reading,
 ) -> TriageResult {
-    let (path, sha) = (&job.path, model.manifest.sha256.to_ascii_lowercase());
+    let (path, sha) = (&job.path, model.results_key());
     // The header says whether this instance was done before: kept from the
     // scan, else read now.
     let sop = match &job.sop_uid {

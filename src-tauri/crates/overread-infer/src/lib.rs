@@ -23,5 +23,5 @@ pub mod runtime;
 pub use backend::{EpChoice, FakeBackend, InferenceBackend, OrtBackend, Outputs};
 pub use error::{Error, Result};
 pub use manifest::Manifest;
-pub use model::{Finding, Inference, Model, ModelHeatmap, StudyInfo, Timings, read_model};
+pub use model::{Finding, Inference, Model, ModelHeatmap, SiteUse, StudyInfo, Timings, read_model};
 pub use process::{BoxPx, GrayImage, Placement, RegisteredHeatmap};

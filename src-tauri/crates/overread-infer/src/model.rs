@@ -1,6 +1,7 @@
 //! A model: its manifest, its checked weights, its session, and the whole
 //! path from display pixels to findings with registered heatmaps.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -82,6 +83,27 @@ pub struct Model {
     backend: Box<dyn InferenceBackend>,
     /// Why a requested GPU provider was not used (auto only).
     pub fallback: Option<String>,
+    /// How this site uses the model (its thresholds, whether it may flag).
+    site: SiteUse,
+}
+
+/// How a site uses a model, beside its signed manifest (never edited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteUse {
+    /// Per-label thresholds set at this site, over the manifest's.
+    pub thresholds: BTreeMap<String, f32>,
+    /// false: scores are computed but nothing is flagged (a clinical model
+    /// not validated here, or retired here).
+    pub may_flag: bool,
+}
+
+impl Default for SiteUse {
+    fn default() -> SiteUse {
+        SiteUse {
+            thresholds: BTreeMap::new(),
+            may_flag: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for Model {
@@ -121,6 +143,39 @@ pub fn read_model(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
 }
 
 impl Model {
+    /// Applies this site's use of the model to every later inference.
+    pub fn set_site_use(&mut self, site: SiteUse) {
+        self.site = site;
+    }
+
+    pub fn site_use(&self) -> &SiteUse {
+        &self.site
+    }
+
+    /// What results are cached under: the weights and this site's use of
+    /// them (a threshold set here, or go-live, changes what is flagged).
+    pub fn results_key(&self) -> String {
+        let mut key = format!(
+            "{}:{}",
+            self.manifest.sha256.to_ascii_lowercase(),
+            self.site.may_flag
+        );
+        for (label, t) in &self.site.thresholds {
+            key.push_str(&format!(":{label}={t}"));
+        }
+        key
+    }
+
+    /// The threshold in force for `label`: the site's, else the manifest's.
+    pub fn threshold(&self, label: &str) -> f32 {
+        self.site
+            .thresholds
+            .get(label)
+            .or_else(|| self.manifest.thresholds.get(label))
+            .copied()
+            .unwrap_or(0.5)
+    }
+
     /// Loads the model in `dir` with the real ONNX Runtime.
     pub fn load(dir: &Path, runtime: Option<&Path>, ep: EpChoice, threads: usize) -> Result<Model> {
         let (manifest, bytes) = read_model(dir)?;
@@ -131,6 +186,7 @@ impl Model {
             dir: dir.to_path_buf(),
             backend: Box::new(backend),
             fallback,
+            site: SiteUse::default(),
         })
     }
 
@@ -141,6 +197,7 @@ impl Model {
             dir: PathBuf::new(),
             backend,
             fallback: None,
+            site: SiteUse::default(),
         }
     }
 
@@ -215,7 +272,7 @@ impl Model {
             .iter()
             .zip(&scores)
             .map(|(label, &score)| {
-                let threshold = m.thresholds.get(label).copied().unwrap_or(0.5);
+                let threshold = self.threshold(label);
                 let bbox = heatmaps
                     .iter()
                     .find(|h| &h.label == label)
@@ -224,7 +281,7 @@ impl Model {
                     label: label.clone(),
                     score,
                     threshold,
-                    flagged: score >= threshold,
+                    flagged: self.site.may_flag && score >= threshold,
                     bbox,
                 }
             })

@@ -236,6 +236,9 @@ pub struct ModelView {
     pub licence: String,
     /// false: demonstration model, not for clinical use.
     pub clinical: bool,
+    /// Whether it may flag here: a clinical model flags nothing until a
+    /// validation report for it is accepted here.
+    pub go_live: crate::site::GoLive,
     pub description: String,
     pub execution_provider: String,
     /// Why the requested GPU provider was not used.
@@ -248,7 +251,10 @@ pub struct ModelView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Threshold {
     pub label: String,
+    /// The threshold in force: this site's if one is set, else the manifest's.
     pub threshold: f32,
+    /// Set at this site (beside the manifest, in the audit log).
+    pub set_here: bool,
 }
 
 /// A window (PS3.3 C.11.2.1.2) offered by the file or computed from its range.

@@ -255,3 +255,32 @@ fn only_installed_models_can_be_chosen_and_installs_are_recorded() {
     );
     assert!(rows.iter().any(|r| r.kind == "settings_changed"));
 }
+
+/// A clinical model not validated here scores but flags nothing, and the
+/// worklist says so; the same weights as a demonstration model flag.
+#[test]
+fn a_clinical_model_not_validated_here_flags_nothing() {
+    use crate::site::GoLive;
+    for (clinical, flags, go_live) in [
+        (true, false, GoLive::NotValidatedHere),
+        (false, true, GoLive::Demonstration),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (ws, _) = fresh(dir.path(), 3);
+        let mut model = fake_model();
+        model.manifest.clinical = clinical;
+        ws.run_triage_with(vec![model]);
+        let w = ws.worklist();
+        let m = w.model.as_ref().expect("model");
+        assert_eq!(m.go_live, go_live);
+        let flagged = w.rows.iter().filter(|r| r.ai == AiStatus::Flagged).count();
+        assert_eq!(flagged > 0, flags, "{:?}", w.rows);
+        assert!(
+            w.rows
+                .iter()
+                .all(|r| matches!(r.ai, AiStatus::Flagged | AiStatus::NoFlags)),
+            "{:?}",
+            w.rows
+        );
+    }
+}

@@ -392,4 +392,11 @@ impl Journal {
             .with(|st| crate::governance::from_log(&st.log, options))
             .map_err(|e| ApiError::new(ErrorCode::Audit, e.to_string()))
     }
+
+    /// This site's use of the model with these weights, from the log's
+    /// events (read under the log's lock; model events are few).
+    pub(crate) fn site_state(&self, model_sha256: &str) -> Result<crate::site::SiteState, String> {
+        self.log
+            .with(|st| crate::site::SiteState::from_log(&st.log, model_sha256))
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use overread_audit::{EventKind, ModelRef};
 use overread_infer::manifest::IntendedUse;
-use overread_infer::{EpChoice, Model};
+use overread_infer::{EpChoice, Model, SiteUse};
 
 use super::journal::Event;
 use super::owned::Owned;
@@ -19,6 +19,7 @@ use super::view::model_view;
 use super::{Change, Workstation};
 use crate::api::{ModelStatus, ModelView, StudyId, TriageProgress};
 use crate::infer::Outcome;
+use crate::site::GoLive;
 use crate::triage::{self, ResultCache, TriageEvent, TriageResult};
 
 #[derive(Debug, Default)]
@@ -153,14 +154,42 @@ impl Workstation {
         }
     }
 
+    /// Applies this site's use of the model (thresholds set here, go-live)
+    /// from the audit log; a log that cannot be read flags nothing.
+    fn apply_site(&self, models: &mut [Model]) -> GoLive {
+        let Some(first) = models.first() else {
+            return GoLive::NotValidatedHere;
+        };
+        let clinical = first.manifest.clinical;
+        let (site_use, go_live) = match self.journal.site_state(&first.manifest.sha256) {
+            Ok(state) => (state.site_use(clinical), state.go_live(clinical)),
+            Err(_) => (
+                SiteUse {
+                    may_flag: !clinical,
+                    ..SiteUse::default()
+                },
+                if clinical {
+                    GoLive::NotValidatedHere
+                } else {
+                    GoLive::Demonstration
+                },
+            ),
+        };
+        for m in models.iter_mut() {
+            m.set_site_use(site_use.clone());
+        }
+        go_live
+    }
+
     fn triage_queued(&self, mut models: Vec<Model>) {
+        let go_live = self.apply_site(&mut models);
         let Some(first) = models.first() else {
             let p = self.runner.set_progress(0, 0, false);
             self.emit(Change::progress(p));
             return;
         };
         let status = ModelStatus {
-            model: Some(model_view(first)),
+            model: Some(model_view(first, go_live)),
             error: None,
         };
         // Each result files the model that produced it.

@@ -206,8 +206,9 @@ pub(crate) fn geometry(image: &ViewerImage) -> ImageGeometry {
     }
 }
 
-/// The model as Settings and the findings panel show it.
-pub(crate) fn model_view(m: &Model) -> ModelView {
+/// The model as Settings and the findings panel show it, with this
+/// site's use of it.
+pub(crate) fn model_view(m: &Model, go_live: crate::site::GoLive) -> ModelView {
     let man = &m.manifest;
     ModelView {
         name: man.name.clone(),
@@ -215,16 +216,20 @@ pub(crate) fn model_view(m: &Model) -> ModelView {
         sha256: man.sha256.to_ascii_lowercase(),
         licence: man.licence.clone(),
         clinical: man.clinical,
+        go_live,
         description: man.description.clone(),
         execution_provider: m.execution_provider().to_string(),
         fallback: m.fallback.clone(),
         labels: man.output.scores.labels.clone(),
         thresholds: man
-            .thresholds
+            .output
+            .scores
+            .labels
             .iter()
-            .map(|(label, t)| Threshold {
+            .map(|label| Threshold {
                 label: label.clone(),
-                threshold: *t,
+                threshold: m.threshold(label),
+                set_here: m.site_use().thresholds.contains_key(label),
             })
             .collect(),
         intended_use: crate::models::intended_use(&man.intended_use),
