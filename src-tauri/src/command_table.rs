@@ -72,6 +72,14 @@ commands! {
     save_governance_report(request: GovernanceRequest) -> Option<String>;
     /// The models in the model store, which Settings picks among.
     installed_models() -> Vec<InstalledModel>;
+    /// This site's use of the configured model: go-live, the thresholds set
+    /// here, who accepted which validation report (from the audit log).
+    model_site() -> ModelSite;
+    /// Accepts a validation report (`overread model validate`) for the
+    /// configured model as this session's reader, picked in an open dialog
+    /// the app runs: recorded in the audit log; null when the reader
+    /// cancels. It applies at the next start.
+    accept_validation() -> Option<ModelSite>;
     /// The current settings.
     get_settings() -> Settings;
     /// Saves settings; a changed reader is recorded.

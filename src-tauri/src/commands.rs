@@ -10,8 +10,8 @@ use std::sync::Arc;
 use overread_core::api::{
     ApiError, AuditEntry, ChainStatus, DecisionRequest, DecisionView, EarlierAssessment, ErrorCode,
     ExportResult, GovernanceRequest, GovernanceView, ImageGeometry, ImpressionRequest,
-    InstalledModel, ResultsView, Settings, SourceAdded, StartupProblem, StatsView, StudyId,
-    StudyPriors, StudyView, Worklist,
+    InstalledModel, ModelSite, ResultsView, Settings, SourceAdded, StartupProblem, StatsView,
+    StudyId, StudyPriors, StudyView, Worklist,
 };
 #[allow(unused_imports)] // the command table names them
 use overread_core::api::{PacsCheck, SettingsPolicy, SetupRequest, SetupView};
@@ -224,6 +224,22 @@ pub async fn save_governance_report<R: Runtime>(
 }
 
 #[tauri::command]
+pub async fn model_site<R: Runtime>(app: AppHandle<R>) -> CmdResult<ModelSite> {
+    blocking(&app, |ws| ws.model_site()).await
+}
+
+#[tauri::command]
+pub async fn accept_validation<R: Runtime>(app: AppHandle<R>) -> CmdResult<Option<ModelSite>> {
+    let Some(report) = pick_file(&app, "Accept a validation report", ("JSON", "json")).await?
+    else {
+        return Ok(None);
+    };
+    blocking(&app, move |ws| ws.accept_validation(&report))
+        .await
+        .map(Some)
+}
+
+#[tauri::command]
 pub async fn agreement_stats<R: Runtime>(app: AppHandle<R>) -> CmdResult<StatsView> {
     blocking(&app, |ws| ws.stats()).await
 }
@@ -275,6 +291,30 @@ pub(crate) async fn pick_folder<R: Runtime>(
     use tauri_plugin_dialog::DialogExt;
     let dialog = app.dialog().file().set_title(title);
     let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_folder())
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    chosen
+        .map(|f| {
+            f.into_path()
+                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
+        })
+        .transpose()
+}
+
+/// A file the reader picks in an open dialog the app runs (never a path
+/// from the webview).
+async fn pick_file<R: Runtime>(
+    app: &AppHandle<R>,
+    title: &str,
+    (kind, extension): (&str, &str),
+) -> CmdResult<Option<PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter(kind, &[extension]);
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     chosen

@@ -121,6 +121,11 @@ fn arguments_are_validated_before_the_core_is_called() {
     let w: Worklist = ok(invoke(&f, "worklist", json!({})));
     assert_eq!(w.rows.len(), 3);
     assert!(w.sources.is_empty());
+    // The demonstration model: labelled as one, no report to accept.
+    let site: Value = ok(invoke(&f, "model_site", json!({})));
+    assert_eq!(site["go_live"], "demonstration");
+    assert_eq!(site["state"]["accepted"], Value::Null);
+    assert_eq!(site["accepting_roles"][0], "radiologist");
 }
 
 /// A PACS named in the settings that does not answer (a closed loopback

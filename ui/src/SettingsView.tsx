@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { AuditHealth, InstalledModel, ModelView, SettingKey, Settings, SettingsPolicy } from "./bindings";
 import { commands, message } from "./api";
 import { auditWarning, goLiveText, label, ROLES } from "./format";
+import { ValidationHere } from "./ValidationHere";
 
 export function SettingsView({ active, model, audit, setStatus, onSaved }: { active: boolean; model: ModelView | null; audit: AuditHealth | undefined; setStatus: (s: string) => void; onSaved: () => void }) {
   const [s, setS] = useState<Settings | null>(null);
@@ -85,6 +86,7 @@ export function SettingsView({ active, model, audit, setStatus, onSaved }: { act
               </table>
             </div>
           )}
+          <ValidationHere active={active} setStatus={setStatus} />
         </fieldset>
         <button type="submit">Save</button>
       </form>

@@ -272,6 +272,49 @@ fallback: string | null, labels: Array<string>, thresholds: Array<Threshold>, in
  */
 export type GoLive = "demonstration" | "not_validated_here" | "validated" | "retired";
 
+/**
+ * A change's who, when and which audit row.
+ */
+export type Change = { reader_id: string, reader_name: string, role: string, at: string, seq: number, };
+
+/**
+ * An accepted validation report.
+ */
+export type Acceptance = { report_sha256: string, by: Change, };
+
+/**
+ * A threshold set here for one label.
+ */
+export type SiteThreshold = { label: string, value: number, previous: number, report_sha256: string, by: Change, };
+
+/**
+ * This site's use of one model (by its weights' SHA-256).
+ */
+export type SiteState = { model_sha256: string, 
+/**
+ * The latest accepted validation.
+ */
+accepted: Acceptance | null, thresholds: Array<SiteThreshold>, retired: Change | null, };
+
+/**
+ * This site's use of the configured model, as Settings shows it: what
+ * the log records now and what the running triage applies (a change
+ * applies at the next start, like a model change).
+ */
+export type ModelSite = { name: string, version: string, sha256: string, clinical: boolean, 
+/**
+ * As the audit log records it now.
+ */
+go_live: GoLive, 
+/**
+ * As the running triage applies it (null before the model is loaded).
+ */
+in_force: GoLive | null, state: SiteState, 
+/**
+ * The roles that may accept a validation report.
+ */
+accepting_roles: Array<string>, };
+
 export type Threshold = { label: string, 
 /**
  * The threshold in force: this site's if one is set, else the manifest's.
@@ -774,7 +817,7 @@ alerts: Array<string>, models: Array<GovernanceModel>, };
 /**
  * What went wrong, as a stable code the UI branches on.
  */
-export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "store" | "claimed" | "internal";
+export type ErrorCode = "invalid_argument" | "unknown_study" | "not_available" | "invalid_study" | "unknown_finding" | "no_result" | "no_heatmap" | "impression_required" | "image" | "audit" | "settings" | "source" | "results" | "store" | "claimed" | "model" | "internal";
 
 /**
  * An error with its code and a one-line message for the reader.
@@ -834,6 +877,10 @@ export const commands = {
   saveGovernanceReport: (request: GovernanceRequest): Promise<string | null> => invoke("save_governance_report", { request }),
   /** The models in the model store, which Settings picks among. */
   installedModels: (): Promise<Array<InstalledModel>> => invoke("installed_models"),
+  /** This site's use of the configured model: go-live, the thresholds set here, who accepted which validation report (from the audit log). */
+  modelSite: (): Promise<ModelSite> => invoke("model_site"),
+  /** Accepts a validation report (`overread model validate`) for the configured model as this session's reader, picked in an open dialog the app runs: recorded in the audit log; null when the reader cancels. It applies at the next start. */
+  acceptValidation: (): Promise<ModelSite | null> => invoke("accept_validation"),
   /** The current settings. */
   getSettings: (): Promise<Settings> => invoke("get_settings"),
   /** Saves settings; a changed reader is recorded. */

@@ -114,7 +114,7 @@ export function goLiveText(g: GoLive): string {
     case "not_validated_here":
       return "is not validated here: it flags nothing until a validation report is accepted";
     case "validated":
-      return "validated here";
+      return "is validated here";
     case "retired":
       return "is retired here: it flags nothing";
   }

@@ -296,28 +296,30 @@ impl By<'_> {
     }
 }
 
-/// Accepts the report at `path` for the model in `dir`: recorded, then the
-/// overlay written.
-pub fn accept(dir: &Path, report: &Path, mut by: By) -> Result<Applied, String> {
+/// An acceptance checked and ready to record: the model, and the event's
+/// detail (the report's SHA-256, its truth file's, each label's AUC).
+#[derive(Debug)]
+pub struct Pending {
+    pub manifest: Manifest,
+    pub model: ModelRef,
+    pub detail: serde_json::Value,
+}
+
+/// Checks that `reader` may accept the report at `report` for the model in
+/// `dir` (read and checksummed), without recording anything.
+pub fn acceptance(dir: &Path, report: &Path, reader: &Reader) -> Result<Pending, String> {
     let (manifest, _) = overread_infer::read_model(dir).map_err(|e| e.to_string())?;
-    may_accept(&by.reader)?;
+    may_accept(reader)?;
     let (r, sha) = read_report(report, &manifest)?;
-    let state = SiteState::from_log(by.log, &manifest.sha256)?;
-    if state.retired.is_some() {
-        return Err(format!(
-            "{} {} is retired here",
-            manifest.name, manifest.version
-        ));
-    }
     let labels: Vec<serde_json::Value> = r
         .labels
         .iter()
         .map(|l| serde_json::json!({"label": l.label, "cases": l.cases, "auc": l.auc, "auc_interval": l.auc_interval}))
         .collect();
-    by.record(
-        EventKind::ModelValidationAccepted,
-        &manifest,
-        serde_json::json!({
+    Ok(Pending {
+        model: model_ref(&manifest),
+        manifest,
+        detail: serde_json::json!({
             "report_sha256": sha,
             "report_file": report.display().to_string(),
             "truth_sha256": r.truth.sha256,
@@ -325,8 +327,24 @@ pub fn accept(dir: &Path, report: &Path, mut by: By) -> Result<Applied, String> 
             "images": r.images,
             "labels": labels,
         }),
-    )?;
-    finish(dir, &manifest, by.log)
+    })
+}
+
+/// The refusal of an acceptance when the model is retired here.
+pub fn refuse_if_retired(state: &SiteState, m: &Manifest) -> Result<(), String> {
+    match state.retired {
+        Some(_) => Err(format!("{} {} is retired here", m.name, m.version)),
+        None => Ok(()),
+    }
+}
+
+/// Accepts the report at `path` for the model in `dir`: recorded, then the
+/// overlay written.
+pub fn accept(dir: &Path, report: &Path, mut by: By) -> Result<Applied, String> {
+    let p = acceptance(dir, report, &by.reader)?;
+    refuse_if_retired(&SiteState::from_log(by.log, &p.model.sha256)?, &p.manifest)?;
+    by.record(EventKind::ModelValidationAccepted, &p.manifest, p.detail)?;
+    finish(dir, &p.manifest, by.log)
 }
 
 /// Sets this site's threshold for `label`, resting on the report at `path`.
@@ -389,7 +407,7 @@ pub struct Applied {
     pub overlay: Result<std::path::PathBuf, String>,
 }
 
-fn finish(dir: &Path, manifest: &Manifest, log: &AuditLog) -> Result<Applied, String> {
+pub(crate) fn finish(dir: &Path, manifest: &Manifest, log: &AuditLog) -> Result<Applied, String> {
     let state = SiteState::from_log(log, &manifest.sha256)?;
     let overlay = write_overlay(dir, manifest, &state).map(|()| dir.join(OVERLAY_FILE));
     Ok(Applied { state, overlay })

@@ -40,6 +40,9 @@ pub enum ErrorCode {
     /// Another reader is reading the study (a department store's claim):
     /// it is read-only here until taken over.
     Claimed,
+    /// The configured model could not be read (missing, or its weights'
+    /// checksum does not match its manifest).
+    Model,
     /// A fault inside Overread (a bug).
     Internal,
 }

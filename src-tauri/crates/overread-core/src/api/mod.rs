@@ -30,8 +30,8 @@ pub use images::{Hanging, ImageRef, PriorSide, Viewing};
 pub use priors::{PriorLine, PriorView, StudyPriors};
 pub use results::{EarlierAssessment, EarlierFinding, ResultsState, ResultsView};
 pub use settings::{
-    InstalledModel, ModelChoice, PacsCheck, ReaderIdentity, SettingKey, Settings, SettingsPolicy,
-    SetupRequest, SetupView,
+    InstalledModel, ModelChoice, ModelSite, PacsCheck, ReaderIdentity, SettingKey, Settings,
+    SettingsPolicy, SetupRequest, SetupView,
 };
 pub use sources::{ScanProgress, SourceAdded};
 

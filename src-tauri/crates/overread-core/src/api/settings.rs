@@ -166,3 +166,21 @@ pub struct PacsCheck {
     /// "answered in 12 ms", or what failed.
     pub message: String,
 }
+
+/// This site's use of the configured model, as Settings shows it: what
+/// the log records now and what the running triage applies (a change
+/// applies at the next start, like a model change).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ModelSite {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub clinical: bool,
+    /// As the audit log records it now.
+    pub go_live: crate::site::GoLive,
+    /// As the running triage applies it (null before the model is loaded).
+    pub in_force: Option<crate::site::GoLive>,
+    pub state: crate::site::SiteState,
+    /// The roles that may accept a validation report.
+    pub accepting_roles: Vec<String>,
+}

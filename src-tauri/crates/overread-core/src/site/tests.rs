@@ -203,3 +203,40 @@ fn thresholds_are_recorded_old_to_new_and_retiring_stops_flags() {
     );
     log.verify().expect("verify");
 }
+
+#[test]
+fn the_app_accepts_a_report_as_the_sessions_reader() {
+    use crate::api::Settings;
+    use crate::workstation::Workstation;
+    let dir = tempfile::tempdir().expect("test set-up");
+    let model = clinical_model(dir.path());
+    let studies = dir.path().join("studies");
+    std::fs::create_dir_all(&studies).expect("test set-up");
+    let mut settings = Settings::demo(&studies, &model);
+    settings.reader.role = "reporting radiographer".into();
+    let db = dir.path().join("audit.sqlite3");
+    let report = dir.path().join("report.json");
+    write_report(&model, &report);
+    {
+        let ws = Workstation::open(settings.clone(), &db, None).expect("open");
+        let site = ws.model_site().expect("site");
+        assert_eq!(
+            (site.go_live, site.in_force),
+            (GoLive::NotValidatedHere, None)
+        );
+        let err = ws.accept_validation(&report).expect_err("refused");
+        assert_eq!(err.code, crate::api::ErrorCode::InvalidArgument);
+    }
+    settings.reader.role = "radiologist".into();
+    let ws = Workstation::open(settings, &db, None).expect("open");
+    let site = ws.accept_validation(&report).expect("accepted");
+    assert_eq!(site.go_live, GoLive::Validated);
+    let by = &site.state.accepted.as_ref().expect("accepted").by;
+    assert_eq!(by.role, "radiologist");
+    let rows = ws.audit_recent(10).expect("rows");
+    assert!(
+        rows.iter().any(|r| r.kind == "model_validation_accepted"),
+        "{rows:?}"
+    );
+    assert!(model.join(OVERLAY_FILE).is_file());
+}

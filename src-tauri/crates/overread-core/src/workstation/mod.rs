@@ -46,6 +46,7 @@ mod results;
 mod results_tests;
 mod runner;
 mod settings;
+mod site;
 mod sources;
 mod study;
 #[cfg(test)]
