@@ -4,7 +4,10 @@
 # desktop window, Xvfb and WebKitWebDriver for its end-to-end test, the Rust
 # toolchain if absent, the frontend's npm packages, and the test corpus
 # (public samples from PyPI, transcoded).
-# Usage: scripts/setup.sh [--corpus]
+# Usage: scripts/setup.sh [--corpus | --gpu]
+#   --gpu: also ONNX Runtime's CUDA execution provider (onnxruntime-gpu and
+#   the NVIDIA CUDA and cuDNN wheels it needs, from PyPI) when an NVIDIA
+#   driver is present; without one it says so and skips.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -102,5 +105,20 @@ if [ "${1:-}" = "--corpus" ]; then
     if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny 0\.20\."; then
         echo "setup: installing cargo-deny"
         cargo install --quiet --locked cargo-deny@0.20.2
+    fi
+fi
+
+if [ "${1:-}" = "--gpu" ]; then
+    if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L 2>/dev/null | grep -q "^GPU "; then
+        echo "setup: --gpu: no NVIDIA GPU and driver here (nvidia-smi lists none): skipped; inference runs on the CPU"
+    else
+        # A venv of its own: the CUDA runtime's wheels are about 3 GB and
+        # the CPU-only environment stays as it is.
+        gpu="$root/.cache/venv-gpu"
+        if [ ! -x "$gpu/bin/python" ]; then
+            python3 -m venv "$gpu"
+        fi
+        "$gpu/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/models/requirements-gpu.txt"
+        echo "setup: --gpu: ONNX Runtime with CUDA in $gpu; scripts/env.sh uses it while nvidia-smi lists a GPU"
     fi
 fi

@@ -144,6 +144,18 @@ enum ModelCommand {
     /// with Wilson intervals, the threshold for a target sensitivity, and
     /// calibration, as an HTML and a JSON report.
     Validate(Box<validate::ValidateArgs>),
+    /// Read MODEL.onnx's inputs and outputs and write a manifest draft
+    /// beside it (`manifest.toml`), with what the graph cannot answer
+    /// marked "?" to fill in; the graph is printed on standard error.
+    Init {
+        model: PathBuf,
+        /// Where to write the draft (default: manifest.toml beside the model).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// libonnxruntime to load (default: ORT_DYLIB_PATH, then beside the executable).
+        #[arg(long)]
+        runtime: Option<PathBuf>,
+    },
     #[command(flatten)]
     Site(site::SiteCommand),
     /// The installed models, one per line.
@@ -174,6 +186,11 @@ fn model(command: ModelCommand) -> Result<(), String> {
             );
         }
         ModelCommand::Validate(args) => validate::run(*args)?,
+        ModelCommand::Init {
+            model,
+            output,
+            runtime,
+        } => model_init(&model, output, runtime.as_deref())?,
         ModelCommand::Site(command) => site::run(command)?,
         ModelCommand::List { db, json } => {
             let db = db.unwrap_or_else(audit::default_path);
@@ -191,6 +208,38 @@ fn model(command: ModelCommand) -> Result<(), String> {
             }
         }
     }
+    Ok(())
+}
+
+/// `overread model init`: the draft is never written over an existing file.
+fn model_init(model: &Path, output: Option<PathBuf>, runtime: Option<&Path>) -> Result<(), String> {
+    use overread_core::inference::init;
+    let graph = init::describe(model, runtime).map_err(|e| e.to_string())?;
+    let out = output.unwrap_or_else(|| model.with_file_name("manifest.toml"));
+    if out.exists() {
+        return Err(format!(
+            "{} exists; name another file with -o",
+            out.display()
+        ));
+    }
+    let stem = model
+        .file_stem()
+        .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    for (what, ports) in [("input", &graph.inputs), ("output", &graph.outputs)] {
+        for p in ports {
+            eprintln!("{what} {} {} {:?}", p.name, p.dtype, p.shape);
+        }
+    }
+    let text = init::draft(&graph, &stem);
+    std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
+    let questions = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("# ?"))
+        .count();
+    println!(
+        "wrote {} with {questions} questions to answer (each marked \"?\")",
+        out.display()
+    );
     Ok(())
 }
 

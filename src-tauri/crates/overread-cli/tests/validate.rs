@@ -1,5 +1,7 @@
-//! `overread model validate` on phantoms, its statistics recomputed by
-//! scikit-learn and SciPy (tests/validation/check.py), and its refusals.
+//! Bringing a model to a site: `overread model init` (a manifest draft),
+//! `overread model validate` on phantoms (its statistics recomputed by
+//! scikit-learn and SciPy, tests/validation/check.py, and its refusals), and
+//! go-live (`model accept | threshold | retire | status`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -344,4 +346,73 @@ fn a_clinical_model_goes_live_only_when_a_named_radiologist_accepts_its_report()
     let out = overread(&["audit", "verify", "--db", s(&db)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 3 rows"));
+}
+
+/// `overread model init`: the draft names what the graph says, refuses to
+/// run until every question is answered, and once answered runs the model
+/// as its own manifest does.
+#[test]
+fn model_init_drafts_a_manifest_that_runs_once_answered() {
+    if !have_runtime() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("test set-up");
+    let model = dir.path().join("vendor");
+    std::fs::create_dir_all(&model).expect("test set-up");
+    let onnx = model.join("model.onnx");
+    std::fs::copy(root().join("models/demo/model.onnx"), &onnx).expect("test set-up");
+    let out = overread(&["model", "init", s(&onnx)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("10 questions"));
+    assert!(stderr(&out).contains("input image Float32 [1, 1, 256, 256]"));
+    let draft = std::fs::read_to_string(model.join("manifest.toml")).expect("draft");
+    for said in [
+        "name = \"image\"",
+        "height = 256",
+        "channels = 1",
+        "name = \"scores\"",
+        "name = \"heatmap\"",
+    ] {
+        assert!(draft.contains(said), "{said} in\n{draft}");
+    }
+    // Never over an existing manifest.
+    let again = overread(&["model", "init", s(&onnx)]);
+    assert_eq!(again.status.code(), Some(2));
+
+    let (studies, _) = phantoms(dir.path(), "3");
+    let image = studies.join("OVRDEMO00002.dcm");
+    let infer =
+        |m: &Path| overread(&["infer", "--model", s(m), "--json", "--ep", "cpu", s(&image)]);
+    let out = infer(&model);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is a question from `overread model init` still to answer"),
+        "{}",
+        stderr(&out)
+    );
+
+    let answered = [
+        ("version = \"?\"", "version = \"1.0\""),
+        ("licence = \"?\"", "licence = \"Apache-2.0\""),
+        ("modalities = [\"?\"]", "modalities = [\"CR\", \"DX\"]"),
+        ("views = [\"?\"]", "views = [\"PA\", \"AP\"]"),
+        ("body_parts = [\"?\"]", "body_parts = [\"CHEST\"]"),
+        ("range = \"?\"", "range = [0.0, 1.0]"),
+        ("resize = \"?\"", "resize = \"letterbox\""),
+        ("labels = [\"?\"]", "labels = [\"opacity\"]"),
+        ("activation = \"?\"", "activation = \"none\""),
+        ("kind = \"?\"", "kind = \"segmentation\""),
+        ("\"?\" = 0.5", "opacity = 0.5"),
+    ]
+    .iter()
+    .fold(draft, |t, (q, a)| t.replace(q, a));
+    std::fs::write(model.join("manifest.toml"), answered).expect("test set-up");
+    let ours = infer(&model);
+    let theirs = infer(&root().join("models/demo"));
+    let score = |o: &Output| {
+        assert!(o.status.success(), "{}", stderr(o));
+        let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+        v["findings"][0]["score"].as_f64().expect("score")
+    };
+    assert_eq!(score(&ours), score(&theirs));
 }

@@ -15,6 +15,7 @@
 
 mod backend;
 mod error;
+pub mod init;
 pub mod manifest;
 mod model;
 pub mod process;

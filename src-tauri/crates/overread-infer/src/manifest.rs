@@ -137,6 +137,19 @@ pub struct OutputSpec {
 
 impl Manifest {
     pub fn parse(text: &str) -> Result<Manifest, String> {
+        // A draft's questions (`overread model init`) are never run.
+        let question = text.lines().enumerate().find(|(_, l)| {
+            l.split('#')
+                .next()
+                .is_some_and(|code| code.contains("\"?\""))
+        });
+        if let Some((n, line)) = question {
+            return Err(format!(
+                "line {}: {} is a question from `overread model init` still to answer",
+                n + 1,
+                line.trim()
+            ));
+        }
         let m: Manifest = toml::from_str(text).map_err(|e| e.message().replace('\n', " "))?;
         m.validate()?;
         Ok(m)

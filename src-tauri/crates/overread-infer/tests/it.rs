@@ -275,6 +275,18 @@ fn the_execution_provider_is_explicit() {
         assert_eq!(model.execution_provider(), "cuda");
         let result = model.infer(gray()).expect("infers on the GPU");
         assert_eq!(result.execution_provider, "cuda");
+        // The same findings as on the CPU.
+        let mut cpu = Model::load(&demo_dir(), None, EpChoice::Cpu, 1).expect("CPU loads");
+        let on_cpu = cpu.infer(gray()).expect("infers on the CPU");
+        for (g, c) in result.findings.iter().zip(&on_cpu.findings) {
+            assert!(
+                (g.score - c.score).abs() < 1e-4,
+                "{} cuda {} cpu {}",
+                g.label,
+                g.score,
+                c.score
+            );
+        }
         return;
     }
     eprintln!("GPU half skipped: OVERREAD_EXPECT_GPU is not set (no GPU on this machine)");
