@@ -100,6 +100,14 @@ if [ "${1:-}" = "--corpus" ]; then
     apt_install_missing dicom3tools pixelmed-apps
     "$root/.cache/venv/bin/pip" install --quiet --disable-pip-version-check \
         -r "$root/tests/results/requirements.txt" -r "$root/tests/validation/requirements.txt"
+    # A real Triton Inference Server for the remote-inference tests (the
+    # nvidia-pytriton wheel, about 400 MB), in a venv of Debian's own Python:
+    # the pyenv Python's threading breaks Triton's Python backend stub.
+    triton="$root/.cache/venv-triton"
+    if [ ! -x "$triton/bin/python" ]; then
+        /usr/bin/python3 -m venv "$triton"
+    fi
+    "$triton/bin/python" -m pip install --quiet --disable-pip-version-check -r "$root/tests/triton/requirements.txt"
     # The test command's dependency check (scripts/deny.sh); about 4 minutes
     # to build once.
     if ! cargo deny --version 2>/dev/null | grep -q "^cargo-deny 0\.20\."; then

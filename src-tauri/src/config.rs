@@ -29,8 +29,8 @@ pub struct Config {
 /// How the app starts.
 #[derive(Debug)]
 pub enum Start {
-    /// With settings: the worklist.
-    Ready(Config),
+    /// With settings: the worklist (boxed: the settings are large).
+    Ready(Box<Config>),
     /// Without: the first-run screen.
     Setup(SetupContext),
 }
@@ -83,13 +83,13 @@ impl Config {
             }
             Err(e) => return Err(e.to_string()),
         };
-        Ok(Start::Ready(Config {
+        Ok(Start::Ready(Box::new(Config {
             audit_db: setup::audit_path(audit_forced.as_deref(), &settings),
             settings,
             settings_path,
             runtime,
             policy,
-        }))
+        })))
     }
 }
 

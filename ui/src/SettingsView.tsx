@@ -21,7 +21,7 @@ export function SettingsView({ active, model, audit, setStatus, onSaved }: { act
     e.preventDefault();
     try {
       setS(await commands.saveSettings(s));
-      setStatus("Settings saved. A new model or execution provider applies at the next start.");
+      setStatus("Settings saved. A new model, execution provider or inference server applies at the next start.");
       onSaved();
     } catch (err) {
       setStatus(`Not saved: ${message(err)}`);
@@ -74,6 +74,9 @@ export function SettingsView({ active, model, audit, setStatus, onSaved }: { act
               <option value="cpu">CPU</option>
               <option value="cuda">GPU (CUDA)</option>
             </select>
+          </label>
+          <label>Inference server (Open Inference Protocol v2, e.g. Triton; the device runs the model when it does not answer), or empty for on-device only {lock("inference_server")}
+            <input id="inference-server" disabled={locked("inference_server")} placeholder="http://inference.example.nhs.uk:8000" value={s.inference_server ?? ""} onInput={(e) => setS({ ...s, inference_server: (e.target as HTMLInputElement).value.trim() || null })} />
           </label>
           {model && (
             <div class="model-info">

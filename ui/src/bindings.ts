@@ -57,7 +57,7 @@ fix: string, };
  * and lock so that Settings shows it and cannot change it. The reader's
  * identity is the reader's own and never locked.
  */
-export type SettingKey = "sources" | "model_dir" | "execution_provider" | "read_first" | "max_wait_minutes" | "pacs_config" | "results_folder" | "department_store" | "audit_log" | "viewing";
+export type SettingKey = "sources" | "model_dir" | "execution_provider" | "inference_server" | "read_first" | "max_wait_minutes" | "pacs_config" | "results_folder" | "department_store" | "audit_log" | "viewing";
 
 /**
  * What this machine's administrator decided: the machine-wide settings
@@ -626,7 +626,14 @@ model_dir: string,
 /**
  * auto, cpu or cuda.
  */
-execution_provider: string, reader: ReaderIdentity, 
+execution_provider: string, 
+/**
+ * The department's inference server (Open Inference Protocol v2, e.g.
+ * `http://inference.example.nhs.uk:8000`) that runs the model, serving
+ * it under the manifest's name; the device runs it when the server does
+ * not answer. Null: on the device only. A change applies at the next start.
+ */
+inference_server: string | null, reader: ReaderIdentity, 
 /**
  * Hide the AI until the reader has recorded an unaided impression.
  */

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use overread_core::dicom::Limits;
 use overread_core::infer::{Outcome, infer_file};
-use overread_core::inference::{EpChoice, Finding, Model};
+use overread_core::inference::{EpChoice, Finding, Model, ServedBy};
+use overread_core::remote::Server;
 use overread_core::site::GoLive;
 use serde::Serialize;
 
@@ -32,6 +33,16 @@ pub struct InferArgs {
     /// libonnxruntime to load (default: ORT_DYLIB_PATH, then beside the executable).
     #[arg(long)]
     runtime: Option<PathBuf>,
+    /// Run on this inference server (Open Inference Protocol v2, e.g.
+    /// http://inference:8000), on the device when it does not answer.
+    #[arg(long)]
+    server: Option<String>,
+    /// The model's name on the server (default: the manifest's name).
+    #[arg(long, requires = "server")]
+    server_model: Option<String>,
+    /// The model's version on the server (default: the server's choice).
+    #[arg(long, requires = "server")]
+    server_version: Option<String>,
     /// The audit log whose record of this site's use of the model applies
     /// (thresholds set here, go-live).
     #[arg(long)]
@@ -58,6 +69,8 @@ struct Line<'a> {
     /// Whether the model may flag here (`overread model accept`).
     go_live: GoLive,
     ep: &'a str,
+    /// The inference server that answered, with its model name and version.
+    served_by: Option<&'a ServedBy>,
     findings: &'a [Finding],
     heatmap: Option<&'a Path>,
     ms: Ms,
@@ -65,8 +78,25 @@ struct Line<'a> {
 
 pub fn run(args: InferArgs) -> Result<(), String> {
     let ep = EpChoice::parse(&args.ep).map_err(|e| e.to_string())?;
-    let mut model = Model::load(&args.model, args.runtime.as_deref(), ep, args.threads)
-        .map_err(|e| e.to_string())?;
+    let mut model = match &args.server {
+        None => Model::load(&args.model, args.runtime.as_deref(), ep, args.threads)
+            .map_err(|e| e.to_string())?,
+        Some(url) => {
+            overread_core::remote::check_url(url)?;
+            let server = Server {
+                url: url.clone(),
+                model: args.server_model.clone(),
+                version: args.server_version.clone(),
+            };
+            overread_core::remote::load(
+                &args.model,
+                &server,
+                args.runtime.as_deref(),
+                ep,
+                args.threads,
+            )?
+        }
+    };
     if let Some(why) = &model.fallback {
         eprintln!("overread: {why}");
     }
@@ -112,6 +142,7 @@ pub fn run(args: InferArgs) -> Result<(), String> {
                     clinical: m.clinical,
                     go_live,
                     ep: &inference.execution_provider,
+                    served_by: inference.served_by.as_ref(),
                     findings: &inference.findings,
                     heatmap: heatmap.as_deref(),
                     ms: Ms {

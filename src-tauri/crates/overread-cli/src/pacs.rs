@@ -349,6 +349,7 @@ fn worklist(
         sources: Vec::new(),
         model_dir: absolute(model)?.display().to_string(),
         execution_provider: "auto".into(),
+        inference_server: None,
         reader: ReaderIdentity {
             id: reader.into(),
             display_name: reader.into(),

@@ -85,6 +85,7 @@ fn open(args: &ResultsArgs, triage: bool) -> Result<Workstation, String> {
             .collect::<Result<_, _>>()?,
         model_dir: absolute(model)?,
         execution_provider: "auto".into(),
+        inference_server: None,
         reader: ReaderIdentity {
             id: args.reader.clone(),
             display_name: args.reader.clone(),

@@ -1009,6 +1009,7 @@ fn reader_settings(config: &Path, reader: &str) -> overread_core::api::Settings 
         sources: Vec::new(),
         model_dir: model.display().to_string(),
         execution_provider: "cpu".into(),
+        inference_server: None,
         reader: overread_core::api::ReaderIdentity {
             id: reader.to_lowercase(),
             display_name: format!("{reader} Reader"),

@@ -20,6 +20,7 @@ pub mod models;
 pub mod paths;
 pub mod pixels;
 pub mod priors;
+pub mod remote;
 pub mod render;
 pub mod results;
 pub mod setup;

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::value::Tensor;
@@ -18,6 +20,19 @@ pub trait InferenceBackend: Send {
     fn run(&mut self, input_name: &str, shape: [usize; 4], data: Vec<f32>) -> Result<Outputs>;
     /// The execution provider that actually runs (goes into every result).
     fn execution_provider(&self) -> &str;
+    /// The inference server that answered the last run, when one did.
+    fn served_by(&self) -> Option<ServedBy> {
+        None
+    }
+}
+
+/// An inference server's answer: where, and the model name and version it
+/// reported (recorded in each result and audit row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedBy {
+    pub server: String,
+    pub model: String,
+    pub version: String,
 }
 
 /// Which execution provider to ask for.

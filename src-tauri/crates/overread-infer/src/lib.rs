@@ -21,7 +21,7 @@ mod model;
 pub mod process;
 pub mod runtime;
 
-pub use backend::{EpChoice, FakeBackend, InferenceBackend, OrtBackend, Outputs};
+pub use backend::{EpChoice, FakeBackend, InferenceBackend, OrtBackend, Outputs, ServedBy};
 pub use error::{Error, Result};
 pub use manifest::Manifest;
 pub use model::{Finding, Inference, Model, ModelHeatmap, SiteUse, StudyInfo, Timings, read_model};

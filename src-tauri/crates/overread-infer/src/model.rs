@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::backend::{EpChoice, InferenceBackend, OrtBackend};
+use crate::backend::{EpChoice, InferenceBackend, OrtBackend, ServedBy};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::process::{self, BoxPx, GrayImage, Placement, RegisteredHeatmap};
@@ -58,6 +58,8 @@ pub struct Inference {
     pub image_width: usize,
     pub image_height: usize,
     pub execution_provider: String,
+    /// The inference server that ran it, when a remote backend did.
+    pub served_by: Option<ServedBy>,
     pub ms: Timings,
 }
 
@@ -295,6 +297,7 @@ impl Model {
             image_width: image.width,
             image_height: image.height,
             execution_provider: self.backend.execution_provider().to_string(),
+            served_by: self.backend.served_by(),
             ms: Timings {
                 preprocess: ms(t0, t1),
                 infer: ms(t1, t2),

@@ -23,6 +23,12 @@ pub struct Settings {
     pub model_dir: String,
     /// auto, cpu or cuda.
     pub execution_provider: String,
+    /// The department's inference server (Open Inference Protocol v2, e.g.
+    /// `http://inference.example.nhs.uk:8000`) that runs the model, serving
+    /// it under the manifest's name; the device runs it when the server does
+    /// not answer. Null: on the device only. A change applies at the next start.
+    #[serde(default)]
+    pub inference_server: Option<String>,
     pub reader: ReaderIdentity,
     /// Hide the AI until the reader has recorded an unaided impression.
     pub read_first: bool,
@@ -58,6 +64,7 @@ pub enum SettingKey {
     Sources,
     ModelDir,
     ExecutionProvider,
+    InferenceServer,
     ReadFirst,
     MaxWaitMinutes,
     PacsConfig,
@@ -68,10 +75,11 @@ pub enum SettingKey {
 }
 
 impl SettingKey {
-    pub const ALL: [SettingKey; 10] = [
+    pub const ALL: [SettingKey; 11] = [
         SettingKey::Sources,
         SettingKey::ModelDir,
         SettingKey::ExecutionProvider,
+        SettingKey::InferenceServer,
         SettingKey::ReadFirst,
         SettingKey::MaxWaitMinutes,
         SettingKey::PacsConfig,
@@ -87,6 +95,7 @@ impl SettingKey {
             SettingKey::Sources => "sources",
             SettingKey::ModelDir => "model_dir",
             SettingKey::ExecutionProvider => "execution_provider",
+            SettingKey::InferenceServer => "inference_server",
             SettingKey::ReadFirst => "read_first",
             SettingKey::MaxWaitMinutes => "max_wait_minutes",
             SettingKey::PacsConfig => "pacs_config",

@@ -95,8 +95,9 @@ pub struct Workstation {
     runtime: Option<PathBuf>,
     /// The model store (`<data>/models`): what Settings may pick.
     model_store: PathBuf,
-    /// The model folder and execution provider at open: what triage loads.
-    model_at_start: (String, String),
+    /// The model folder, execution provider and inference server at open:
+    /// what triage loads.
+    model_at_start: (String, String, Option<String>),
     /// Signed-off results on their way to the PACS or the results folder.
     outbox: outbox::Outbox,
     /// The machine-wide settings' locks (fixed for the session).
@@ -159,6 +160,7 @@ impl Workstation {
         let model_at_start = (
             settings.model_dir.clone(),
             settings.execution_provider.clone(),
+            settings.inference_server.clone(),
         );
         let frames = std::sync::Arc::new(crate::frames::Frames::default());
         let ws = Workstation {

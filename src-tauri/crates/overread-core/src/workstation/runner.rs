@@ -129,11 +129,24 @@ impl Workstation {
             PathBuf::from(&self.model_at_start.0),
             EpChoice::parse(&self.model_at_start.1),
         );
+        let server = self
+            .model_at_start
+            .2
+            .clone()
+            .map(|url| crate::remote::Server {
+                url,
+                model: None,
+                version: None,
+            });
+        let runtime = self.runtime.as_deref();
         let loaded = ep.map_err(|e| e.to_string()).and_then(|ep| {
             (0..jobs.max(1))
-                .map(|_| Model::load(&dir, self.runtime.as_deref(), ep, 1))
+                .map(|_| match &server {
+                    // The department's server, the device as its fallback.
+                    Some(s) => crate::remote::load(&dir, s, runtime, ep, 1),
+                    None => Model::load(&dir, runtime, ep, 1).map_err(|e| e.to_string()),
+                })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())
         });
         match loaded {
             Ok(models) => models,
@@ -284,6 +297,8 @@ impl Workstation {
                                 "exposure_mas": s.header.exposure_mas,
                             },
                             "image": image,
+                            // The inference server's model name and version, when one ran it.
+                            "served_by": inference.served_by,
                         }),
                     ),
                     Outcome::Refused { reason } => (

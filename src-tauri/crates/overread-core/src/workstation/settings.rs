@@ -16,6 +16,7 @@ impl Settings {
             sources: vec![studies.display().to_string()],
             model_dir: model_dir.display().to_string(),
             execution_provider: "auto".into(),
+            inference_server: None,
             reader: ReaderIdentity::operating_system_user(),
             read_first: false,
             max_wait_minutes: 120,
@@ -34,6 +35,7 @@ impl Settings {
             "sources": self.sources,
             "model_dir": self.model_dir,
             "execution_provider": self.execution_provider,
+            "inference_server": self.inference_server,
             "read_first": self.read_first,
             "max_wait_minutes": self.max_wait_minutes,
             "pacs_config": self.pacs_config,
@@ -90,6 +92,9 @@ impl Settings {
             return Err(ApiError::invalid(
                 "study sources must be at most 32 absolute paths",
             ));
+        }
+        if let Some(url) = &self.inference_server {
+            crate::remote::check_url(url).map_err(ApiError::invalid)?;
         }
         if let Some(p) = &self.pacs_config
             && (p.len() > 4096 || !Path::new(p).is_absolute())
