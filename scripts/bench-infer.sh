@@ -3,7 +3,8 @@
 # against a raw Python ONNX Runtime session on the same DenseNet-121 @224,
 # background triage of 150 phantom studies against the 60 s goal, and a
 # local validation of 1,000 phantom studies (`overread model validate`)
-# against `overread infer` over the same studies.
+# against `overread infer` over the same studies, and the same model on a real
+# Triton Inference Server against the device, 1, 4 and 16 studies at once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -16,6 +17,8 @@ echo
 "$root/target/release/overread-bench" evaluate "$root/models/demo" 100
 echo
 "$root/.cache/venv/bin/python" "$root/scripts/bench/validate.py" "$root" 1000
+echo
+"$root/.cache/venv/bin/python" "$root/scripts/bench/remote.py" "$root" "$root/.cache/models/xrv-style-densenet121" 48
 echo
 # CPU against CUDA: only where `scripts/setup.sh --gpu` found a GPU.
 if [ -n "${OVERREAD_EXPECT_GPU:-}" ]; then

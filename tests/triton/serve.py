@@ -7,6 +7,7 @@ Usage: serve.py MODEL_DIR NAME HTTP_PORT GRPC_PORT METRICS_PORT
 Prints "ready" on stdout once the model answers; runs until killed or until
 its standard input closes (the test process that started it has ended).
 """
+import os
 import sys
 import tomllib
 import urllib.request
@@ -25,21 +26,27 @@ http, grpc, metrics = (int(p) for p in sys.argv[3:6])
 manifest = tomllib.loads((model_dir / "manifest.toml").read_text())
 options = ort.SessionOptions()
 options.intra_op_num_threads = 1
-session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+# One model instance (an ONNX Runtime session, one thread) per core, at most
+# four: Triton runs concurrent requests on separate instances.
+instances = max(1, min(4, os.cpu_count() or 1))
+sessions = [ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
+            for _ in range(instances)]
 input_name = manifest["input"]["name"]
 outputs = [manifest["output"]["scores"]["name"]]
 if "heatmap" in manifest["output"]:
     outputs.append(manifest["output"]["heatmap"]["name"])
-shapes = {o.name: o.shape for o in session.get_outputs()}
+shapes = {o.name: o.shape for o in sessions[0].get_outputs()}
 i = manifest["input"]
 
 
-@batch
-def infer(**inputs):
-    x = inputs[input_name].astype(np.float32)
-    # One image at a time: the graph's batch dimension is fixed at 1.
-    results = [session.run(outputs, {input_name: x[k:k + 1]}) for k in range(x.shape[0])]
-    return {n: np.concatenate([r[j] for r in results]) for j, n in enumerate(outputs)}
+def instance(session):
+    @batch
+    def infer(**inputs):
+        x = inputs[input_name].astype(np.float32)
+        # One image at a time: the graph's batch dimension is fixed at 1.
+        results = [session.run(outputs, {input_name: x[k:k + 1]}) for k in range(x.shape[0])]
+        return {n: np.concatenate([r[j] for r in results]) for j, n in enumerate(outputs)}
+    return infer
 
 
 config = TritonConfig(http_address="127.0.0.1", http_port=http, grpc_address="127.0.0.1", grpc_port=grpc,
@@ -60,7 +67,7 @@ def announce():
 with Triton(config=config) as triton:
     triton.bind(
         model_name=name,
-        infer_func=infer,
+        infer_func=[instance(s) for s in sessions],
         inputs=[Tensor(name=input_name, dtype=np.float32, shape=(i["channels"], i["height"], i["width"]))],
         outputs=[Tensor(name=n, dtype=np.float32, shape=tuple(shapes[n][1:])) for n in outputs],
         config=ModelConfig(max_batch_size=16),

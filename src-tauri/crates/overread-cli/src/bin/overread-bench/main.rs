@@ -7,7 +7,9 @@
 //!     overread-bench overhead MODEL FILE [N] end-to-end medians on one file, 1 thread (JSON)
 //!     overread-bench evaluate MODEL [N]     sensitivity and false positives on N phantoms
 //!     overread-bench store [ROWS] [WS]      department store: sync, COPY, latency, governance
+//!     overread-bench remote MODEL URL [N]   device against an inference server, 1/4/16 at once
 
+mod bench_remote;
 mod bench_store;
 
 use std::path::PathBuf;
@@ -49,6 +51,16 @@ fn main() -> std::process::ExitCode {
         Some("evaluate") => return finish(evaluate(&model_arg(1), number(2, 100) as u32)),
         Some("triage") => return finish(triage(&model_arg(1), number(2, 150) as u32)),
         Some("audit") => return finish(audit(number(1, 1_000_000))),
+        Some("remote") => {
+            let Some(url) = args.get(2) else {
+                return finish(Err("usage: remote MODEL URL [IMAGES]".into()));
+            };
+            return finish(bench_remote::remote(
+                &model_arg(1),
+                url,
+                number(3, 48) as usize,
+            ));
+        }
         Some("store") => {
             return finish(bench_store::run(number(1, 1_000_000), number(2, 5).max(1)));
         }
