@@ -32,9 +32,12 @@ instances = max(1, min(4, os.cpu_count() or 1))
 sessions = [ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
             for _ in range(instances)]
 input_name = manifest["input"]["name"]
-outputs = [manifest["output"]["scores"]["name"]]
-if "heatmap" in manifest["output"]:
-    outputs.append(manifest["output"]["heatmap"]["name"])
+o = manifest["output"]
+outputs = [o["scores"]["name"]] if "name" in o["scores"] else []
+if "heatmap" in o:
+    outputs.append(o["heatmap"]["name"])
+if "boxes" in o:
+    outputs += [o["boxes"][k] for k in ("name", "scores", "classes") if k in o["boxes"]]
 shapes = {o.name: o.shape for o in sessions[0].get_outputs()}
 i = manifest["input"]
 

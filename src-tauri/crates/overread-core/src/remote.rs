@@ -50,8 +50,20 @@ pub fn load(
     };
     let rt = overread_infer::runtime::load(runtime).map_err(|e| e.to_string())?;
     let (device, _) = OrtBackend::new(&rt, &bytes, ep, threads).map_err(|e| e.to_string())?;
-    let mut outputs = vec![manifest.output.scores.name.clone()];
-    outputs.extend(manifest.output.heatmap.as_ref().map(|h| h.name.clone()));
+    let o = &manifest.output;
+    let mut outputs: Vec<String> = o.scores.name.iter().cloned().collect();
+    outputs.extend(o.heatmap.as_ref().map(|h| h.name.clone()));
+    if let Some(b) = &o.boxes {
+        outputs.extend(
+            [
+                Some(b.name.clone()),
+                Some(b.scores.clone()),
+                b.classes.clone(),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
     let url = server.url.clone();
     let (remote, why) = match RemoteBackend::connect(server, &manifest.input.name, &outputs) {
         Ok(r) => (Some(r), None),

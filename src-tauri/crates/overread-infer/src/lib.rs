@@ -14,6 +14,7 @@
 //! back, so overlays register exactly on the image's pixels.
 
 mod backend;
+pub mod detect;
 mod error;
 pub mod init;
 pub mod manifest;

@@ -100,6 +100,13 @@ pub struct InputSpec {
     /// Padding value in display units [0, 1] for letterboxing.
     #[serde(default)]
     pub pad_value: f32,
+    /// Per-channel normalisation after the range, `(value - mean[c]) /
+    /// std[c]` (ImageNet-style models: range [0, 1], mean [0.485, 0.456,
+    /// 0.406], std [0.229, 0.224, 0.225]); both or neither, one per channel.
+    #[serde(default)]
+    pub mean: Option<Vec<f32>>,
+    #[serde(default)]
+    pub std: Option<Vec<f32>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,10 +120,57 @@ pub enum Activation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScoresSpec {
-    pub name: String,
+    /// The image-level scores output, [1, K]; absent for a detection model
+    /// whose findings score as their best box.
+    #[serde(default)]
+    pub name: Option<String>,
     pub labels: Vec<String>,
     /// Applied to the raw output to get probabilities.
+    #[serde(default = "no_activation")]
     pub activation: Activation,
+}
+
+fn no_activation() -> Activation {
+    Activation::None
+}
+
+/// How a detection model's box coordinates are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoxFormat {
+    /// Left, top, right, bottom.
+    Xyxy,
+    /// Centre x, centre y, width, height.
+    Cxcywh,
+}
+
+/// A detection model's boxes: mapped back to image pixels like heatmaps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoxesSpec {
+    /// Boxes, [1, N, 4] or [N, 4].
+    pub name: String,
+    /// Their scores: [1, N, K] (one per label) or [1, N] / [N] with `classes`.
+    pub scores: String,
+    /// Each box's label index, [1, N] or [N], when `scores` has one per box.
+    #[serde(default)]
+    pub classes: Option<String>,
+    pub format: BoxFormat,
+    /// Coordinates in 0–1 of the input's size; otherwise input pixels.
+    #[serde(default)]
+    pub normalized: bool,
+    /// The boxes are candidates before non-maximum suppression: Overread
+    /// suppresses, per label, each box overlapping a higher-scored one by
+    /// this IoU or more. Absent: the model has suppressed them.
+    #[serde(default)]
+    pub nms_iou: Option<f32>,
+    /// Boxes scored below this are dropped before anything else.
+    #[serde(default = "min_box_score")]
+    pub min_score: f32,
+}
+
+fn min_box_score() -> f32 {
+    0.05
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +187,8 @@ pub struct HeatmapSpec {
 pub struct OutputSpec {
     pub scores: ScoresSpec,
     pub heatmap: Option<HeatmapSpec>,
+    #[serde(default)]
+    pub boxes: Option<BoxesSpec>,
 }
 
 impl Manifest {
@@ -174,6 +230,32 @@ impl Manifest {
         }
         if !(i.range[0].is_finite() && i.range[1].is_finite()) || i.range[0] == i.range[1] {
             return Err("input range must be two different finite numbers".into());
+        }
+        match (&i.mean, &i.std) {
+            (None, None) => {}
+            (Some(m), Some(s))
+                if m.len() == i.channels
+                    && s.len() == i.channels
+                    && m.iter().all(|v| v.is_finite())
+                    && s.iter().all(|v| v.is_finite() && *v != 0.0) => {}
+            _ => {
+                return Err(format!(
+                    "input mean and std must both be given, {} finite numbers each, std not 0",
+                    i.channels
+                ));
+            }
+        }
+        let o = &self.output;
+        if o.scores.name.is_none() && o.boxes.is_none() {
+            return Err("output.scores.name is needed unless the model outputs boxes".into());
+        }
+        if let Some(b) = &o.boxes
+            && (b.nms_iou.is_some_and(|v| !(v > 0.0 && v <= 1.0))
+                || !(0.0..=1.0).contains(&b.min_score))
+        {
+            return Err(
+                "output.boxes: nms_iou must be above 0 and at most 1, min_score 0–1".into(),
+            );
         }
         if self.output.scores.labels.is_empty() {
             return Err("output.scores.labels is empty".into());

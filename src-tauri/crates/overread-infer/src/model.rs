@@ -60,6 +60,8 @@ pub struct Inference {
     pub execution_provider: String,
     /// The inference server that ran it, when a remote backend did.
     pub served_by: Option<ServedBy>,
+    /// A detection model's boxes, best first (empty for other models).
+    pub detections: Vec<crate::detect::Detection>,
     pub ms: Timings,
 }
 
@@ -232,18 +234,40 @@ impl Model {
         let shape = [1, m.input.channels, m.input.height, m.input.width];
         let outputs = self.backend.run(&m.input.name, shape, tensor)?;
         let t2 = Instant::now();
-        let (_, raw) = outputs
-            .get(&m.output.scores.name)
-            .ok_or_else(|| Error::Run {
-                message: format!("the model has no output {}", m.output.scores.name),
-            })?;
         let labels = &m.output.scores.labels;
-        if raw.len() != labels.len() {
-            return Err(Error::Run {
-                message: format!("{} scores for {} labels", raw.len(), labels.len()),
-            });
-        }
-        let scores = process::activate(raw, m.output.scores.activation);
+        let detections = match &m.output.boxes {
+            Some(spec) => crate::detect::detections(
+                &outputs,
+                spec,
+                labels,
+                &placement,
+                (image.width, image.height),
+            )?,
+            None => Vec::new(),
+        };
+        let scores = match &m.output.scores.name {
+            Some(name) => {
+                let (_, raw) = outputs.get(name).ok_or_else(|| Error::Run {
+                    message: format!("the model has no output {name}"),
+                })?;
+                if raw.len() != labels.len() {
+                    return Err(Error::Run {
+                        message: format!("{} scores for {} labels", raw.len(), labels.len()),
+                    });
+                }
+                process::activate(raw, m.output.scores.activation)
+            }
+            // A detection model: each finding scores as its best box.
+            None => labels
+                .iter()
+                .map(|l| {
+                    detections
+                        .iter()
+                        .find(|d| &d.label == l)
+                        .map_or(0.0, |d| d.score)
+                })
+                .collect(),
+        };
         let mut heatmaps = Vec::new();
         if let Some(spec) = &m.output.heatmap {
             let (shape, values) = outputs.get(&spec.name).ok_or_else(|| Error::Run {
@@ -275,10 +299,12 @@ impl Model {
             .zip(&scores)
             .map(|(label, &score)| {
                 let threshold = self.threshold(label);
-                let bbox = heatmaps
-                    .iter()
-                    .find(|h| &h.label == label)
-                    .and_then(|h| heatmap_box(h, threshold, &placement, image.width, image.height));
+                let bbox = match detections.iter().find(|d| &d.label == label) {
+                    Some(d) => Some(d.bbox),
+                    None => heatmaps.iter().find(|h| &h.label == label).and_then(|h| {
+                        heatmap_box(h, threshold, &placement, image.width, image.height)
+                    }),
+                };
                 Finding {
                     label: label.clone(),
                     score,
@@ -298,6 +324,7 @@ impl Model {
             image_height: image.height,
             execution_provider: self.backend.execution_provider().to_string(),
             served_by: self.backend.served_by(),
+            detections,
             ms: Timings {
                 preprocess: ms(t0, t1),
                 infer: ms(t1, t2),

@@ -114,6 +114,13 @@ pub fn prepare(image: GrayImage<'_>, spec: &InputSpec) -> (Vec<f32>, Placement) 
     for c in 1..spec.channels {
         out.copy_within(0..plane, c * plane);
     }
+    if let (Some(mean), Some(std)) = (&spec.mean, &spec.std) {
+        for (c, (m, s)) in mean.iter().zip(std).enumerate().take(spec.channels) {
+            for v in &mut out[c * plane..(c + 1) * plane] {
+                *v = (*v - m) / s;
+            }
+        }
+    }
     (out, p)
 }
 
@@ -244,6 +251,8 @@ mod tests {
             resize,
             interpolation: "bilinear".into(),
             pad_value: 0.0,
+            mean: None,
+            std: None,
         }
     }
 

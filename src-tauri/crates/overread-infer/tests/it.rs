@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use overread_infer::{EpChoice, Error, GrayImage, Manifest, Model, StudyInfo, read_model};
+use overread_infer::{BoxPx, EpChoice, Error, GrayImage, Manifest, Model, StudyInfo, read_model};
 
 fn demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../models/demo")
@@ -311,4 +311,155 @@ fn the_execution_provider_is_explicit() {
         auto.infer(gray()).expect("infers").execution_provider,
         "cpu"
     );
+}
+
+fn example(name: &str) -> Model {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../models/examples")
+        .join(name);
+    Model::load(&dir, None, EpChoice::Cpu, 1).expect("the example loads")
+}
+
+/// A 256×256 image, black but for `cells` ((x, y) in image pixels, 64 px
+/// squares) at the given display values.
+fn squares(cells: &[(usize, usize, u16)]) -> Vec<u16> {
+    let mut px = vec![0u16; 256 * 256];
+    for &(x0, y0, v) in cells {
+        for y in y0..y0 + 64 {
+            px[y * 256 + x0..y * 256 + x0 + 64].fill(v);
+        }
+    }
+    px
+}
+
+#[test]
+fn a_three_channel_input_is_normalised_per_channel() {
+    if !runtime_available() {
+        return;
+    }
+    let mut model = example("imagenet-3ch");
+    let px = vec![32768u16; 128 * 96];
+    let r = model
+        .infer(GrayImage {
+            width: 128,
+            height: 96,
+            pixels: &px,
+        })
+        .expect("infers");
+    let v = 32768.0 / 65535.0;
+    let expected = [
+        (v - 0.485) / 0.229,
+        (v - 0.456) / 0.224,
+        (v - 0.406) / 0.225,
+    ];
+    for (f, e) in r.findings.iter().zip(expected) {
+        assert!(
+            (f.score - e).abs() < 1e-4,
+            "{}: {} vs {e}",
+            f.label,
+            f.score
+        );
+    }
+}
+
+#[test]
+fn detection_boxes_map_back_to_image_pixels_with_or_without_the_models_nms() {
+    if !runtime_available() {
+        return;
+    }
+    // Letterboxed 256 → 128: input cell (2, 1) is image (128, 64) + 64 px.
+    let px = squares(&[(128, 64, 65535), (0, 192, 26214)]);
+    let image = || GrayImage {
+        width: 256,
+        height: 256,
+        pixels: &px,
+    };
+    let after = example("detection").infer(image()).expect("infers");
+    let boxes: Vec<(f32, BoxPx)> = after.detections.iter().map(|d| (d.score, d.bbox)).collect();
+    assert_eq!(boxes.len(), 2, "{boxes:?}");
+    assert!(
+        (boxes[0].0 - 1.0).abs() < 1e-5 && (boxes[1].0 - 0.4).abs() < 1e-3,
+        "{boxes:?}"
+    );
+    assert_eq!(
+        boxes[0].1,
+        BoxPx {
+            x: 128.0,
+            y: 64.0,
+            width: 64.0,
+            height: 64.0
+        }
+    );
+    assert_eq!(
+        boxes[1].1,
+        BoxPx {
+            x: 0.0,
+            y: 192.0,
+            width: 64.0,
+            height: 64.0
+        }
+    );
+    let f = &after.findings[0];
+    assert_eq!(
+        (f.label.as_str(), f.flagged, f.bbox),
+        ("nodule", true, Some(boxes[0].1))
+    );
+    assert!((f.score - 1.0).abs() < 1e-5);
+
+    // Candidates before suppression: Overread's NMS leaves the same boxes.
+    let mut raw = example("detection-raw");
+    let suppressed = raw.infer(image()).expect("infers");
+    assert_eq!(suppressed.detections, after.detections);
+    // Without it, each bright cell would keep its shifted twin.
+    raw.manifest.output.boxes.as_mut().expect("boxes").nms_iou = None;
+    assert_eq!(raw.infer(image()).expect("infers").detections.len(), 4);
+}
+
+#[test]
+fn a_segmentation_mask_registers_on_the_image() {
+    if !runtime_available() {
+        return;
+    }
+    let px = squares(&[(64, 128, 65535)]);
+    let r = example("segmentation")
+        .infer(GrayImage {
+            width: 256,
+            height: 256,
+            pixels: &px,
+        })
+        .expect("infers");
+    let f = &r.findings[0];
+    assert!(f.flagged && f.score > 0.99, "{f:?}");
+    let b = f.bbox.expect("a box around the mask");
+    assert!(
+        (b.x - 64.0).abs() <= 4.0 && (b.y - 128.0).abs() <= 4.0,
+        "{b:?}"
+    );
+    assert!(
+        (b.width - 64.0).abs() <= 8.0 && (b.height - 64.0).abs() <= 8.0,
+        "{b:?}"
+    );
+    let mask = r.registered("bright").expect("registered");
+    assert_eq!((mask.width, mask.height), (256, 256));
+    assert!(mask.values[160 * 256 + 96] > 0.99 && mask.values[10 * 256 + 10] < 0.01);
+}
+
+/// docs/models.md shows each example's manifest as it is.
+#[test]
+fn the_docs_show_each_example_manifest() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+    let docs = std::fs::read_to_string(root.join("docs/models.md")).expect("docs/models.md");
+    for name in ["imagenet-3ch", "detection", "detection-raw", "segmentation"] {
+        let text = std::fs::read_to_string(
+            root.join("models/examples")
+                .join(name)
+                .join("manifest.toml"),
+        )
+        .expect("manifest");
+        overread_infer::Manifest::parse(&text).expect("the example's manifest is valid");
+        assert!(
+            docs.contains(&text),
+            "docs/models.md lacks the {name} manifest as it is"
+        );
+    }
 }
