@@ -8,6 +8,7 @@
 //!     overread-bench evaluate MODEL [N]     sensitivity and false positives on N phantoms
 //!     overread-bench store [ROWS] [WS]      department store: sync, COPY, latency, governance
 //!     overread-bench remote MODEL URL [N]   device against an inference server, 1/4/16 at once
+//!     overread-bench stats [N]              a validation's statistics alone on N cases (ms)
 
 mod bench_remote;
 mod bench_store;
@@ -51,6 +52,7 @@ fn main() -> std::process::ExitCode {
         Some("evaluate") => return finish(evaluate(&model_arg(1), number(2, 100) as u32)),
         Some("triage") => return finish(triage(&model_arg(1), number(2, 150) as u32)),
         Some("audit") => return finish(audit(number(1, 1_000_000))),
+        Some("stats") => return finish(stats(number(1, 1000) as usize)),
         Some("remote") => {
             let Some(url) = args.get(2) else {
                 return finish(Err("usage: remote MODEL URL [IMAGES]".into()));
@@ -458,6 +460,30 @@ fn evaluate(model_dir: &std::path::Path, n: u32) -> Result<(), String> {
     println!(
         "| false-positive regions per image | {:.2} ({fp_regions}/{n}) |",
         fp_regions as f64 / f64::from(n)
+    );
+    Ok(())
+}
+
+/// `overread model validate`'s statistics alone (ROC, AUC and its 2,000
+/// bootstrap resamples, Wilson intervals, the target threshold,
+/// calibration) on `n` cases with scores drawn like a good model's.
+fn stats(n: usize) -> Result<(), String> {
+    use overread_core::validation::{Options, measure, stats::Case};
+    let mut rng = overread_core::phantom::Rng::new(5);
+    let cases: Vec<Case> = (0..n)
+        .map(|i| {
+            let positive = i % 3 != 0;
+            let score =
+                (0.5 + if positive { 0.25 } else { -0.25 } + 0.2 * rng.normal()).clamp(0.0, 1.0);
+            Case { score, positive }
+        })
+        .collect();
+    let start = Instant::now();
+    let report = measure("finding", &cases, 0.5, Options::default());
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{{\"cases\": {n}, \"ms\": {ms:.1}, \"auc\": {:.4}}}",
+        report.auc.unwrap_or(f64::NAN)
     );
     Ok(())
 }
