@@ -80,6 +80,11 @@ commands! {
     /// the app runs: recorded in the audit log; null when the reader
     /// cancels. It applies at the next start.
     accept_validation() -> Option<ModelSite>;
+    /// Sets this site's threshold for one of the configured model's labels
+    /// as this session's reader, resting on a validation report picked in
+    /// an open dialog the app runs: recorded in the audit log; null when
+    /// the reader cancels. It applies at the next start.
+    set_site_threshold(label: String, value: f32) -> Option<ModelSite>;
     /// The current settings.
     get_settings() -> Settings;
     /// Saves settings; a changed reader is recorded.

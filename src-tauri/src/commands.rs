@@ -240,6 +240,23 @@ pub async fn accept_validation<R: Runtime>(app: AppHandle<R>) -> CmdResult<Optio
 }
 
 #[tauri::command]
+pub async fn set_site_threshold<R: Runtime>(
+    app: AppHandle<R>,
+    label: String,
+    value: f32,
+) -> CmdResult<Option<ModelSite>> {
+    let title = format!("The validation report the {label} threshold rests on");
+    let Some(report) = pick_file(&app, &title, ("JSON", "json")).await? else {
+        return Ok(None);
+    };
+    blocking(&app, move |ws| {
+        ws.set_site_threshold(&label, value, &report)
+    })
+    .await
+    .map(Some)
+}
+
+#[tauri::command]
 pub async fn agreement_stats<R: Runtime>(app: AppHandle<R>) -> CmdResult<StatsView> {
     blocking(&app, |ws| ws.stats()).await
 }

@@ -11,6 +11,7 @@ const day = (at: string) => at.slice(0, 10);
 
 export function ValidationHere({ active, setStatus }: { active: boolean; setStatus: (s: string) => void }) {
   const [site, setSite] = useState<ModelSite | null>(null);
+  const [wanted, setWanted] = useState<Record<string, string>>({});
   useEffect(() => {
     if (active) commands.modelSite().then(setSite).catch((e) => setStatus(message(e)));
   }, [active]);
@@ -25,6 +26,21 @@ export function ValidationHere({ active, setStatus }: { active: boolean; setStat
       setStatus("Validation report accepted and recorded in the audit log. It applies at the next start.");
     } catch (e) {
       setStatus(`Not accepted: ${message(e)}`);
+    }
+  };
+  const setThreshold = async (label: string) => {
+    const value = Number(wanted[label]);
+    if (!(value >= 0 && value <= 1)) {
+      setStatus(`Not set: the ${label} threshold must be a number from 0 to 1`);
+      return;
+    }
+    try {
+      const s = await commands.setSiteThreshold(label, value);
+      if (!s) return;
+      setSite(s);
+      setStatus(`The ${label} threshold is ${value.toFixed(2)} here, recorded in the audit log. It applies at the next start.`);
+    } catch (e) {
+      setStatus(`Not set: ${message(e)}`);
     }
   };
   return (
@@ -43,6 +59,23 @@ export function ValidationHere({ active, setStatus }: { active: boolean; setStat
           {label(t.label)}: threshold {t.previous.toFixed(2)} → {t.value.toFixed(2)}, set by {t.by.reader_name} on {day(t.by.at)}.
         </p>
       ))}
+      {!retired && (
+        <table class="site-thresholds">
+          <tbody>
+            {site.thresholds.map((t) => (
+              <tr key={t.label} data-label={t.label}>
+                <td>{label(t.label)}</td>
+                <td class="num">{t.threshold.toFixed(2)}{t.set_here ? " (set here)" : ""}</td>
+                <td>
+                  <input type="number" min={0} max={1} step={0.01} aria-label={`New ${t.label} threshold`} value={wanted[t.label] ?? ""}
+                    onInput={(e) => setWanted({ ...wanted, [t.label]: (e.target as HTMLInputElement).value })} />{" "}
+                  <button type="button" class="set-threshold" onClick={() => setThreshold(t.label)}>Set, on a report…</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {retired && <p id="retired-by">Retired by {retired.reader_name} on {day(retired.at)}.</p>}
       {site.clinical && !retired && (
         <p>

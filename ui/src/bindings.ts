@@ -311,6 +311,11 @@ go_live: GoLive,
  */
 in_force: GoLive | null, state: SiteState, 
 /**
+ * Each label's threshold as the log records it (this site's, else the
+ * manifest's).
+ */
+thresholds: Array<Threshold>, 
+/**
  * The roles that may accept a validation report.
  */
 accepting_roles: Array<string>, };
@@ -888,6 +893,8 @@ export const commands = {
   modelSite: (): Promise<ModelSite> => invoke("model_site"),
   /** Accepts a validation report (`overread model validate`) for the configured model as this session's reader, picked in an open dialog the app runs: recorded in the audit log; null when the reader cancels. It applies at the next start. */
   acceptValidation: (): Promise<ModelSite | null> => invoke("accept_validation"),
+  /** Sets this site's threshold for one of the configured model's labels as this session's reader, resting on a validation report picked in an open dialog the app runs: recorded in the audit log; null when the reader cancels. It applies at the next start. */
+  setSiteThreshold: (label: string, value: number): Promise<ModelSite | null> => invoke("set_site_threshold", { label, value }),
   /** The current settings. */
   getSettings: (): Promise<Settings> => invoke("get_settings"),
   /** Saves settings; a changed reader is recorded. */

@@ -347,16 +347,18 @@ pub fn accept(dir: &Path, report: &Path, mut by: By) -> Result<Applied, String> 
     finish(dir, &p.manifest, by.log)
 }
 
-/// Sets this site's threshold for `label`, resting on the report at `path`.
-pub fn set_threshold(
+/// Checks that `reader` may set this site's threshold for `label` to
+/// `value`, resting on the report at `report`, without recording anything;
+/// `state` gives the threshold it replaces.
+pub fn threshold_change(
     dir: &Path,
-    label: &str,
-    value: f32,
+    (label, value): (&str, f32),
     report: &Path,
-    mut by: By,
-) -> Result<Applied, String> {
+    reader: &Reader,
+    state: impl FnOnce(&str) -> Result<SiteState, String>,
+) -> Result<Pending, String> {
     let (manifest, _) = overread_infer::read_model(dir).map_err(|e| e.to_string())?;
-    may_accept(&by.reader)?;
+    may_accept(reader)?;
     if !manifest.output.scores.labels.iter().any(|l| l == label) {
         return Err(format!(
             "{label:?} is not one of the model's labels ({})",
@@ -367,20 +369,34 @@ pub fn set_threshold(
         return Err(format!("threshold {value} is outside 0–1"));
     }
     let (_, sha) = read_report(report, &manifest)?;
-    let state = SiteState::from_log(by.log, &manifest.sha256)?;
-    let old = state
+    let old = state(&manifest.sha256)?
         .thresholds
         .iter()
         .find(|t| t.label == label)
         .map(|t| t.value)
         .or_else(|| manifest.thresholds.get(label).copied())
         .unwrap_or(0.5);
-    by.record(
-        EventKind::ModelThresholdChanged,
-        &manifest,
-        serde_json::json!({"label": label, "old": old, "new": value, "report_sha256": sha, "report_file": report.display().to_string()}),
-    )?;
-    finish(dir, &manifest, by.log)
+    Ok(Pending {
+        model: model_ref(&manifest),
+        manifest,
+        detail: serde_json::json!({"label": label, "old": old, "new": value, "report_sha256": sha, "report_file": report.display().to_string()}),
+    })
+}
+
+/// Sets this site's threshold for `label`, resting on the report at `path`.
+pub fn set_threshold(
+    dir: &Path,
+    label: &str,
+    value: f32,
+    report: &Path,
+    mut by: By,
+) -> Result<Applied, String> {
+    let log: &AuditLog = by.log;
+    let p = threshold_change(dir, (label, value), report, &by.reader, |sha| {
+        SiteState::from_log(log, sha)
+    })?;
+    by.record(EventKind::ModelThresholdChanged, &p.manifest, p.detail)?;
+    finish(dir, &p.manifest, by.log)
 }
 
 /// Withdraws the model from use here.

@@ -190,6 +190,9 @@ pub struct ModelSite {
     /// As the running triage applies it (null before the model is loaded).
     pub in_force: Option<crate::site::GoLive>,
     pub state: crate::site::SiteState,
+    /// Each label's threshold as the log records it (this site's, else the
+    /// manifest's).
+    pub thresholds: Vec<super::Threshold>,
     /// The roles that may accept a validation report.
     pub accepting_roles: Vec<String>,
 }

@@ -239,4 +239,23 @@ fn the_app_accepts_a_report_as_the_sessions_reader() {
         "{rows:?}"
     );
     assert!(model.join(OVERLAY_FILE).is_file());
+    // A site threshold, set in the app on the same report.
+    let err = ws
+        .set_site_threshold("opacity", 1.5, &report)
+        .expect_err("refused");
+    assert_eq!(err.message, "threshold 1.5 is outside 0–1");
+    let site = ws
+        .set_site_threshold("opacity", 0.42, &report)
+        .expect("set");
+    let t = &site.state.thresholds[0];
+    assert_eq!((t.previous, t.value), (0.5, 0.42));
+    assert_eq!(
+        t.by.reader_name,
+        site.state
+            .accepted
+            .as_ref()
+            .expect("accepted")
+            .by
+            .reader_name
+    );
 }

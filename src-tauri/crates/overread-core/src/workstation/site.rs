@@ -24,6 +24,23 @@ impl Workstation {
             clinical: manifest.clinical,
             go_live: state.go_live(manifest.clinical),
             in_force: self.runner.model_view().map(|m| m.go_live),
+            thresholds: manifest
+                .output
+                .scores
+                .labels
+                .iter()
+                .map(|label| {
+                    let here = state.thresholds.iter().find(|t| &t.label == label);
+                    crate::api::Threshold {
+                        label: label.clone(),
+                        threshold: here
+                            .map(|t| t.value)
+                            .or_else(|| manifest.thresholds.get(label).copied())
+                            .unwrap_or(0.5),
+                        set_here: here.is_some(),
+                    }
+                })
+                .collect(),
             state,
             accepting_roles: ACCEPTING_ROLES.iter().map(|r| r.to_string()).collect(),
         }
@@ -60,6 +77,36 @@ impl Workstation {
         let state = self.journal.site_state(&sha).map_err(audit)?;
         // The log holds the acceptance; a read-only model folder only
         // means no `site.toml` for people to read.
+        let _ = site::write_overlay(&dir, &pending.manifest, &state);
+        Ok(self.site_view(&pending.manifest, state))
+    }
+
+    /// Sets this site's threshold for `label` of the configured model as
+    /// this session's reader, resting on the validation report at
+    /// `report`: the same checks as accepting one; recorded, then
+    /// `site.toml` written.
+    pub fn set_site_threshold(
+        &self,
+        label: &str,
+        value: f32,
+        report: &Path,
+    ) -> Result<ModelSite, ApiError> {
+        let dir = self.model_dir();
+        let reader = self.reader();
+        let pending = site::threshold_change(&dir, (label, value), report, &reader, |sha| {
+            self.journal.site_state(sha)
+        })
+        .map_err(ApiError::invalid)?;
+        let sha = pending.model.sha256.clone();
+        self.journal.record(Event {
+            model: Some(pending.model),
+            detail: pending.detail,
+            ..Event::new(EventKind::ModelThresholdChanged, Some(reader))
+        })?;
+        let state = self
+            .journal
+            .site_state(&sha)
+            .map_err(|e| ApiError::new(ErrorCode::Audit, e))?;
         let _ = site::write_overlay(&dir, &pending.manifest, &state);
         Ok(self.site_view(&pending.manifest, state))
     }
