@@ -28,6 +28,8 @@ const AFTER_LONG_HELP: &str = "\
 Examples:
   overread scan /data/studies --json
   overread infer /data/studies --model /usr/lib/overread/models/demo --json
+  overread model validate --model DIR --truth truth.csv -o report.html /data/site-studies
+  overread model accept DIR --report report.json --reader-id ab --reader-role radiologist
   overread audit verify
   overread pacs --config /etc/overread/pacs.toml echo
   overread governance report --store 'host=store dbname=overread' --from 2026-11-01 --to 2026-11-30 -o report.html
