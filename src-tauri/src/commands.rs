@@ -162,6 +162,22 @@ async fn export_destination<R: Runtime>(
     save_destination(app, title, name, ("CSV", "csv")).await
 }
 
+/// Runs a native dialog the app owns on a blocking thread: the path the
+/// reader picks, or `None` when they cancel.
+async fn run_dialog(
+    pick: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath> + Send + 'static,
+) -> CmdResult<Option<PathBuf>> {
+    let chosen = tauri::async_runtime::spawn_blocking(pick)
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    chosen
+        .map(|p| {
+            p.into_path()
+                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
+        })
+        .transpose()
+}
+
 /// A file the reader picks in a save dialog the app runs; with
 /// `OVERREAD_EXPORT_TO` set ([`ExportTo`]), that path with this file's
 /// extension instead.
@@ -185,15 +201,7 @@ async fn save_destination<R: Runtime>(
         .set_title(title)
         .set_file_name(name)
         .add_filter(kind, &[extension]);
-    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    chosen
-        .map(|p| {
-            p.into_path()
-                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
-        })
-        .transpose()
+    run_dialog(move || dialog.blocking_save_file()).await
 }
 
 #[tauri::command]
@@ -307,15 +315,7 @@ pub(crate) async fn pick_folder<R: Runtime>(
 ) -> CmdResult<Option<PathBuf>> {
     use tauri_plugin_dialog::DialogExt;
     let dialog = app.dialog().file().set_title(title);
-    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_folder())
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    chosen
-        .map(|f| {
-            f.into_path()
-                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
-        })
-        .transpose()
+    run_dialog(move || dialog.blocking_pick_folder()).await
 }
 
 /// A file the reader picks in an open dialog the app runs (never a path
@@ -331,15 +331,7 @@ async fn pick_file<R: Runtime>(
         .file()
         .set_title(title)
         .add_filter(kind, &[extension]);
-    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_pick_file())
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    chosen
-        .map(|f| {
-            f.into_path()
-                .map_err(|e| ApiError::new(ErrorCode::InvalidArgument, e.to_string()))
-        })
-        .transpose()
+    run_dialog(move || dialog.blocking_pick_file()).await
 }
 
 #[tauri::command]
